@@ -1,0 +1,5 @@
+import sys
+
+from fargate_nb.cli import main
+
+sys.exit(main())

@@ -1,0 +1,67 @@
+"""The `fargate-nb` command. Each sub-command lives in its own module and holds no logic of its own.
+
+A module registers itself with ``register(subparsers)``, which adds its parsers and sets
+``func`` on each to a callable ``(args) -> int`` (the exit code).
+
+Exit codes: 0 nothing fails; 1 something fails; 2 bad usage or input; 3 AWS unreachable or no credentials.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from fargate_nb import __version__
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_AWS = 0, 1, 2, 3
+COMMAND_MODULES = ("diagnose", "lint", "lab", "report")
+
+
+class UsageError(Exception):
+    """Bad usage or input: exit 2 with the message."""
+
+
+class AwsUnavailable(Exception):
+    """AWS unreachable or no credentials: exit 3 with the message."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fargate-nb",
+        description="Find out why an AWS Fargate task cannot pull its container image, and what to change.",
+    )
+    parser.add_argument("--version", action="version", version=f"fargate-nb {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"fargate_nb.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"fargate_nb.cli.{name}":
+                continue  # sub-command not built yet
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.func(args))
+    except UsageError as exc:
+        print(f"fargate-nb: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except AwsUnavailable as exc:
+        print(f"fargate-nb: {exc}", file=sys.stderr)
+        return EXIT_AWS
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""A local AWS: moto's threaded server on 127.0.0.1, on a free port, with fake credentials.
+
+The kit's live-state code runs against it exactly as against AWS (botocore serializes and parses
+real HTTP), and so do papermill kernels and shells given `Sandbox.env`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+SANDBOX_ACCOUNT = "123456789012"  # moto's default account
+SANDBOX_REGION = "us-east-1"
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+HOST = "127.0.0.1"  # never anything else: the sandbox must not talk to the network
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+class Sandbox:
+    """Start and stop a moto server; use as a context manager.
+
+    >>> with Sandbox() as sb:
+    ...     boto3.client("ecs", endpoint_url=sb.endpoint_url, **sb.client_kwargs())
+    """
+
+    def __init__(self, region: str = SANDBOX_REGION, port: int | None = None) -> None:
+        self.region = region
+        self.port = port
+        self._server: Any = None
+
+    # -- life cycle ------------------------------------------------------------------------
+    def start(self) -> Sandbox:
+        if self._server is not None:
+            return self
+        # Managed policies (AmazonECSTaskExecutionRolePolicy ...) must be loaded when IAM starts.
+        os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+        from moto.server import ThreadedMotoServer
+
+        last_error: Exception | None = None
+        for _ in range(5):
+            port = self.port or free_port()
+            server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
+            try:
+                server.start()
+            except OSError as exc:  # port taken between probe and bind: try another
+                last_error = exc
+                if self.port:
+                    raise
+                continue
+            self.port, self._server = port, server
+            return self
+        raise RuntimeError(f"could not start the sandbox: {last_error}")
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    # -- what clients need -------------------------------------------------------------------
+    @property
+    def endpoint_url(self) -> str:
+        if self.port is None:
+            raise RuntimeError("the sandbox is not started")
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Environment variables for boto3, shells and papermill kernels."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            **FAKE_CREDENTIALS,
+        }
+
+    def client_kwargs(self) -> dict[str, str]:
+        return {
+            "endpoint_url": self.endpoint_url,
+            "region_name": self.region,
+            "aws_access_key_id": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            "aws_secret_access_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        }
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        import boto3
+
+        kwargs = self.client_kwargs()
+        if region:
+            kwargs["region_name"] = region
+        return boto3.session.Session().client(service, **kwargs)
+
+    def reset(self) -> None:
+        """Forget every resource (moto's reset API), keeping the server up."""
+        req = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST", data=b"")
+        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - loopback only
+            resp.read()
+
+    @contextlib.contextmanager
+    def activated(self) -> Iterator[Sandbox]:
+        """Point this process's boto3 at the sandbox for the duration (restores the environment)."""
+        saved = {k: os.environ.get(k) for k in (*self.env, "AWS_PROFILE", "AWS_SESSION_TOKEN")}
+        os.environ.update(self.env)
+        os.environ.pop("AWS_PROFILE", None)
+        os.environ.pop("AWS_SESSION_TOKEN", None)
+        try:
+            yield self
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v

@@ -1,0 +1,278 @@
+"""The evidence (`Snapshot`) and the answer (`Diagnosis`), with a JSON round-trip.
+
+A Snapshot keeps AWS responses in their own shapes (botocore's field names), so a check can be
+read next to the API reference and a saved file can be re-diagnosed offline years later.
+
+Conventions for the resource maps (``roles``, ``repositories``, ``secrets`` ...):
+- key present, value a dict: the resource was read;
+- key present, value ``None``: the resource was looked up and does not exist;
+- key absent: it was not read (see ``gaps`` for why); checks then answer ``unknown``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from fargate_nb.scrub import scrub_obj
+
+SNAPSHOT_SCHEMA = "fargate-nb/snapshot/1"
+DIAGNOSIS_SCHEMA = "fargate-nb/diagnosis/1"
+
+#: The pull-flow steps, in order (public contract).
+STEPS: tuple[str, ...] = ("assume-role", "registry-auth", "secrets", "manifest", "layers", "logs")
+STEP_STATUSES = ("pass", "fail", "warn", "unknown", "skipped")
+FINDING_STATUSES = (*STEP_STATUSES, "info")
+#: Worst first: a step takes the worst status among its findings.
+SEVERITY_ORDER = ("fail", "unknown", "warn", "pass", "info", "skipped")
+
+
+class SnapshotError(ValueError):
+    """A snapshot file that cannot be read: broken JSON, wrong schema, wrong shapes."""
+
+
+@dataclass
+class Gap:
+    """Evidence that could not be read. Checks that needed it answer ``unknown`` naming ``permission``."""
+
+    api: str  # e.g. "iam:GetRole" (service:Operation)
+    permission: str  # the IAM action the caller lacks or needs, e.g. "iam:GetRole"
+    error: str  # error code and message, scrubbed
+    resource: str | None = None  # what was being read
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Gap:
+        return cls(**{f.name: data.get(f.name) for f in fields(cls)})
+
+
+@dataclass
+class Snapshot:
+    """Everything one image pull depends on, as read from AWS (or provisioned in the sandbox).
+
+    Shapes (all dicts are botocore response shapes unless said otherwise):
+    - ``subject``: ``{"kind": "task"|"service"|"taskdef", "cluster", "task", "service"}``.
+    - ``task``: a ``DescribeTasks`` task; ``service``: a ``DescribeServices`` service.
+    - ``task_definition``: ``DescribeTaskDefinition["taskDefinition"]``.
+    - ``roles[arn]``: ``{"Role": GetRole.Role (AssumeRolePolicyDocument as a dict),
+      "InlinePolicies": {name: document}, "AttachedPolicies": [{"PolicyArn", "PolicyName",
+      "Document"}], "PermissionsBoundary": {"PolicyArn", "Document"} | None}``.
+    - ``repositories[repository_arn]``: ``{"Repository": DescribeRepositories entry,
+      "Policy": document | None, "LifecyclePolicy": bool | None}``.
+    - ``images[image_reference]``: ``{"registry": host, "ecr": bool, "region", "registry_id",
+      "repository_name", "repository_arn", "tag", "digest", "found": bool | None,
+      "platforms": [{"os", "architecture", "variant"}] | None, "pushed_at", "tag_mutability"}``.
+    - ``secrets[arn_or_name]``: ``DescribeSecret`` response plus ``"ResourcePolicy": document|None``.
+    - ``parameters[name]``: a ``DescribeParameters`` entry.
+    - ``kms_keys[key_arn]``: ``{"KeyMetadata": DescribeKey.KeyMetadata, "Policy": document | None}``.
+    - ``log_groups[name]``: a ``DescribeLogGroups`` entry.
+    - ``network``: ``{"assign_public_ip": bool | None, "subnet_ids": [...],
+      "security_group_ids": [...], "vpc": DescribeVpcs entry plus "EnableDnsSupport" and
+      "EnableDnsHostnames" (bool), "subnets", "route_tables", "internet_gateways",
+      "nat_gateways", "vpc_endpoints" (PolicyDocument as a dict), "security_groups",
+      "network_acls", "prefix_lists" (DescribePrefixLists entries)}``. Empty when not awsvpc.
+    - ``simulations``: ``[{"principal", "action", "resource", "decision", "matched"}]`` from
+      ``iam:SimulatePrincipalPolicy`` when the caller may call it.
+    """
+
+    region: str = ""
+    account: str | None = None
+    partition: str = "aws"
+    collected_at: str = ""
+    collector: str = ""
+    subject: dict[str, Any] = field(default_factory=dict)
+    caller: dict[str, Any] | None = None
+    task: dict[str, Any] | None = None
+    service: dict[str, Any] | None = None
+    task_definition: dict[str, Any] | None = None
+    roles: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    repositories: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    images: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    secrets: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    parameters: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    kms_keys: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    log_groups: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    network: dict[str, Any] = field(default_factory=dict)
+    simulations: list[dict[str, Any]] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+    schema: str = SNAPSHOT_SCHEMA
+
+    # -- JSON ---------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return scrub_obj(asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Snapshot:
+        if not isinstance(data, dict):
+            raise SnapshotError("a snapshot must be a JSON object")
+        schema = data.get("schema")
+        if schema != SNAPSHOT_SCHEMA:
+            raise SnapshotError(f"unsupported snapshot schema {schema!r} (expected {SNAPSHOT_SCHEMA!r})")
+        known = {f.name: f for f in fields(cls)}
+        kwargs: dict[str, Any] = {}
+        for name, value in data.items():
+            if name not in known:
+                continue  # newer minor fields are ignored rather than fatal
+            kwargs[name] = value
+        try:
+            kwargs["gaps"] = [Gap.from_dict(g) for g in kwargs.get("gaps") or []]
+        except (TypeError, AttributeError) as exc:
+            raise SnapshotError(f"snapshot 'gaps' is malformed: {exc}") from exc
+        for name in ("roles", "repositories", "images", "secrets", "parameters", "kms_keys",
+                     "log_groups", "network", "subject"):
+            if name in kwargs and not isinstance(kwargs[name], dict):
+                raise SnapshotError(f"snapshot field {name!r} must be an object")
+        if "simulations" in kwargs and not isinstance(kwargs["simulations"], list):
+            raise SnapshotError("snapshot field 'simulations' must be a list")
+        return cls(**kwargs)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write atomically: a crash never leaves a half-written snapshot behind."""
+        return write_json_atomic(path, self.to_dict())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Snapshot:
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SnapshotError(f"cannot read snapshot {p}: {exc.strerror or exc}") from exc
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SnapshotError(f"{p} is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from exc
+        return cls.from_dict(data)
+
+    def copy(self) -> Snapshot:
+        """A deep copy, for what-if fixes that must never touch the evidence."""
+        return Snapshot.from_dict(json.loads(json.dumps(asdict(self))))
+
+    def gaps_for(self, *apis: str) -> list[Gap]:
+        """Gaps recorded for any of the given APIs (``service:Operation``)."""
+        wanted = {a.lower() for a in apis}
+        return [g for g in self.gaps if g.api.lower() in wanted]
+
+
+@dataclass
+class Remediation:
+    """What to change: prose, CLI commands with the real ids, a policy to attach, and a what-if fix."""
+
+    summary: str
+    commands: list[str] = field(default_factory=list)
+    policy: dict[str, Any] | None = None  # a policy document to attach or merge, when relevant
+    fix: dict[str, Any] | None = None  # a what-if operation (see fargate_nb.fixes) applied to a snapshot copy
+
+
+@dataclass
+class Finding:
+    id: str
+    status: str  # one of FINDING_STATUSES
+    step: str | None  # one of STEPS, or None for task-definition findings
+    title: str
+    detail: str = ""
+    target: str | None = None  # network findings: ecr.api, ecr.dkr, s3, logs, secretsmanager, ssm, registry host
+    evidence: list[str] = field(default_factory=list)
+    remediation: Remediation | None = None
+    doc_url: str | None = None
+    severity: str = "high"  # high | medium | low: how much it matters when it fails
+    missing_permission: str | None = None  # for unknown findings caused by a gap
+
+    def __post_init__(self) -> None:
+        if self.status not in FINDING_STATUSES:
+            raise ValueError(f"finding {self.id}: bad status {self.status!r}")
+        if self.step is not None and self.step not in STEPS:
+            raise ValueError(f"finding {self.id}: bad step {self.step!r}")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        data = dict(data)
+        rem = data.get("remediation")
+        data["remediation"] = Remediation(**rem) if isinstance(rem, dict) else None
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+
+
+@dataclass
+class StepResult:
+    id: str
+    status: str
+    summary: str = ""
+
+
+@dataclass
+class Diagnosis:
+    subject: dict[str, Any]
+    region: str
+    account: str | None
+    steps: list[StepResult]
+    findings: list[Finding]
+    gaps: list[Gap]
+    verdict: str
+    stopped: dict[str, Any] | None = None  # fargate_nb.stopped.explain() plus "confirmed"
+    collected_at: str = ""
+    kit_version: str = ""
+    schema: str = DIAGNOSIS_SCHEMA
+
+    @property
+    def failed(self) -> list[Finding]:
+        return [f for f in self.findings if f.status == "fail"]
+
+    @property
+    def exit_code(self) -> int:
+        """CLI contract: 0 when nothing fails, 1 when something fails."""
+        return 1 if self.failed else 0
+
+    def step(self, step_id: str) -> StepResult:
+        for s in self.steps:
+            if s.id == step_id:
+                return s
+        raise KeyError(step_id)
+
+    def finding(self, finding_id: str, target: str | None = None) -> list[Finding]:
+        return [f for f in self.findings if f.id == finding_id and (target is None or f.target == target)]
+
+    def to_dict(self) -> dict[str, Any]:
+        return scrub_obj(asdict(self))
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=False, default=str)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Diagnosis:
+        if data.get("schema") != DIAGNOSIS_SCHEMA:
+            raise ValueError(f"unsupported diagnosis schema {data.get('schema')!r}")
+        return cls(
+            subject=data.get("subject") or {},
+            region=data.get("region", ""),
+            account=data.get("account"),
+            steps=[StepResult(**s) for s in data.get("steps", [])],
+            findings=[Finding.from_dict(f) for f in data.get("findings", [])],
+            gaps=[Gap.from_dict(g) for g in data.get("gaps", [])],
+            verdict=data.get("verdict", ""),
+            stopped=data.get("stopped"),
+            collected_at=data.get("collected_at", ""),
+            kit_version=data.get("kit_version", ""),
+        )
+
+
+def write_json_atomic(path: str | os.PathLike[str], data: Any) -> Path:
+    """Write JSON to a temporary file in the same folder, then rename it into place."""
+    return write_text_atomic(path, json.dumps(data, indent=2, default=str) + "\n")
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return p

@@ -1,0 +1,259 @@
+"""The ordered steps of an image pull and what each needs, derived from the task definition.
+
+This is the single place that says *what the pull requires*: which IAM actions on which
+resources the execution role must be allowed, and which AWS service endpoints (or registry
+hosts) must be reachable from the task's subnets. The collector uses it to decide what to read,
+the checks to decide what to evaluate, and the views to draw the diagram.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from fargate_nb.model import STEPS, Snapshot
+
+ECR_HOST = re.compile(
+    r"^(?P<account>\d{12})\.dkr(?:-fips)?\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.(?:amazonaws\.com(?:\.cn)?|sc2s\.sgov\.gov|c2s\.ic\.gov)$"
+)
+DOCKER_HUB = "registry-1.docker.io"
+ECR_PUBLIC = "public.ecr.aws"
+
+STEP_TITLES = {
+    "assume-role": "Fargate assumes the task execution role",
+    "registry-auth": "Authenticate to the registry",
+    "secrets": "Fetch container secrets",
+    "manifest": "Resolve the image manifest",
+    "layers": "Download the image layers",
+    "logs": "Set up the awslogs log stream",
+}
+
+#: Network services a pull can need, and the step that first needs each.
+SERVICE_ENDPOINTS = {
+    "ecr.api": "com.amazonaws.{region}.ecr.api",
+    "ecr.dkr": "com.amazonaws.{region}.ecr.dkr",
+    "s3": "com.amazonaws.{region}.s3",
+    "logs": "com.amazonaws.{region}.logs",
+    "secretsmanager": "com.amazonaws.{region}.secretsmanager",
+    "ssm": "com.amazonaws.{region}.ssm",
+}
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """A container image reference, split the way a registry client would split it."""
+
+    raw: str
+    registry: str  # host, e.g. 111122223333.dkr.ecr.us-east-1.amazonaws.com or registry-1.docker.io
+    repository: str  # e.g. "app" or "library/nginx"
+    tag: str | None
+    digest: str | None
+    ecr: bool = False
+    registry_id: str | None = None  # ECR: the account that owns the repository
+    region: str | None = None  # ECR: the repository's region
+
+    @property
+    def public(self) -> bool:
+        """Docker Hub and ECR Public images can be pulled anonymously (rate limits aside)."""
+        return self.registry in (DOCKER_HUB, ECR_PUBLIC)
+
+    def repository_arn(self, partition: str = "aws") -> str | None:
+        if not self.ecr:
+            return None
+        return f"arn:{partition}:ecr:{self.region}:{self.registry_id}:repository/{self.repository}"
+
+
+def parse_image(image: str) -> ImageRef:
+    """Split an image reference (``[host[:port]/]path[:tag][@digest]``) following Docker's rules."""
+    raw = image.strip()
+    rest, digest = (raw.split("@", 1) + [None])[:2] if "@" in raw else (raw, None)
+    first, _, remainder = rest.partition("/")
+    if remainder and ("." in first or ":" in first or first == "localhost"):
+        host, path = first, remainder
+    else:
+        host, path = DOCKER_HUB, rest
+    tag = None
+    last = path.rsplit("/", 1)[-1]
+    if ":" in last:
+        path, tag = path.rsplit(":", 1)
+    if host in ("docker.io", "index.docker.io"):
+        host = DOCKER_HUB
+    if host == DOCKER_HUB and "/" not in path:
+        path = f"library/{path}"
+    if tag is None and digest is None:
+        tag = "latest"
+    m = ECR_HOST.match(host)
+    if m:
+        return ImageRef(raw, host, path, tag, digest, ecr=True, registry_id=m["account"], region=m["region"])
+    return ImageRef(raw, host, path, tag, digest)
+
+
+@dataclass(frozen=True)
+class Need:
+    """One permission the execution role must have for the pull to succeed."""
+
+    step: str
+    action: str
+    resource: str
+    why: str
+    container: str | None = None
+    # Set when the request passes through a service on the caller's behalf (kms:ViaService).
+    via_service: str | None = None
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A service (or registry host) the task must reach over the network, and why."""
+
+    target: str  # ecr.api, ecr.dkr, s3, logs, secretsmanager, ssm, or a registry host
+    step: str
+    why: str
+    endpoint_service: str | None = None  # the VPC endpoint service name, when AWS offers one
+
+
+@dataclass
+class SecretRef:
+    """A container secret (or registry credentials secret), resolved to the ARN IAM sees."""
+
+    container: str
+    name: str  # environment variable name, or "repositoryCredentials"
+    value_from: str
+    kind: str  # "secretsmanager" | "ssm"
+    arn: str  # the resource ARN for IAM (JSON key / version suffixes stripped)
+    lookup: str  # the id the collector uses for the lookup (secret ARN/name, parameter name)
+
+
+@dataclass
+class PullPlan:
+    """What this task's pull needs: steps in use, permissions, destinations, secrets, images."""
+
+    needed_steps: dict[str, bool]
+    needs: list[Need] = field(default_factory=list)
+    destinations: list[Destination] = field(default_factory=list)
+    images: dict[str, ImageRef] = field(default_factory=dict)  # container name -> image
+    secrets: list[SecretRef] = field(default_factory=list)
+    registry_credentials: list[SecretRef] = field(default_factory=list)
+    log_groups: list[dict[str, Any]] = field(default_factory=list)  # {"container", "group", "region", "create", "prefix"}
+    execution_role_needed: bool = False
+
+    def needs_for(self, step: str) -> list[Need]:
+        return [n for n in self.needs if n.step == step]
+
+    def targets(self) -> list[str]:
+        seen: list[str] = []
+        for d in self.destinations:
+            if d.target not in seen:
+                seen.append(d.target)
+        return seen
+
+
+def resolve_secret(value_from: str, region: str, account: str, partition: str = "aws") -> tuple[str, str, str]:
+    """Return ``(kind, iam_arn, lookup_id)`` for a ``valueFrom``/``credentialsParameter``.
+
+    Secrets Manager references may carry ``:json-key:version-stage:version-id`` after the secret
+    ARN; IAM sees the secret ARN alone. SSM parameters may be a bare name (same region/account).
+    """
+    if value_from.startswith("arn:"):
+        parts = value_from.split(":")
+        service = parts[2] if len(parts) > 2 else ""
+        if service == "secretsmanager" and len(parts) >= 7:
+            arn = ":".join(parts[:7])
+            return "secretsmanager", arn, arn
+        if service == "ssm":
+            name = value_from.split(":parameter", 1)[-1]
+            return "ssm", value_from, name if name.startswith("/") else name.lstrip("/")
+        return service or "unknown", value_from, value_from
+    name = value_from if value_from.startswith("/") else value_from
+    arn = f"arn:{partition}:ssm:{region}:{account}:parameter/{name.lstrip('/')}"
+    return "ssm", arn, name
+
+
+def _task_id(snapshot: Snapshot) -> str:
+    arn = (snapshot.task or {}).get("taskArn") or ""
+    return arn.rsplit("/", 1)[-1] or "TASK_ID"
+
+
+def plan(snapshot: Snapshot) -> PullPlan:
+    """Derive the pull plan from the snapshot's task definition (empty plan without one)."""
+    td = snapshot.task_definition or {}
+    region = snapshot.region
+    account = snapshot.account or ""
+    partition = snapshot.partition or "aws"
+    result = PullPlan(needed_steps={s: False for s in STEPS})
+    containers = td.get("containerDefinitions") or []
+    if not td:
+        return result
+    result.needed_steps["manifest"] = bool(containers)
+    result.needed_steps["layers"] = bool(containers)
+
+    for c in containers:
+        cname = c.get("name") or "?"
+        image = parse_image(c.get("image") or "")
+        result.images[cname] = image
+        creds = (c.get("repositoryCredentials") or {}).get("credentialsParameter")
+        if image.ecr:
+            repo_arn = image.repository_arn(partition)
+            result.needed_steps["registry-auth"] = True
+            result.needs.append(Need("registry-auth", "ecr:GetAuthorizationToken", "*",
+                                     f"container {cname} pulls from ECR ({image.registry})", cname))
+            for action in ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage"):
+                result.needs.append(Need("manifest", action, repo_arn, f"resolve {image.raw}", cname))
+            result.needs.append(Need("layers", "ecr:GetDownloadUrlForLayer", repo_arn,
+                                     f"download the layers of {image.raw}", cname))
+            _add_dest(result, "ecr.api", "registry-auth", "ecr:GetAuthorizationToken", region)
+            _add_dest(result, "ecr.dkr", "manifest", "image manifest and layer URLs", region)
+            _add_dest(result, "s3", "layers", "ECR stores image layers in S3 (starport layer bucket)", region)
+        else:
+            host = image.registry
+            result.destinations.append(Destination(host, "manifest", f"container {cname} pulls {image.raw}"))
+        if creds:
+            kind, arn, lookup = resolve_secret(creds, region, account, partition)
+            ref = SecretRef(cname, "repositoryCredentials", creds, kind, arn, lookup)
+            result.registry_credentials.append(ref)
+            result.needed_steps["registry-auth"] = True
+            result.needs.append(Need("registry-auth", "secretsmanager:GetSecretValue", arn,
+                                     f"registry credentials for {cname}", cname))
+            _add_dest(result, "secretsmanager", "registry-auth", "registry credentials secret", region)
+
+        for s in c.get("secrets") or []:
+            kind, arn, lookup = resolve_secret(s.get("valueFrom") or "", region, account, partition)
+            result.secrets.append(SecretRef(cname, s.get("name") or "?", s.get("valueFrom") or "", kind, arn, lookup))
+            result.needed_steps["secrets"] = True
+            if kind == "secretsmanager":
+                result.needs.append(Need("secrets", "secretsmanager:GetSecretValue", arn, f"secret {s.get('name')} of {cname}", cname))
+                _add_dest(result, "secretsmanager", "secrets", "container secrets from Secrets Manager", region)
+            else:
+                result.needs.append(Need("secrets", "ssm:GetParameters", arn, f"secret {s.get('name')} of {cname}", cname))
+                _add_dest(result, "ssm", "secrets", "container secrets from Parameter Store", region)
+
+        log = c.get("logConfiguration") or {}
+        if log.get("logDriver") == "awslogs":
+            opts = log.get("options") or {}
+            group = opts.get("awslogs-group") or ""
+            lregion = opts.get("awslogs-region") or region
+            create = str(opts.get("awslogs-create-group", "false")).lower() == "true"
+            prefix = opts.get("awslogs-stream-prefix") or ""
+            result.log_groups.append({"container": cname, "group": group, "region": lregion,
+                                      "create": create, "prefix": prefix})
+            result.needed_steps["logs"] = True
+            group_arn = f"arn:{partition}:logs:{lregion}:{account}:log-group:{group}"
+            stream = f"{prefix}/{cname}/{_task_id(snapshot)}" if prefix else _task_id(snapshot)
+            stream_arn = f"{group_arn}:log-stream:{stream}"
+            if create:
+                result.needs.append(Need("logs", "logs:CreateLogGroup", group_arn, f"awslogs-create-group for {cname}", cname))
+            result.needs.append(Need("logs", "logs:CreateLogStream", stream_arn, f"awslogs stream for {cname}", cname))
+            result.needs.append(Need("logs", "logs:PutLogEvents", stream_arn, f"awslogs events for {cname}", cname))
+            _add_dest(result, "logs", "logs", "awslogs log driver", lregion)
+
+    result.execution_role_needed = any(result.needed_steps[s] for s in ("registry-auth", "secrets", "logs")) and bool(
+        result.needs
+    )
+    result.needed_steps["assume-role"] = result.execution_role_needed
+    return result
+
+
+def _add_dest(result: PullPlan, target: str, step: str, why: str, region: str) -> None:
+    if any(d.target == target for d in result.destinations):
+        return
+    result.destinations.append(Destination(target, step, why, SERVICE_ENDPOINTS[target].format(region=region)))

@@ -1,0 +1,62 @@
+"""Remove credentials from anything before it is stored or shown.
+
+Stopped reasons carry presigned S3 URLs (``X-Amz-Signature``, ``X-Amz-Security-Token``), and
+error messages can echo access keys. Evidence must travel without them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+REDACTED = "REDACTED"
+
+# The query string of any URL that looks presigned (SigV4 or SigV2), or that carries a token.
+_PRESIGNED_QUERY = re.compile(
+    r"(https?://[^\s?\"'<>]+)\?([^\s\"'<>]*?(?:X-Amz-|Signature=|AWSAccessKeyId=|Expires=|token=)[^\s\"'<>]*)",
+    re.IGNORECASE,
+)
+# key=value pairs for signature/credential/token parameters wherever they stand.
+_SECRET_PARAM = re.compile(
+    r"\b(X-Amz-Signature|X-Amz-Security-Token|X-Amz-Credential|Signature|AWSAccessKeyId|"
+    r"aws_session_token|aws_secret_access_key|SessionToken|SecretAccessKey|password|authorizationToken)"
+    r"(\s*[=:]\s*\"?)([^&\s\"',;]+)",
+    re.IGNORECASE,
+)
+# Access key ids (AKIA/ASIA + 16 upper-case alphanumerics).
+_ACCESS_KEY = re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b")
+# "Authorization: Bearer xxx" / "Basic xxx" headers.
+_AUTH_HEADER = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9+/=._~-]{16,}")
+
+_SECRET_KEYS = {
+    "secretaccesskey", "sessiontoken", "authorizationtoken", "password", "secretstring",
+    "secretbinary", "aws_secret_access_key", "aws_session_token", "x-amz-security-token",
+}
+
+
+def scrub_text(text: str) -> str:
+    """Return ``text`` with presigned query strings, signatures, tokens and access keys redacted."""
+    if not text:
+        return text
+    text = _PRESIGNED_QUERY.sub(lambda m: f"{m.group(1)}?{REDACTED}", text)
+    text = _SECRET_PARAM.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+    text = _ACCESS_KEY.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+    text = _AUTH_HEADER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    return text
+
+
+def scrub_obj(value: Any) -> Any:
+    """Scrub every string in a JSON-like structure; values under credential-like keys are dropped."""
+    if isinstance(value, str):
+        return scrub_text(value)
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if isinstance(k, str) and k.lower() in _SECRET_KEYS and v not in (None, ""):
+                out[k] = REDACTED
+            else:
+                out[k] = scrub_obj(v)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [scrub_obj(v) for v in value]
+    return value
