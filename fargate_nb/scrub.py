@@ -13,7 +13,7 @@ REDACTED = "REDACTED"
 
 # The query string of any URL that looks presigned (SigV4 or SigV2), or that carries a token.
 _PRESIGNED_QUERY = re.compile(
-    r"(https?://[^\s?\"'<>]+)\?([^\s\"'<>]*?(?:X-Amz-|Signature=|AWSAccessKeyId=|Expires=|token=)[^\s\"'<>]*)",
+    r"(https?://[^\s?\"'<>]+)\?([^\s\"'<>]*?(?:X-Amz-|Signature=|AWSAccessKeyId=|Expires=|token=)(?:[^\s\"'<>]*[^\s\"'<>:,;.])?)",
     re.IGNORECASE,
 )
 # key=value pairs for signature/credential/token parameters wherever they stand.
