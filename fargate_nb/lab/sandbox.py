@@ -7,6 +7,7 @@ real HTTP), and so do papermill kernels and shells given `Sandbox.env`.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 import urllib.request
@@ -36,6 +37,22 @@ class Sandbox:
         self.region = region
         self.port = port
         self._server: Any = None
+        self._attached = False
+
+    @classmethod
+    def attach(cls, endpoint_url: str, region: str = SANDBOX_REGION) -> Sandbox:
+        """A handle on a sandbox already running (e.g. `fargate-nb lab up` in another shell).
+
+        Only loopback endpoints are accepted: the lab never talks to anything else.
+        """
+        from urllib.parse import urlparse
+
+        parsed = urlparse(endpoint_url)
+        if parsed.scheme != "http" or parsed.hostname not in (HOST, "localhost") or not parsed.port:
+            raise ValueError(f"not a local sandbox endpoint: {endpoint_url!r} (expected http://{HOST}:PORT)")
+        sandbox = cls(region=region, port=parsed.port)
+        sandbox._attached = True
+        return sandbox
 
     # -- life cycle ------------------------------------------------------------------------
     def start(self) -> Sandbox:
@@ -43,6 +60,7 @@ class Sandbox:
             return self
         # Managed policies (AmazonECSTaskExecutionRolePolicy ...) must be loaded when IAM starts.
         os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log on the user's terminal
         from moto.server import ThreadedMotoServer
 
         last_error: Exception | None = None
@@ -73,7 +91,15 @@ class Sandbox:
 
     @property
     def running(self) -> bool:
-        return self._server is not None
+        return self._server is not None or self._attached
+
+    def ping(self) -> bool:
+        """True when a moto server answers at the endpoint."""
+        try:
+            with urllib.request.urlopen(f"{self.endpoint_url}/moto-api/data.json", timeout=3) as resp:  # noqa: S310
+                return resp.status == 200
+        except OSError:
+            return False
 
     # -- what clients need -------------------------------------------------------------------
     @property
