@@ -1,0 +1,120 @@
+"""Findings from evaluator outcomes: status, a sentence with the real ids, evidence, remediation."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from fargate_nb.checks.permissions.evaluate import (
+    Outcome,
+    matched_statements,
+    outcome_evidence,
+    statement_line,
+)
+from fargate_nb.checks.permissions.evidence import ROLE_APIS, RoleView, gap_for, statements, unread_detail
+from fargate_nb.checks.permissions.execrole import ExecRole, create_role_remediation
+from fargate_nb.checks.permissions.remedy import Ask, remediate, resource_policy_cmd, with_statements, without
+from fargate_nb.model import Finding, Remediation, Snapshot
+
+
+def outcome_status(outcome: Outcome) -> str:
+    """pass, fail (denied, whatever unknown keys hold) or unknown."""
+    d = outcome.decision
+    if outcome.allowed:
+        return "pass"
+    if outcome.verdict in ("explicit_deny", "implicit_deny") or (outcome.verdict == "unknown" and getattr(d, "denied", False)):
+        return "fail"
+    return "unknown"
+
+
+def permission_finding(check_id: str, step: str, title: str, snapshot: Snapshot, role: RoleView,
+                       outcomes: list[Outcome], ask: Ask, *, subject: str, policy_name: str, sid: str,
+                       resource_only: bool = False, condition: dict | None = None) -> Finding:
+    """One finding for a set of (action, resource) questions about the same subject."""
+    statuses = [outcome_status(o) for o in outcomes]
+    bad = [o for o, s in zip(outcomes, statuses, strict=True) if s != "pass"]
+    status = "fail" if "fail" in statuses else ("unknown" if "unknown" in statuses else "pass")
+    explicit = [o for o in bad if o.verdict == "explicit_deny"]
+    actions = ", ".join(dict.fromkeys(o.action for o in (bad or outcomes)))
+    if status == "fail" and not explicit and role.unread and not resource_only:
+        status = "unknown"  # an unread policy might hold the missing Allow
+    if status == "pass":
+        detail = f"{role.arn} may {subject}: {actions} allowed."
+        evidence = _dedupe(line for o in outcomes for line in outcome_evidence(o)[1:]) or \
+            [f"{o.action} on {o.resource}: allowed" for o in outcomes]
+        return Finding(check_id, "pass", step, title, detail, evidence=evidence[:6])
+    evidence = _dedupe(line for o in bad for line in outcome_evidence(o))
+    if status == "unknown":
+        missing = sorted({k for o in bad for k in getattr(o.decision, "missing_context", ()) or ()})
+        perm = None
+        if role.unread and not missing:
+            detail = (f"Whether {role.arn} may {subject} depends on policies that could not be read: "
+                      f"{', '.join(role.unread)}.")
+            gap = gap_for(snapshot, ROLE_APIS, role.arn)
+            perm = gap.permission if gap else "iam:GetRolePolicy"
+        else:
+            detail = (f"Whether {role.arn} may {subject} depends on request values the kit cannot know: "
+                      f"{', '.join(missing) or 'see evidence'}.")
+        return Finding(check_id, "unknown", step, title, detail, evidence=evidence, missing_permission=perm)
+    if explicit:
+        label, st = next(((lbl, s) for o in explicit for lbl, s in matched_statements(o.decision)
+                          if s.get("Effect") == "Deny"), ("a policy", {}))
+        why = f"{', '.join(dict.fromkeys(o.action for o in explicit))} is explicitly denied by {_where(label, st)}"
+    elif resource_only:
+        why = f"the resource policy does not grant {role.arn} {actions}"
+    else:
+        why = f"no policy attached to the role allows {actions} on {bad[0].resource}"
+        if role.boundary is not None:
+            why += " (identity policies and the permissions boundary must both allow)"
+    detail = f"{role.arn} cannot {subject}: {why}."
+    if resource_only:
+        rem = resource_remedy(ask, bad, summary=f"Let {role.arn} {subject}.")
+    else:
+        rem = remediate(snapshot, role, [(o.action, o.resource) for o in bad], ask, policy_name=policy_name, sid=sid,
+                        summary=f"Allow {role.name} to {subject}.", condition=condition)
+    return Finding(check_id, "fail", step, title, detail, evidence=evidence, remediation=rem)
+
+
+def _where(label: str, st: dict[str, Any]) -> str:
+    label = label.split(":", 1)[1] if label.startswith("identity:") else label
+    return f"{label}" + (f" (Sid {st['Sid']!r})" if st.get("Sid") else "")
+
+
+def _dedupe(lines: Any) -> list[str]:
+    return list(dict.fromkeys(lines))
+
+
+def resource_remedy(ask: Ask, bad: list[Outcome], *, summary: str) -> Remediation:
+    """Drop the resource policy's denies and add the granting statement."""
+    doc = copy.deepcopy(ask.resource_policy)
+    denies = [st for o in bad for _, st in matched_statements(o.decision) if st.get("Effect") == "Deny"
+              and st in statements(doc)]
+    if doc is not None and denies:
+        doc = without(doc, denies)
+    if any(o.verdict != "explicit_deny" for o in bad) and ask.resource_statement:
+        doc = with_statements(doc, [ask.resource_statement])
+    doc = doc or {"Version": "2012-10-17", "Statement": []}
+    return Remediation(summary, [resource_policy_cmd(ask.resource_kind or "", ask.resource_arn or "", doc)],
+                       policy=doc, fix={"op": "set_resource_policy", "kind": ask.resource_kind,
+                                        "arn": ask.resource_arn, "document": doc})
+
+
+def no_role_finding(check_id: str, step: str, title: str, role: ExecRole, snapshot: Snapshot, plan: Any,
+                    what: str) -> Finding:
+    """The finding when there is no usable execution role to evaluate."""
+    if role.state == "unread":
+        detail, perm = unread_detail(f"Execution role {role.arn}", gap_for(snapshot, ROLE_APIS, role.arn), "iam:GetRole")
+        return Finding(check_id, "unknown", step, title, detail, missing_permission=perm)
+    if role.state == "none":
+        detail = f"The task definition has no executionRoleArn, so nothing can {what}."
+        rem = create_role_remediation(snapshot, plan, summary="Create an execution role and set executionRoleArn.")
+    elif role.state == "invalid":
+        detail = f"executionRoleArn {role.raw!r} is not an IAM role ARN, so nothing can {what}."
+        rem = create_role_remediation(snapshot, plan, summary="Set executionRoleArn to an existing role's ARN.")
+    else:
+        detail = f"Execution role {role.arn} does not exist, so nothing can {what}."
+        rem = create_role_remediation(snapshot, plan, role.arn, summary=f"Create the role {role.arn}.")
+    return Finding(check_id, "fail", step, title, detail, remediation=rem)
+
+
+__all__ = ["no_role_finding", "outcome_status", "permission_finding", "resource_remedy", "statement_line"]

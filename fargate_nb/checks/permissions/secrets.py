@@ -1,0 +1,123 @@
+"""Looking up the secrets and parameters a task names, and the KMS keys that protect them.
+
+Secrets Manager encrypts with the AWS managed key ``aws/secretsmanager`` unless ``KmsKeyId`` names
+another key; Parameter Store ``SecureString`` parameters use ``aws/ssm`` unless ``KeyId`` says
+otherwise. Only customer managed keys need ``kms:Decrypt`` for the execution role (ECS developer
+guide, private-auth and specifying-sensitive-data). The decryption is made by the service on the
+role's behalf, so the request carries ``kms:ViaService`` and the service's encryption context.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fargate_nb.checks.permissions.evidence import arn_parts
+from fargate_nb.model import Snapshot
+
+AWS_MANAGED_ALIASES = ("alias/aws/secretsmanager", "alias/aws/ssm")
+
+
+@dataclass
+class SecretLookup:
+    """What the snapshot says about one referenced secret or parameter."""
+
+    state: str  # "found", "missing" (looked up, does not exist), "unread"
+    entry: dict[str, Any] | None
+    key: str  # the snapshot key it was found under (or the lookup id)
+    arn: str  # the ARN IAM sees
+    region: str
+
+
+def lookup_secret(snapshot: Snapshot, ref: Any) -> SecretLookup:
+    """Find a SecretRef (`pullflow.SecretRef`) in ``snapshot.secrets`` or ``snapshot.parameters``."""
+    kind = secret_kind(ref)
+    table = snapshot.secrets if kind == "secretsmanager" else snapshot.parameters
+    candidates = [ref.lookup, ref.value_from, ref.arn]
+    if kind == "ssm" and ref.lookup:
+        candidates += ["/" + ref.lookup.lstrip("/"), ref.lookup.lstrip("/")]
+    for key in candidates:
+        if key and key in table:
+            entry = table[key]
+            if entry is None:
+                return SecretLookup("missing", None, key, _iam_arn(snapshot, ref, None), _region(snapshot, ref, None))
+            if isinstance(entry, dict):
+                return SecretLookup("found", entry, key, _iam_arn(snapshot, ref, entry), _region(snapshot, ref, entry))
+    for key, entry in table.items():  # stored under another id (ARN vs name)
+        if isinstance(entry, dict) and entry.get("ARN") in candidates:
+            return SecretLookup("found", entry, key, _iam_arn(snapshot, ref, entry), _region(snapshot, ref, entry))
+    return SecretLookup("unread", None, ref.lookup or ref.value_from, _iam_arn(snapshot, ref, None),
+                        _region(snapshot, ref, None))
+
+
+def secret_kind(ref: Any) -> str:
+    """secretsmanager or ssm. Registry credentials are always Secrets Manager secrets, even by name."""
+    if getattr(ref, "name", "") == "repositoryCredentials":
+        return "secretsmanager"
+    return "secretsmanager" if ref.kind == "secretsmanager" else "ssm"
+
+
+def _iam_arn(snapshot: Snapshot, ref: Any, entry: dict[str, Any] | None) -> str:
+    if entry and isinstance(entry.get("ARN"), str):
+        arn = entry["ARN"]
+        return ":".join(arn.split(":")[:7]) if ":secretsmanager:" in arn else arn
+    if secret_kind(ref) == "secretsmanager" and not ref.value_from.startswith("arn:"):
+        # A secret named without its ARN: IAM sees the full ARN, which ends in a random suffix.
+        return (f"arn:{snapshot.partition or 'aws'}:secretsmanager:{snapshot.region}:{snapshot.account or ''}"
+                f":secret:{ref.value_from}-??????")
+    return ref.arn
+
+
+def _region(snapshot: Snapshot, ref: Any, entry: dict[str, Any] | None) -> str:
+    for arn in ((entry or {}).get("ARN"), ref.value_from, ref.arn):
+        parts = arn_parts(arn)
+        if parts and parts["region"]:
+            return parts["region"]
+    return snapshot.region
+
+
+@dataclass
+class KeyLookup:
+    """The KMS key protecting a secret: ``state`` is none (no KMS), aws-managed, found, missing, unread."""
+
+    state: str
+    ref: str | None = None  # as written in the secret/parameter (id, ARN or alias)
+    arn: str | None = None
+    entry: dict[str, Any] | None = None
+
+    @property
+    def customer(self) -> bool:
+        return self.state == "found" and ((self.entry or {}).get("KeyMetadata") or {}).get("KeyManager") != "AWS"
+
+
+def key_for_secret(snapshot: Snapshot, ref: Any) -> KeyLookup:
+    secret = lookup_secret(snapshot, ref)
+    if secret.state != "found" or secret.entry is None:
+        return KeyLookup("unread" if secret.state == "unread" else "none")
+    if secret_kind(ref) == "ssm":
+        if secret.entry.get("Type") != "SecureString":
+            return KeyLookup("none")
+        key_ref = secret.entry.get("KeyId")
+    else:
+        key_ref = secret.entry.get("KmsKeyId")
+    return find_key(snapshot, key_ref, secret.region)
+
+
+def find_key(snapshot: Snapshot, key_ref: Any, region: str) -> KeyLookup:
+    if not key_ref or not isinstance(key_ref, str):
+        return KeyLookup("aws-managed", None)
+    if any(key_ref == a or key_ref.endswith(":" + a) for a in AWS_MANAGED_ALIASES):
+        return KeyLookup("aws-managed", key_ref)
+    for arn, entry in snapshot.kms_keys.items():
+        meta = (entry or {}).get("KeyMetadata") or {} if isinstance(entry, dict) else {}
+        names = {arn, meta.get("KeyId"), meta.get("Arn"), *((entry or {}).get("Aliases") or [])
+                 } if isinstance(entry, dict) else {arn}
+        if key_ref in names or arn.endswith("/" + key_ref):
+            if entry is None:
+                return KeyLookup("missing", key_ref, arn)
+            state = "aws-managed" if meta.get("KeyManager") == "AWS" else "found"
+            return KeyLookup(state, key_ref, meta.get("Arn") or arn, entry)
+    arn = key_ref
+    if not key_ref.startswith("arn:") and not key_ref.startswith("alias/"):
+        arn = f"arn:{snapshot.partition or 'aws'}:kms:{region}:{snapshot.account or ''}:key/{key_ref}"
+    return KeyLookup("unread", key_ref, arn)

@@ -1,0 +1,221 @@
+"""The assume-role step: the execution role is named, exists and trusts ``ecs-tasks.amazonaws.com``.
+
+Also `role.confusion`: the permissions the pull needs were put on the task role (which only the
+application in the container uses) instead of the execution role (which Fargate uses to pull the
+image, fetch secrets and write logs).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fargate_nb.checks.permissions import (
+    ECS_TASKS,
+    Ask,
+    compact,
+    create_role_remediation,
+    execution_role,
+    gap_for,
+    q,
+    remediate,
+    role_arn_for,
+    role_view,
+    statement_line,
+    statements,
+    trust_policy,
+    unread_detail,
+)
+from fargate_nb.checks.permissions.evaluate import condition_keys, matched_statements
+from fargate_nb.checks.permissions.evidence import ROLE_APIS
+from fargate_nb.checks.registry import check
+from fargate_nb.iam import Decision, PolicyError, evaluate_trust
+from fargate_nb.model import STEPS, Finding, Remediation, Snapshot
+from fargate_nb.pullflow import PullPlan
+
+EXEC_ROLE_DOC = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html"
+TASK_ROLE_DOC = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html"
+# Keys an ecs-tasks.amazonaws.com AssumeRole request does not carry.
+TRUST_ABSENT = {"sts:externalid", "aws:multifactorauthpresent", "aws:multifactorauthage", "sts:sourceidentity"}
+
+
+def _why_needed(plan: PullPlan) -> str:
+    reasons = []
+    if any(i.ecr for i in plan.images.values()):
+        reasons.append("pulls from private ECR")
+    if plan.registry_credentials:
+        reasons.append("reads registry credentials from Secrets Manager")
+    if plan.secrets:
+        reasons.append("injects secrets")
+    if plan.log_groups:
+        reasons.append("sends logs with awslogs")
+    return ", ".join(reasons) or "needs AWS calls at start-up"
+
+
+@check("exec-role.missing", "assume-role", "The task has an execution role", doc_url=EXEC_ROLE_DOC)
+def execution_role_missing(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
+    title = "The task has an execution role"
+    if not isinstance(snapshot.task_definition, dict):
+        detail, perm = unread_detail("The task definition", gap_for(snapshot, ("ecs:DescribeTaskDefinition",)),
+                                     "ecs:DescribeTaskDefinition")
+        return [Finding("exec-role.missing", "unknown", "assume-role", title, detail, missing_permission=perm)]
+    role = execution_role(snapshot)
+    if role.state != "none":
+        return [Finding("exec-role.missing", "pass", "assume-role", title,
+                        f"The task definition names execution role {role.raw}.")]
+    if not plan.execution_role_needed:
+        return [Finding("exec-role.missing", "skipped", "assume-role", title,
+                        "The task needs no execution role (public images, no secrets, no awslogs).")]
+    return [Finding("exec-role.missing", "fail", "assume-role", "The task definition has no execution role",
+                    f"The task {_why_needed(plan)}, which Fargate does with the task execution role, but the task "
+                    "definition has no executionRoleArn.",
+                    evidence=["taskDefinition.executionRoleArn: (not set)"],
+                    remediation=create_role_remediation(
+                        snapshot, plan, summary="Create ecsTaskExecutionRole and set executionRoleArn."))]
+
+
+@check("exec-role.not-found", "assume-role", "The execution role exists", doc_url=EXEC_ROLE_DOC)
+def execution_role_not_found(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
+    title = "The execution role exists"
+    role = execution_role(snapshot)
+    if role.state == "none":
+        return [Finding("exec-role.not-found", "skipped", "assume-role", title, "No executionRoleArn is set.")]
+    if role.state == "unread":
+        detail, perm = unread_detail(f"Role {role.arn}", gap_for(snapshot, ROLE_APIS, role.arn), "iam:GetRole")
+        return [Finding("exec-role.not-found", "unknown", "assume-role", title, detail, missing_permission=perm)]
+    if role.state == "invalid":
+        return [Finding("exec-role.not-found", "fail", "assume-role", "executionRoleArn is not a role ARN",
+                        f"executionRoleArn {str(role.raw)[:200]!r} is not an IAM role ARN "
+                        "(arn:aws:iam::ACCOUNT:role/NAME): ECS cannot assume it.",
+                        remediation=create_role_remediation(snapshot, plan, summary="Point executionRoleArn at a role."))]
+    if role.state == "missing":
+        return [Finding("exec-role.not-found", "fail", "assume-role", f"Execution role {role.arn} does not exist",
+                        f"executionRoleArn names {role.arn}, which does not exist (deleted, renamed, or in another "
+                        "account): the task fails with 'ECS was unable to assume the role'.",
+                        evidence=[f"GetRole({role.arn.rsplit('/', 1)[-1]}): NoSuchEntity"],
+                        remediation=create_role_remediation(snapshot, plan, role.arn,
+                                                            summary=f"Re-create {role.arn}."))]
+    return [Finding("exec-role.not-found", "pass", "assume-role", title, f"Role {role.arn} exists.")]
+
+
+def trust_decision(snapshot: Snapshot, trust: Any, role_arn: str) -> tuple[Decision, str]:
+    """The trust policy's answer for ecs-tasks.amazonaws.com, and a note about aws:SourceArn."""
+    keys = condition_keys(trust)
+    ctx: dict[str, Any] = {}
+    if snapshot.account:
+        ctx["aws:SourceAccount"] = snapshot.account
+    task_arn = (snapshot.task or {}).get("taskArn")
+    if "aws:sourcearn" in keys and task_arn:
+        ctx["aws:SourceArn"] = task_arn
+    unknown = {k for k in keys if k not in {c.lower() for c in ctx} and k not in TRUST_ABSENT}
+    decision = evaluate_trust(trust, ECS_TASKS, context=ctx, unknown_keys=unknown, role_arn=role_arn)
+    if decision.allowed or "aws:sourcearn" not in keys or not task_arn:
+        return decision, ""
+    # The value ECS passes as aws:SourceArn for the execution role is not documented exactly.
+    ctx.pop("aws:SourceArn")
+    again = evaluate_trust(trust, ECS_TASKS, context=ctx, unknown_keys=unknown | {"aws:SourceArn"}, role_arn=role_arn)
+    if again.decision == "unknown" and "allowed" in again.possible:
+        return again, (f"the trust policy's aws:SourceArn condition does not match the task ARN {task_arn}; ECS "
+                       "documents aws:SourceArn patterns of the form arn:aws:ecs:REGION:ACCOUNT:*")
+    return decision, ""
+
+
+@check("exec-role.trust", "assume-role", "The execution role trusts ecs-tasks.amazonaws.com", doc_url=EXEC_ROLE_DOC)
+def execution_role_trust(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
+    title = "The execution role trusts ecs-tasks.amazonaws.com"
+    role = execution_role(snapshot)
+    if role.state in ("none", "invalid", "missing"):
+        return [Finding("exec-role.trust", "skipped", "assume-role", title,
+                        "There is no existing execution role to check (see exec-role.missing / exec-role.not-found).")]
+    if role.state == "unread" or role.view is None or role.view.trust is None:
+        detail, perm = unread_detail(f"The trust policy of {role.arn}", gap_for(snapshot, ("iam:GetRole",), role.arn),
+                                     "iam:GetRole")
+        return [Finding("exec-role.trust", "unknown", "assume-role", title, detail, missing_permission=perm)]
+    view = role.view
+    try:
+        decision, note = trust_decision(snapshot, view.trust, view.arn)
+    except (PolicyError, ValueError) as exc:
+        return [Finding("exec-role.trust", "fail", "assume-role", f"The trust policy of {view.name} is invalid",
+                        f"The trust policy of {view.arn} cannot be evaluated: {exc}.",
+                        remediation=_trust_fix(view, None, []))]
+    evidence = [statement_line(_label(m), st) for m, st in _hits(decision)] or [f"trust policy: {compact(view.trust)}"]
+    if decision.allowed:
+        return [Finding("exec-role.trust", "pass", "assume-role", title,
+                        f"{view.arn} lets {ECS_TASKS} call sts:AssumeRole.", evidence=evidence)]
+    if decision.decision == "unknown":
+        status = "warn" if "allowed" in decision.possible else "fail"
+        return [Finding("exec-role.trust", status, "assume-role", title,
+                        f"Whether {ECS_TASKS} may assume {view.arn} is uncertain: {note or decision.reason}.",
+                        evidence=evidence + [decision.reason],
+                        remediation=_trust_fix(view, view.trust, _denies(decision)))]
+    return [Finding("exec-role.trust", "fail", "assume-role", f"{view.name} does not trust {ECS_TASKS}",
+                    f"ECS cannot assume {view.arn}: {decision.reason}. The task fails with 'ECS was unable to "
+                    "assume the role ... verify that the role being passed has the proper trust relationship'.",
+                    evidence=evidence, remediation=_trust_fix(view, view.trust, _denies(decision)))]
+
+
+def _hits(decision: Decision) -> list[tuple[Any, dict[str, Any]]]:
+    return [(m, m.statement) for m in decision.matched]
+
+
+def _label(m: Any) -> str:
+    return "trust policy" if getattr(m, "policy", "") == "trust" else str(getattr(m, "policy", "?"))
+
+
+def _denies(decision: Decision) -> list[dict[str, Any]]:
+    return [st for _, st in matched_statements(decision) if st.get("Effect") == "Deny"]
+
+
+def _trust_fix(view: Any, current: dict[str, Any] | None, denies: list[dict[str, Any]]) -> Remediation:
+    """Keep the other statements, drop the denies that block ECS, add the documented trust statement."""
+    kept = [s for s in statements(current) if s not in denies] if isinstance(current, dict) else []
+    doc = {"Version": "2012-10-17", "Statement": kept + trust_policy()["Statement"]}
+    return Remediation(f"Let {ECS_TASKS} assume {view.name}.",
+                       [f"aws iam update-assume-role-policy --role-name {q(view.name)} "
+                        f"--policy-document {q(compact(doc, 10**6))}"],
+                       policy=doc, fix={"op": "set_trust_policy", "role_arn": view.arn, "document": doc})
+
+
+@check("role.confusion", None, "The pull's permissions are on the execution role, not the task role",
+       doc_url=TASK_ROLE_DOC)
+def role_confusion(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
+    title = "The pull's permissions are on the execution role, not the task role"
+    task_arn = role_arn_for(snapshot, (snapshot.task_definition or {}).get("taskRoleArn"))
+    if not task_arn or not plan.needs:
+        return [Finding("role.confusion", "skipped", "assume-role", title,
+                        "No task role is set." if not task_arn else "The pull needs no IAM permission.")]
+    if task_arn not in snapshot.roles:
+        detail, perm = unread_detail(f"Task role {task_arn}", gap_for(snapshot, ROLE_APIS, task_arn), "iam:GetRole")
+        return [Finding("role.confusion", "unknown", "assume-role", title, detail, missing_permission=perm)]
+    task_role = role_view(snapshot, task_arn)
+    if task_role is None:
+        return [Finding("role.confusion", "skipped", "assume-role", title, f"Task role {task_arn} does not exist.")]
+    exec_role = execution_role(snapshot)
+    if exec_role.state == "unread":
+        return [Finding("role.confusion", "skipped", "assume-role", title,
+                        "The execution role could not be read (see exec-role.not-found).")]
+    needs = list(dict.fromkeys((n.step, n.action, n.resource) for n in plan.needs))
+    confused = []
+    for step, action, resource in needs:
+        if exec_role.view is not None and Ask().outcome(snapshot, exec_role.view, action, resource).allowed:
+            continue
+        if Ask().outcome(snapshot, task_role, action, resource).allowed:
+            confused.append((step, action, resource))
+    if not confused:
+        return [Finding("role.confusion", "pass", "assume-role", title,
+                        "The task role grants nothing the execution role lacks for the pull.")]
+    step = min((s for s, _, _ in confused), key=STEPS.index)
+    actions = ", ".join(dict.fromkeys(a for _, a, _ in confused))
+    who = exec_role.arn or "(no execution role)"
+    detail = (f"The pull needs {actions}, which the task role {task_arn} allows but the execution role {who} "
+              "does not. Fargate pulls the image, fetches secrets and writes logs with the execution role; the "
+              "task role is only for the application inside the container.")
+    if exec_role.view is None:
+        rem = create_role_remediation(snapshot, plan, exec_role.arn if exec_role.state == "missing" else None,
+                                      summary="Give the task an execution role with these permissions.")
+    else:
+        rem = remediate(snapshot, exec_role.view, [(a, r) for _, a, r in confused], Ask(),
+                        policy_name="fargate-nb-from-task-role", sid="FargateNbPull",
+                        summary=f"Grant {actions} to the execution role {exec_role.view.name}.")
+    return [Finding("role.confusion", "fail", step, "The pull's permissions sit on the task role",
+                    detail, evidence=[f"{a} on {r}: allowed for {task_arn}, not for {who}" for _, a, r in confused],
+                    remediation=rem)]

@@ -1,0 +1,158 @@
+"""The secrets step: container ``secrets`` exist and the execution role may read them.
+
+Secrets Manager secrets need ``secretsmanager:GetSecretValue`` (and the secret's resource policy
+must not deny it; another account's secret must grant it); Parameter Store parameters need
+``ssm:GetParameters``. The KMS side (``kms:Decrypt`` on a customer managed key) is `iam.kms-decrypt`.
+A secret scheduled for deletion cannot be read, so it counts as missing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fargate_nb.checks.permissions import (
+    Ask,
+    SecretLookup,
+    account_of,
+    execution_role,
+    gap_for,
+    lookup_secret,
+    no_role_finding,
+    permission_finding,
+    q,
+    secret_kind,
+    unread_detail,
+)
+from fargate_nb.checks.registry import check
+from fargate_nb.model import Finding, Remediation, Snapshot
+from fargate_nb.pullflow import PullPlan, SecretRef
+
+SECRETS_DOC = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/specifying-sensitive-data.html"
+LOOKUP_APIS = {"secretsmanager": ("secretsmanager:DescribeSecret",), "ssm": ("ssm:DescribeParameters",)}
+
+
+def _label(ref: SecretRef) -> str:
+    return f"secret {ref.name} of container {ref.container} ({ref.value_from})"
+
+
+def _unread(check_id: str, step: str, title: str, snapshot: Snapshot, ref: SecretRef, found: SecretLookup) -> Finding:
+    kind = secret_kind(ref)
+    detail, perm = unread_detail(("Secret " if kind == "secretsmanager" else "Parameter ") + found.key,
+                                 gap_for(snapshot, LOOKUP_APIS[kind], found.key), LOOKUP_APIS[kind][0])
+    return Finding(check_id, "unknown", step, title, detail, missing_permission=perm)
+
+
+def missing_finding(check_id: str, step: str, title: str, snapshot: Snapshot, ref: SecretRef,
+                    found: SecretLookup, what: str) -> Finding | None:
+    """fail for a secret that does not exist or is scheduled for deletion; None when it is fine."""
+    kind = secret_kind(ref)
+    if found.state == "missing":
+        if kind == "secretsmanager":
+            name = found.arn.split(":secret:", 1)[-1].removesuffix("-??????")
+            name = name.rsplit("-", 1)[0] if found.arn.startswith("arn:") and ref.value_from.startswith("arn:") else name
+            cmd = (f"aws secretsmanager create-secret --name {q(name)} --region {q(found.region)} "
+                   "--secret-string file://secret.json")
+            summary = (f"Create the secret {name} (then, if the task definition names it by full ARN, update it: "
+                       "a new secret gets a new ARN suffix).")
+        else:
+            name = found.key
+            cmd = (f"aws ssm put-parameter --name {q(name)} --type SecureString --value file://value.txt "
+                   f"--region {q(found.region)}")
+            summary = f"Create the parameter {name}, or fix valueFrom."
+        return Finding(check_id, "fail", step, f"{what} does not exist",
+                       f"{_label(ref)} names {found.arn}, which does not exist in {found.region}: the task stops "
+                       "with a ResourceNotFoundException / ResourceInitializationError before the container starts.",
+                       evidence=[f"lookup {found.key}: not found"],
+                       remediation=Remediation(summary, [cmd], fix=(
+                           {"op": "create_secret", "key": found.key, "arn": found.arn.removesuffix("-??????")}
+                           if kind == "secretsmanager" else {"op": "create_parameter", "name": found.key})))
+    if found.entry and found.entry.get("DeletedDate"):
+        arn = found.entry.get("ARN") or found.arn
+        return Finding(check_id, "fail", step, f"{what} is scheduled for deletion",
+                       f"{_label(ref)} names {arn}, which is scheduled for deletion (DeletedDate "
+                       f"{found.entry['DeletedDate']}): Secrets Manager refuses to return its value.",
+                       evidence=[f"DescribeSecret: DeletedDate={found.entry['DeletedDate']}"],
+                       remediation=Remediation("Restore the secret (cancel its deletion).",
+                                               [f"aws secretsmanager restore-secret --secret-id {q(arn)} "
+                                                f"--region {q(found.region)}"],
+                                               fix={"op": "restore_secret", "key": found.key}))
+    return None
+
+
+@check("secrets.missing", "secrets", "The container secrets exist", doc_url=SECRETS_DOC)
+def secrets_missing(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
+    title = "The container secrets exist"
+    if not plan.secrets:
+        return [Finding("secrets.missing", "skipped", "secrets", title, "No container has secrets.")]
+    out = []
+    for ref in plan.secrets:
+        found = lookup_secret(snapshot, ref)
+        what = f"Secret {ref.name} of {ref.container}"
+        if found.state == "unread":
+            out.append(_unread("secrets.missing", "secrets", title, snapshot, ref, found))
+            continue
+        bad = missing_finding("secrets.missing", "secrets", title, snapshot, ref, found, what)
+        out.append(bad or Finding("secrets.missing", "pass", "secrets", title, f"{_label(ref)} exists ({found.arn}).",
+                                  evidence=_exists_evidence(found)))
+    return out
+
+
+def _exists_evidence(found: SecretLookup) -> list[str]:
+    e = found.entry or {}
+    keys = ("ARN", "Type", "KmsKeyId", "KeyId", "LastChangedDate", "LastModifiedDate")
+    return [", ".join(f"{k}={e[k]}" for k in keys if e.get(k))] if e else []
+
+
+def secret_ask(snapshot: Snapshot, ref: SecretRef, found: SecretLookup, role_arn: str) -> tuple[str, str, Ask]:
+    """(action, resource, how to evaluate) for reading a secret or parameter."""
+    if secret_kind(ref) == "ssm":
+        return "ssm:GetParameters", found.arn, Ask(target="ssm", extra_context={"aws:RequestedRegion": found.region})
+    entry = found.entry or {}
+    owner = account_of(found.arn, snapshot.account)
+    ask = Ask(target="secretsmanager", resource_policy=entry.get("ResourcePolicy"), resource_account=owner,
+              extra_context={"aws:RequestedRegion": found.region, **_resource_tags(entry)},
+              resource_kind="secret", resource_arn=entry.get("ARN") or found.arn,
+              resource_statement={"Sid": "AllowExecutionRoleRead", "Effect": "Allow",
+                                  "Principal": {"AWS": role_arn},
+                                  "Action": "secretsmanager:GetSecretValue", "Resource": "*"})
+    return "secretsmanager:GetSecretValue", found.arn, ask
+
+
+def _resource_tags(entry: dict[str, Any]) -> dict[str, Any]:
+    return {f"aws:ResourceTag/{t['Key']}": t.get("Value") for t in entry.get("Tags") or []
+            if isinstance(t, dict) and t.get("Key")}
+
+
+def read_permission(check_id: str, step: str, title: str, snapshot: Snapshot, plan: PullPlan,
+                    refs: list[SecretRef], policy_name: str, sid: str) -> list[Finding]:
+    """One finding per secret: may the execution role read it (identity, boundary, resource policy)?"""
+    role = execution_role(snapshot)
+    out = []
+    for ref in refs:
+        found = lookup_secret(snapshot, ref)
+        if role.state != "ok":
+            out.append(no_role_finding(check_id, step, title, role, snapshot, plan, f"read {_label(ref)}"))
+            continue
+        assert role.view is not None
+        if found.state == "found" and found.entry and secret_kind(ref) == "secretsmanager" \
+                and "ResourcePolicy" not in found.entry:
+            detail, perm = unread_detail(f"The resource policy of {found.arn}", gap_for(
+                snapshot, ("secretsmanager:GetResourcePolicy",), found.arn), "secretsmanager:GetResourcePolicy")
+            out.append(Finding(check_id, "unknown", step, title, detail, missing_permission=perm))
+            continue
+        action, resource, ask = secret_ask(snapshot, ref, found, role.view.arn)
+        outcome = ask.outcome(snapshot, role.view, action, resource)
+        out.append(permission_finding(check_id, step, title, snapshot, role.view, [outcome], ask,
+                                      subject=f"read {_label(ref)}", policy_name=policy_name, sid=sid))
+    return out
+
+
+@check("iam.secrets", "secrets", "The execution role may read the container secrets", doc_url=SECRETS_DOC)
+def secrets_permission(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
+    title = "The execution role may read the container secrets"
+    if not plan.secrets:
+        return [Finding("iam.secrets", "skipped", "secrets", title, "No container has secrets.")]
+    return read_permission("iam.secrets", "secrets", title, snapshot, plan, list(plan.secrets),
+                           "fargate-nb-secrets", "FargateNbSecrets")
+
+

@@ -1,0 +1,274 @@
+"""A small builder of synthetic `Snapshot` objects for the permission and resource check tests.
+
+`healthy()` returns a builder for a task whose pull succeeds: an ECR image in the task's account, an
+execution role with the AWS managed execution policy, the repository and image, an awslogs group.
+Each test then breaks one thing (or removes one piece of evidence and records a gap) and builds.
+Shapes follow the `Snapshot` docstring (botocore response shapes).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from fargate_nb.model import Gap, Snapshot
+
+ACCT = "111122223333"
+OTHER_ACCT = "444455556666"
+REGION = "us-east-1"
+CLUSTER = "prod"
+TASK_ARN = f"arn:aws:ecs:{REGION}:{ACCT}:task/{CLUSTER}/0123456789abcdef0123456789abcdef"
+EXEC_ROLE = f"arn:aws:iam::{ACCT}:role/ecsTaskExecutionRole"
+TASK_ROLE = f"arn:aws:iam::{ACCT}:role/api-task-role"
+IMAGE = f"{ACCT}.dkr.ecr.{REGION}.amazonaws.com/api:1.4.2"
+REPO_ARN = f"arn:aws:ecr:{REGION}:{ACCT}:repository/api"
+CROSS_IMAGE = f"{OTHER_ACCT}.dkr.ecr.{REGION}.amazonaws.com/shared/base:3"
+CROSS_REPO_ARN = f"arn:aws:ecr:{REGION}:{OTHER_ACCT}:repository/shared/base"
+SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCT}:secret:dockerhub-creds-AbCdEf"
+DB_SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCT}:secret:db-password-Gh1jKl"
+KEY_ARN = f"arn:aws:kms:{REGION}:{ACCT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+LOG_GROUP = "/ecs/api"
+
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "", "Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                   "Action": "sts:AssumeRole"}],
+}
+MANAGED_EXEC_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+MANAGED_EXEC_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": [
+        "ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer",
+        "ecr:BatchGetImage", "logs:CreateLogStream", "logs:PutLogEvents"], "Resource": "*"}],
+}
+LINUX_AMD64 = {"os": "linux", "architecture": "amd64", "variant": None}
+LINUX_ARM64 = {"os": "linux", "architecture": "arm64", "variant": "v8"}
+
+
+def policy(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def allow(actions: str | list[str], resources: str | list[str] = "*", sid: str | None = None,
+          **extra: Any) -> dict[str, Any]:
+    st: dict[str, Any] = {"Effect": "Allow", "Action": actions, "Resource": resources, **extra}
+    if sid:
+        st["Sid"] = sid
+    return st
+
+
+def deny(actions: str | list[str], resources: str | list[str] = "*", sid: str | None = None,
+         **extra: Any) -> dict[str, Any]:
+    return {**allow(actions, resources, sid, **extra), "Effect": "Deny"}
+
+
+def role_evidence(arn: str, *, trust: dict | None = None, inline: dict[str, dict] | None = None,
+                  attached: list[tuple[str, dict | None]] | None = None,
+                  boundary: dict | None = None) -> dict[str, Any]:
+    """A `roles[arn]` entry. ``attached`` is ``[(policy_arn, document)]``."""
+    name = arn.rsplit("/", 1)[-1]
+    return {
+        "Role": {"RoleName": name, "Arn": arn, "Path": "/", "RoleId": "AROAEXAMPLE" + name.upper()[:8],
+                 "AssumeRolePolicyDocument": copy.deepcopy(TRUST if trust is None else trust)},
+        "InlinePolicies": copy.deepcopy(inline or {}),
+        "AttachedPolicies": [{"PolicyArn": parn, "PolicyName": parn.rsplit("/", 1)[-1], "Document": copy.deepcopy(doc)}
+                             for parn, doc in (attached or [])],
+        "PermissionsBoundary": (None if boundary is None else
+                                {"PolicyArn": f"arn:aws:iam::{arn.split(':')[4]}:policy/boundary",
+                                 "Document": copy.deepcopy(boundary)}),
+    }
+
+
+class SnapshotBuilder:
+    """Assemble a snapshot step by step; every method returns the builder."""
+
+    def __init__(self, region: str = REGION, account: str = ACCT) -> None:
+        self.snap = Snapshot(region=region, account=account, collected_at="2026-11-28T03:00:00Z",
+                             collector="tests", subject={"kind": "task", "cluster": CLUSTER, "task": TASK_ARN})
+        self.snap.task = {"taskArn": TASK_ARN, "clusterArn": f"arn:aws:ecs:{region}:{account}:cluster/{CLUSTER}",
+                          "lastStatus": "STOPPED", "containers": []}
+        self.snap.task_definition = {
+            "taskDefinitionArn": f"arn:aws:ecs:{region}:{account}:task-definition/api:7",
+            "family": "api", "revision": 7, "networkMode": "awsvpc",
+            "requiresCompatibilities": ["FARGATE"], "cpu": "256", "memory": "512",
+            "containerDefinitions": [],
+        }
+
+    # -- task definition ------------------------------------------------------------------
+    def container(self, name: str = "api", image: str = IMAGE, **extra: Any) -> SnapshotBuilder:
+        self.td["containerDefinitions"].append({"name": name, "image": image, "essential": True, **extra})
+        self.snap.task["containers"].append({"name": name, "image": image, "lastStatus": "STOPPED"})
+        return self
+
+    def awslogs(self, container: str = "api", group: str = LOG_GROUP, *, create: bool = False,
+                region: str | None = None) -> SnapshotBuilder:
+        opts = {"awslogs-group": group, "awslogs-region": region or self.snap.region, "awslogs-stream-prefix": "ecs"}
+        if create:
+            opts["awslogs-create-group"] = "true"
+        self._container(container)["logConfiguration"] = {"logDriver": "awslogs", "options": opts}
+        return self
+
+    def container_secret(self, name: str, value_from: str, container: str = "api") -> SnapshotBuilder:
+        self._container(container).setdefault("secrets", []).append({"name": name, "valueFrom": value_from})
+        return self
+
+    def repository_credentials(self, secret: str, container: str = "api") -> SnapshotBuilder:
+        self._container(container)["repositoryCredentials"] = {"credentialsParameter": secret}
+        return self
+
+    def runtime_platform(self, cpu: str = "X86_64", os_family: str = "LINUX") -> SnapshotBuilder:
+        self.td["runtimePlatform"] = {"cpuArchitecture": cpu, "operatingSystemFamily": os_family}
+        return self
+
+    def execution_role_arn(self, arn: str | None) -> SnapshotBuilder:
+        if arn is None:
+            self.td.pop("executionRoleArn", None)
+        else:
+            self.td["executionRoleArn"] = arn
+        return self
+
+    def task_role_arn(self, arn: str) -> SnapshotBuilder:
+        self.td["taskRoleArn"] = arn
+        return self
+
+    # -- evidence -------------------------------------------------------------------------
+    def role(self, arn: str = EXEC_ROLE, *, exists: bool = True, **kwargs: Any) -> SnapshotBuilder:
+        self.snap.roles[arn] = role_evidence(arn, **kwargs) if exists else None
+        return self
+
+    def execution_role(self, arn: str = EXEC_ROLE, *, exists: bool = True, managed: bool = True,
+                       **kwargs: Any) -> SnapshotBuilder:
+        if managed:
+            kwargs.setdefault("attached", [(MANAGED_EXEC_POLICY_ARN, MANAGED_EXEC_POLICY)])
+        self.execution_role_arn(arn)
+        return self.role(arn, exists=exists, **kwargs)
+
+    def repository(self, arn: str = REPO_ARN, *, exists: bool = True, policy: dict | None = None,
+                   lifecycle: bool | None = True, scan_on_push: bool = True,
+                   mutability: str = "IMMUTABLE", exclusions: list[str] | None = None) -> SnapshotBuilder:
+        if not exists:
+            self.snap.repositories[arn] = None
+            return self
+        _, _, _, region, account, resource = arn.split(":", 5)
+        name = resource.split("/", 1)[1]
+        repo: dict[str, Any] = {
+            "repositoryArn": arn, "registryId": account, "repositoryName": name,
+            "repositoryUri": f"{account}.dkr.ecr.{region}.amazonaws.com/{name}",
+            "imageTagMutability": mutability, "imageScanningConfiguration": {"scanOnPush": scan_on_push},
+        }
+        if exclusions:
+            repo["imageTagMutabilityExclusionFilters"] = [{"filterType": "WILDCARD", "filter": f} for f in exclusions]
+        self.snap.repositories[arn] = {"Repository": repo, "Policy": copy.deepcopy(policy), "LifecyclePolicy": lifecycle}
+        return self
+
+    def image(self, ref: str = IMAGE, *, found: bool | None = True,
+              platforms: list[dict] | None = None, mutability: str | None = None) -> SnapshotBuilder:
+        from fargate_nb.pullflow import parse_image
+
+        p = parse_image(ref)
+        self.snap.images[ref] = {
+            "registry": p.registry, "ecr": p.ecr, "region": p.region, "registry_id": p.registry_id,
+            "repository_name": p.repository, "repository_arn": p.repository_arn(), "tag": p.tag,
+            "digest": p.digest or ("sha256:" + "c" * 64 if found else None), "found": found,
+            "platforms": [dict(LINUX_AMD64)] if platforms is None and found else platforms,
+            "pushed_at": "2026-11-01T10:00:00Z" if found else None, "tag_mutability": mutability,
+        }
+        return self
+
+    def no_image_evidence(self, ref: str = IMAGE) -> SnapshotBuilder:
+        self.snap.images.pop(ref, None)
+        return self
+
+    def secret(self, key: str = SECRET_ARN, *, exists: bool = True, arn: str | None = None,
+               kms_key: str | None = None, deleted: str | None = None,
+               resource_policy: dict | None = None) -> SnapshotBuilder:
+        if not exists:
+            self.snap.secrets[key] = None
+            return self
+        arn = arn or key
+        entry: dict[str, Any] = {"ARN": arn, "Name": arn.split(":secret:", 1)[-1].rsplit("-", 1)[0],
+                                 "VersionIdsToStages": {"v1": ["AWSCURRENT"]}, "ResourcePolicy": resource_policy}
+        if kms_key:
+            entry["KmsKeyId"] = kms_key
+        if deleted:
+            entry["DeletedDate"] = deleted
+        self.snap.secrets[key] = entry
+        return self
+
+    def parameter(self, name: str, *, exists: bool = True, type: str = "SecureString",
+                  key_id: str | None = "alias/aws/ssm", region: str | None = None) -> SnapshotBuilder:
+        if not exists:
+            self.snap.parameters[name] = None
+            return self
+        arn = f"arn:aws:ssm:{region or self.snap.region}:{self.snap.account}:parameter/{name.lstrip('/')}"
+        entry: dict[str, Any] = {"Name": name, "ARN": arn, "Type": type, "Tier": "Standard", "Version": 1}
+        if type == "SecureString" and key_id:
+            entry["KeyId"] = key_id
+        self.snap.parameters[name] = entry
+        return self
+
+    def kms_key(self, arn: str = KEY_ARN, *, key_policy: dict | None = None, manager: str = "CUSTOMER",
+                state: str = "Enabled", exists: bool = True) -> SnapshotBuilder:
+        if not exists:
+            self.snap.kms_keys[arn] = None
+            return self
+        account = arn.split(":")[4]
+        self.snap.kms_keys[arn] = {
+            "KeyMetadata": {"KeyId": arn.rsplit("/", 1)[-1], "Arn": arn, "AWSAccountId": account,
+                            "KeyManager": manager, "KeyState": state, "Enabled": state == "Enabled",
+                            "KeyUsage": "ENCRYPT_DECRYPT", "KeySpec": "SYMMETRIC_DEFAULT"},
+            "Policy": copy.deepcopy(key_policy if key_policy is not None else default_key_policy(account)),
+        }
+        return self
+
+    def log_group(self, name: str = LOG_GROUP, *, exists: bool = True) -> SnapshotBuilder:
+        self.snap.log_groups[name] = (
+            {"logGroupName": name, "arn": f"arn:aws:logs:{self.snap.region}:{self.snap.account}:log-group:{name}:*",
+             "logGroupArn": f"arn:aws:logs:{self.snap.region}:{self.snap.account}:log-group:{name}"}
+            if exists else None)
+        return self
+
+    def forget(self, field: str, key: str) -> SnapshotBuilder:
+        """Remove a piece of evidence, as when the collector could not read it."""
+        getattr(self.snap, field).pop(key, None)
+        return self
+
+    def gap(self, api: str, permission: str | None = None, resource: str | None = None,
+            error: str = "AccessDeniedException: not authorized") -> SnapshotBuilder:
+        self.snap.gaps.append(Gap(api=api, permission=permission or api, error=error, resource=resource))
+        return self
+
+    def stopped(self, reason: str, container: str | None = None) -> SnapshotBuilder:
+        if container is None:
+            self.snap.task["stoppedReason"] = reason
+        else:
+            for c in self.snap.task["containers"]:
+                if c["name"] == container:
+                    c["reason"] = reason
+        return self
+
+    def build(self) -> Snapshot:
+        return self.snap.copy()
+
+    # -- helpers --------------------------------------------------------------------------
+    @property
+    def td(self) -> dict[str, Any]:
+        assert self.snap.task_definition is not None
+        return self.snap.task_definition
+
+    def _container(self, name: str) -> dict[str, Any]:
+        for c in self.td["containerDefinitions"]:
+            if c["name"] == name:
+                return c
+        raise KeyError(f"no container {name!r}: call .container() first")
+
+
+def default_key_policy(account: str = ACCT) -> dict[str, Any]:
+    """The default key policy: the account may use IAM policies to allow use of the key."""
+    return policy({"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+                   "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"})
+
+
+def healthy() -> SnapshotBuilder:
+    """A task whose pull succeeds: ECR image, managed execution policy, repository, image, log group."""
+    return (SnapshotBuilder().container().awslogs().execution_role().repository().image().log_group())
