@@ -55,8 +55,7 @@ class CompiledStatement:
         """Action/NotAction (case-insensitive); memoised per action name."""
         hit = self._action_memo.get(action)
         if hit is None:
-            lowered = action.lower()
-            hit = any(p.matches(lowered) for p in self.actions)
+            hit = any(p.matches(action) for p in self.actions)
             if self.not_action:
                 hit = not hit
             if len(self._action_memo) < 256:
@@ -121,7 +120,7 @@ def _strings(value: Any, element: str, *, allow_empty: bool = True) -> list[str]
 def _compile_action(text: str) -> Pattern:
     if text != "*" and ":" not in text:
         raise PolicyError(f"action {text!r} is not in the form service:action")
-    return Pattern(text.lower(), "glob", ignore_case=True)
+    return Pattern(text, "glob", ignore_case=True)
 
 
 def compile_statement(index: int, st: Any, version: str) -> CompiledStatement:

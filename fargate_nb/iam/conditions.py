@@ -67,7 +67,8 @@ OPERATOR_NAMES = {
         "ArnLike", "ArnNotEquals", "ArnNotLike", "Null",
     )
 }
-_VARIABLE_FAMILIES = {"string", "istring", "like", "arn"}  # "policy variables ... string or ARN operators"
+#: "You can use a policy variable with the String / Boolean / ARN condition operator(s)".
+_VARIABLE_FAMILIES = {"string", "istring", "like", "arn", "bool"}
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -145,12 +146,13 @@ def _binary(value: Any) -> bytes:
 class Condition:
     """One (operator, key, values) triple from a Condition block."""
 
-    __slots__ = ("operator", "key", "raw_values", "family", "negated", "if_exists", "set_op",
+    __slots__ = ("operator", "key", "name", "raw_values", "family", "negated", "if_exists", "set_op",
                  "_values", "_dynamic", "_test")
 
     def __init__(self, operator: str, key: str, values: list[Any], *, variables: bool) -> None:
         self.operator = operator
         self.key = key.lower()
+        self.name = key  # as written in the policy
         self.raw_values = values
         set_op, base, if_exists = parse_operator(operator)
         self.set_op = set_op
@@ -169,13 +171,14 @@ class Condition:
         fam = self.family
         if fam in ("like", "arn"):
             return Pattern(text, "glob" if fam == "like" else "arn", variables=use_vars)
-        if fam in ("string", "istring"):
+        if fam in ("string", "istring", "bool"):
             template = parse_template(text, use_vars)
             if any(not isinstance(p, tuple) for p in template):
                 self._dynamic = True
                 return template
-            lit = literal_text(template)
-            return lit.lower() if fam == "istring" else lit
+            text = literal_text(template)
+            if fam != "bool":
+                return text.lower() if fam == "istring" else text
         try:
             if fam.startswith("num"):
                 return _number(text)
@@ -228,6 +231,11 @@ class Condition:
         for p in self._values:
             if isinstance(p, tuple):  # a template with variables
                 lit = literal_text(resolve(p, ctx, unknown))
+                if self.family == "bool":
+                    try:
+                        lit = _bool(lit)
+                    except _Incomparable:
+                        lit = None  # a variable that is not true/false: never equal
                 out.append(lit.lower() if self.family == "istring" else lit)
             else:
                 out.append(p)
