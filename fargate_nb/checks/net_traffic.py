@@ -1,0 +1,402 @@
+"""Network checks, part 2: do security groups and network ACLs let HTTPS through on the resolved path?
+
+`net.endpoint-sg` (the interface endpoint admits 443 from the task), `net.task-sg-egress` (the task
+lets 443 out to the endpoint, to the S3 prefix list, or to the internet) and `net.nacl` (every subnet
+boundary the connection crosses allows 443 one way and the client's ephemeral ports back).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fargate_nb import netpath
+from fargate_nb.checks.net_common import (
+    ALL_IPV4,
+    HTTPS,
+    NAT_EPHEMERAL,
+    Net,
+    cidr_coverage,
+    free_rule_number,
+    is_public,
+    make,
+    nacl_decide,
+    network_findings,
+    q,
+    s3_prefix_cidrs,
+    sg_sources,
+    subnet_cidr,
+    task_ephemeral,
+    to_net,
+    unknown_for_path,
+    worst,
+)
+from fargate_nb.checks.registry import check
+from fargate_nb.model import Finding, Remediation, Snapshot
+from fargate_nb.pullflow import Destination, PullPlan
+
+SG_DOC = "https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html"
+ENDPOINT_SG_DOC = "https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html"
+NACL_DOC = "https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html"
+PATH_EVIDENCE = ("vpc", "subnets", "route_tables", "vpc_endpoints")
+
+
+def _sg_rule_cmd(direction: str, group: str, *, source_group: str | None = None, cidr: str | None = None,
+                 prefix_list_id: str | None = None) -> str:
+    if direction == "ingress" and (source_group or cidr):
+        src = f"--source-group {q(source_group)}" if source_group else f"--cidr {q(cidr)}"
+        return f"aws ec2 authorize-security-group-ingress --group-id {q(group)} --protocol tcp --port 443 {src}"
+    if source_group:
+        peer = f"UserIdGroupPairs=[{{GroupId={source_group}}}]"
+    elif prefix_list_id:
+        peer = f"PrefixListIds=[{{PrefixListId={prefix_list_id}}}]"
+    else:
+        peer = f"IpRanges=[{{CidrIp={cidr}}}]"
+    verb = "ingress" if direction == "ingress" else "egress"
+    return (f"aws ec2 authorize-security-group-{verb} --group-id {q(group)} "
+            f"--ip-permissions {q(f'IpProtocol=tcp,FromPort=443,ToPort=443,{peer}')}")
+
+
+def _groups(snapshot: Snapshot, ids: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    found, missing = [], []
+    for gid in ids:
+        g = netpath.security_group(snapshot, gid)
+        (found.append(g) if g else missing.append(gid))
+    return found, missing
+
+
+def _endpoint_group_ids(endpoint: dict[str, Any]) -> list[str]:
+    return [g["GroupId"] for g in netpath.dicts(endpoint.get("Groups")) if isinstance(g.get("GroupId"), str)]
+
+
+# -- net.endpoint-sg -----------------------------------------------------------------------------------
+ENDPOINT_SG = "The interface endpoint's security groups admit HTTPS from the task"
+
+
+@check("net.endpoint-sg", None, ENDPOINT_SG, doc_url=ENDPOINT_SG_DOC)
+def endpoint_sg(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
+    dests, early = network_findings(snapshot, plan, "net.endpoint-sg", ENDPOINT_SG,
+                                    (*PATH_EVIDENCE, "security_groups"))
+    return early + [_endpoint_sg(snapshot, d) for d in dests]
+
+
+def _endpoint_sg(snapshot: Snapshot, dest: Destination) -> Finding:
+    paths = netpath.resolve_all(snapshot, dest)
+    via = [p for p in paths if p.kind == "interface-endpoint" and p.endpoint]
+    if not via:
+        unknown = next((p for p in paths if p.kind == "unknown"), None)
+        if unknown:
+            return unknown_for_path("net.endpoint-sg", ENDPOINT_SG, dest, unknown)
+        return make("net.endpoint-sg", "skipped", dest, f"{dest.target} is not reached through an interface endpoint",
+                    paths[0].detail)
+    ep = via[0].endpoint or {}
+    eid = ep.get("VpcEndpointId") or "VPCE_ID"
+    group_ids = _endpoint_group_ids(ep)
+    groups, unread = _groups(snapshot, group_ids)
+    task_sgs = netpath.task_security_group_ids(snapshot)
+    src = sg_sources(groups, "ingress")
+    ev = [f"{eid} security groups: {', '.join(group_ids) or 'none'}"]
+    by_group = [src.groups[g] for g in task_sgs if g in src.groups]
+    if by_group:
+        return make("net.endpoint-sg", "pass", dest, f"{eid} admits HTTPS from the task's security group",
+                    by_group[0], evidence=ev + by_group)
+    subnets = [p.subnet_id for p in via if p.subnet_id]
+    required = [n for n in (subnet_cidr(snapshot, s) for s in subnets) if n]
+    pl_nets = _known_prefix_list_cidrs(snapshot, src.prefix_lists)
+    missing, used = cidr_coverage(src, required)
+    if pl_nets:
+        missing = [m for m in missing if not any(m.subnet_of(n) for n in pl_nets)]
+    if required and not missing:
+        return make("net.endpoint-sg", "pass", dest, f"{eid} admits HTTPS from the task subnet",
+                    f"{', '.join(map(str, required))} is covered", evidence=ev + used)
+    ip = netpath.task_private_ip(snapshot)
+    ip_net = to_net(f"{ip}/32") if ip else None
+    if ip_net and not uncovered_any(ip_net, src, pl_nets):
+        return make("net.endpoint-sg", "warn", dest, f"{eid} admits this task's IP only",
+                    f"the rules cover {ip} but not all of {', '.join(map(str, required))}: replacement tasks may get "
+                    "addresses the endpoint refuses", evidence=ev + used, severity="medium",
+                    remediation=_endpoint_sg_fix(eid, group_ids, task_sgs, required))
+    if unread or (src.prefix_lists and not pl_nets):
+        return Finding("net.endpoint-sg", "unknown", dest.step, f"{eid}'s security groups not fully readable",
+                       detail=f"could not read {', '.join(unread) or 'the prefix lists its rules use'}",
+                       target=dest.target, evidence=ev, severity="medium",
+                       missing_permission="ec2:DescribeSecurityGroups" if unread else "ec2:DescribeManagedPrefixLists")
+    return make("net.endpoint-sg", "fail", dest, f"Endpoint {eid} refuses HTTPS from the task",
+                f"no inbound rule of {', '.join(group_ids) or '(no group)'} admits tcp 443 from the task's security "
+                f"groups ({', '.join(task_sgs) or 'none'}) or subnet {', '.join(map(str, required))}; connections to "
+                f"{dest.target} time out", evidence=ev + _rules(groups, "IpPermissions"), doc_url=ENDPOINT_SG_DOC,
+                remediation=_endpoint_sg_fix(eid, group_ids, task_sgs, required))
+
+
+def uncovered_any(net: Net, src: Any, extra: list[Net]) -> bool:
+    missing, _ = cidr_coverage(src, [net])
+    return bool(missing) and not any(net.subnet_of(n) for n in extra)
+
+
+def _known_prefix_list_cidrs(snapshot: Snapshot, ids: dict[str, str]) -> list[Net]:
+    out: list[Net] = []
+    for pl in netpath.dicts(netpath.network(snapshot).get("prefix_lists")):
+        if pl.get("PrefixListId") in ids:
+            out.extend(n for n in (to_net(c) for c in pl.get("Cidrs") or []) if n)
+    return out
+
+
+def _endpoint_sg_fix(eid: str, group_ids: list[str], task_sgs: list[str], required: list[Net]) -> Remediation | None:
+    if not group_ids:
+        return Remediation(summary=f"Attach a security group admitting tcp 443 from the task to {eid}",
+                           commands=[f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {q(eid)} "
+                                     "--add-security-group-ids ENDPOINT_SG_ID"])
+    group = group_ids[0]
+    if task_sgs:
+        fix = {"op": "authorize_sg_rule", "group_id": group, "direction": "ingress", "port": HTTPS,
+               "source_group": task_sgs[0]}
+        cmd = _sg_rule_cmd("ingress", group, source_group=task_sgs[0])
+    elif required:
+        fix = {"op": "authorize_sg_rule", "group_id": group, "direction": "ingress", "port": HTTPS,
+               "cidr": str(required[0])}
+        cmd = _sg_rule_cmd("ingress", group, cidr=str(required[0]))
+    else:
+        return None
+    return Remediation(summary=f"Allow tcp 443 into {group} (on {eid}) from the task", commands=[cmd], fix=fix)
+
+
+def _rules(groups: list[dict[str, Any]], key: str) -> list[str]:
+    out = []
+    for g in groups:
+        perms = netpath.dicts(g.get(key))
+        out.append(f"{g.get('GroupId')} {'inbound' if key == 'IpPermissions' else 'outbound'} rules: "
+                   + (", ".join(_perm_text(p) for p in perms) or "none"))
+    return out
+
+
+def _perm_text(p: dict[str, Any]) -> str:
+    proto = "all" if str(p.get("IpProtocol")) == "-1" else f"{p.get('IpProtocol')} {p.get('FromPort')}-{p.get('ToPort')}"
+    peers = [r.get("CidrIp") for r in netpath.dicts(p.get("IpRanges"))]
+    peers += [g.get("GroupId") for g in netpath.dicts(p.get("UserIdGroupPairs"))]
+    peers += [x.get("PrefixListId") for x in netpath.dicts(p.get("PrefixListIds"))]
+    return f"{proto} {'/'.join(str(x) for x in peers if x) or '-'}"
+
+
+# -- net.task-sg-egress --------------------------------------------------------------------------------
+TASK_EGRESS = "The task's security groups let HTTPS out to the destination"
+
+
+@check("net.task-sg-egress", None, TASK_EGRESS, doc_url=SG_DOC)
+def task_sg_egress(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
+    dests, early = network_findings(snapshot, plan, "net.task-sg-egress", TASK_EGRESS,
+                                    (*PATH_EVIDENCE, "security_groups"))
+    return early + [_task_egress(snapshot, d) for d in dests]
+
+
+def _task_egress(snapshot: Snapshot, dest: Destination) -> Finding:
+    path = netpath.resolve(snapshot, dest)
+    if path.kind == "unknown":
+        return unknown_for_path("net.task-sg-egress", TASK_EGRESS, dest, path)
+    if path.kind == "none":
+        return make("net.task-sg-egress", "skipped", dest, f"No path to {dest.target} to check",
+                    f"{path.detail} (see net.no-route)")
+    task_sgs = netpath.task_security_group_ids(snapshot)
+    groups, unread = _groups(snapshot, task_sgs)
+    src = sg_sources(groups, "egress")
+    ev = [f"path: {path.kind} — {path.detail}", *_rules(groups, "IpPermissionsEgress")]
+    first = task_sgs[0] if task_sgs else "TASK_SG_ID"
+    status, detail, fix_kw = _egress_verdict(snapshot, dest, path, src)
+    if status == "fail" and unread:
+        status, detail = "unknown", f"{detail}; security groups {', '.join(unread)} could not be read"
+    if status == "pass":
+        return make("net.task-sg-egress", "pass", dest, f"The task may send HTTPS to {dest.target}", detail,
+                    evidence=ev)
+    if status == "unknown":
+        return Finding("net.task-sg-egress", "unknown", dest.step, f"Task egress to {dest.target} undecided",
+                       detail=detail, target=dest.target, evidence=ev, severity="medium",
+                       missing_permission="ec2:DescribeSecurityGroups" if unread else None)
+    remediation = Remediation(
+        summary=f"Allow tcp 443 out of {first} to {next(iter(fix_kw.values()))}",
+        commands=[_sg_rule_cmd("egress", first, **fix_kw)],
+        fix={"op": "authorize_sg_rule", "group_id": first, "direction": "egress", "port": HTTPS, **fix_kw})
+    return make("net.task-sg-egress", "fail", dest, f"The task's security groups block HTTPS to {dest.target}",
+                detail, evidence=ev, remediation=remediation, doc_url=SG_DOC)
+
+
+def _egress_verdict(snapshot: Snapshot, dest: Destination, path: netpath.NetPath,
+                    src: Any) -> tuple[str, str, dict[str, str]]:
+    """(status, detail, arguments of the rule that would fix it)."""
+    if path.kind == "interface-endpoint" and path.endpoint:
+        eid = path.endpoint.get("VpcEndpointId")
+        ep_groups = _endpoint_group_ids(path.endpoint)
+        hit = [src.groups[g] for g in ep_groups if g in src.groups]
+        if hit:
+            return "pass", f"{hit[0]} (the security group of {eid})", {}
+        nets = [n for n in (subnet_cidr(snapshot, s) for s in path.endpoint.get("SubnetIds") or []) if n]
+        missing, used = cidr_coverage(src, nets)
+        if nets and not missing:
+            return "pass", f"{'; '.join(used)} cover {eid}'s subnets", {}
+        part = f" (only part: {', '.join(map(str, missing))} uncovered)" if used else ""
+        fix = {"source_group": ep_groups[0]} if ep_groups else {"cidr": str(nets[0]) if nets else "0.0.0.0/0"}
+        return "fail", (f"no outbound rule allows tcp 443 to {eid} (its security groups {', '.join(ep_groups)} or "
+                        f"its subnets {', '.join(map(str, nets))}){part}"), fix
+    if dest.target == "s3":
+        pl_id, pl_nets = s3_prefix_cidrs(snapshot)
+        pl_id = pl_id or (path.route or {}).get("DestinationPrefixListId")
+        if pl_id and pl_id in src.prefix_lists:
+            return "pass", f"{src.prefix_lists[pl_id]} (the S3 prefix list)", {}
+        if not cidr_coverage(src, [ALL_IPV4])[0]:
+            return "pass", "outbound tcp 443 to 0.0.0.0/0 is allowed", {}
+        if pl_nets:
+            missing, used = cidr_coverage(src, pl_nets)
+            if not missing:
+                return "pass", f"{'; '.join(used)} cover every CIDR of {pl_id}", {}
+            fix = {"prefix_list_id": pl_id} if pl_id else {"cidr": "0.0.0.0/0"}
+            return "fail", (f"no outbound rule allows tcp 443 to the S3 prefix list {pl_id} (the gateway endpoint's "
+                            f"destination); {len(missing)} of its {len(pl_nets)} CIDRs are not covered"), fix
+        if pl_id and (src.cidrs or src.prefix_lists):
+            return "unknown", f"the CIDRs of {pl_id} were not read; cannot tell whether the rules cover them", {}
+        fix = {"prefix_list_id": pl_id} if pl_id else {"cidr": "0.0.0.0/0"}
+        return "fail", "no outbound rule allows tcp 443 to the S3 prefix list or to 0.0.0.0/0", fix
+    if not cidr_coverage(src, [ALL_IPV4])[0]:
+        return "pass", "outbound tcp 443 to 0.0.0.0/0 is allowed", {}
+    public = [why for n, why in src.cidrs if is_public(n)]
+    if public or src.prefix_lists or path.kind == "opaque":
+        return "unknown", (f"outbound 443 is allowed only to some addresses ({'; '.join(public) or 'prefix lists'}); "
+                           f"{dest.target}'s addresses are not known here: verify they are covered"), {}
+    return "fail", f"no outbound rule allows tcp 443 to 0.0.0.0/0, which {path.kind} traffic to {dest.target} needs", \
+        {"cidr": "0.0.0.0/0"}
+
+
+# -- net.nacl ------------------------------------------------------------------------------------------
+NACL = "Network ACLs let HTTPS out and the replies back in"
+
+
+@dataclass
+class Leg:
+    """One direction of the connection at one subnet boundary."""
+
+    subnet_id: str
+    egress: bool
+    peers: list[Net] | None  # None: public addresses we do not know (a service behind NAT/IGW)
+    ports: tuple[int, int]
+    why: str
+    fix_ports: tuple[int, int] = (HTTPS, HTTPS)
+    results: list[str] = field(default_factory=list)
+
+
+@check("net.nacl", None, NACL, doc_url=NACL_DOC)
+def nacl(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
+    dests, early = network_findings(snapshot, plan, "net.nacl", NACL, (*PATH_EVIDENCE, "network_acls"))
+    return early + [_nacl(snapshot, d) for d in dests]
+
+
+def _legs(snapshot: Snapshot, path: netpath.NetPath, target: str) -> list[Leg] | None:
+    task_subnet = path.subnet_id or ""
+    task_net = subnet_cidr(snapshot, task_subnet)
+    eph = task_ephemeral(snapshot)
+    if task_net is None:
+        return None
+
+    def both(subnet_id: str, peers: list[Net] | None, label: str) -> list[Leg]:
+        return [Leg(subnet_id, True, peers, (HTTPS, HTTPS), f"{subnet_id} out: tcp 443 to {label}"),
+                Leg(subnet_id, False, peers, eph, f"{subnet_id} in: replies from {label} to ports {eph[0]}-{eph[1]}",
+                    NAT_EPHEMERAL)]
+
+    if path.kind == "interface-endpoint" and path.endpoint:
+        legs: list[Leg] = []
+        for es in path.endpoint.get("SubnetIds") or []:
+            if es == task_subnet:
+                continue  # traffic inside one subnet crosses no network ACL
+            enet = subnet_cidr(snapshot, es)
+            if enet is None:
+                return None
+            legs += both(task_subnet, [enet], f"endpoint subnet {es} ({enet})")
+            legs += [Leg(es, False, [task_net], (HTTPS, HTTPS), f"{es} in: tcp 443 from task subnet {task_net}"),
+                     Leg(es, True, [task_net], eph, f"{es} out: replies to task subnet {task_net}", NAT_EPHEMERAL)]
+        return legs
+    public: list[Net] | None = None
+    label = "the internet"
+    if target == "s3":
+        pl_id, public = s3_prefix_cidrs(snapshot)
+        label = f"the S3 prefix list {pl_id}" if public else "S3 (prefix list not read)"
+    legs = both(task_subnet, public, label)
+    nat_subnet = (path.nat_gateway or {}).get("SubnetId") if path.kind == "nat" else None
+    if nat_subnet and nat_subnet != task_subnet:
+        legs += [Leg(nat_subnet, False, [task_net], (HTTPS, HTTPS), f"{nat_subnet} (NAT) in: tcp 443 from {task_net}"),
+                 Leg(nat_subnet, True, public, (HTTPS, HTTPS), f"{nat_subnet} (NAT) out: tcp 443 to {label}"),
+                 Leg(nat_subnet, False, public, NAT_EPHEMERAL, f"{nat_subnet} (NAT) in: replies from {label}",
+                     NAT_EPHEMERAL),
+                 Leg(nat_subnet, True, [task_net], eph, f"{nat_subnet} (NAT) out: replies to {task_net}",
+                     NAT_EPHEMERAL)]
+    return legs
+
+
+def _nacl(snapshot: Snapshot, dest: Destination) -> Finding:
+    paths = netpath.resolve_all(snapshot, dest)
+    unknown = next((p for p in paths if p.kind == "unknown"), None)
+    if unknown:
+        return unknown_for_path("net.nacl", NACL, dest, unknown)
+    live = [p for p in paths if p.kind != "none"]
+    if not live:
+        return make("net.nacl", "skipped", dest, f"No path to {dest.target} to check", f"{paths[0].detail} (see net.no-route)")
+    statuses, evidence, entries = [], [], []
+    taken: dict[tuple[str, bool], set[int]] = {}
+    for path in live:
+        legs = _legs(snapshot, path, dest.target)
+        if legs is None:
+            statuses.append("unknown")
+            evidence.append(f"the CIDR of a subnet on the path to {dest.target} is not in the evidence")
+            continue
+        for leg in legs:
+            status, text, fixes = _decide_leg(snapshot, leg, taken)
+            statuses.append(status)
+            evidence.append(text)
+            entries.extend(fixes)
+    status = worst(statuses)
+    if status == "pass":
+        return make("net.nacl", "pass", dest, f"Network ACLs allow HTTPS to {dest.target} and back",
+                    f"{len(evidence)} boundary checks pass", evidence=evidence)
+    if status == "unknown":
+        return make("net.nacl", "unknown", dest, f"Network ACLs on the way to {dest.target} undecided",
+                    "some rules restrict by address and the service's addresses are not known here; verify them",
+                    evidence=evidence, severity="medium")
+    blocked = [e for e in evidence if " blocked " in e]
+    return make("net.nacl", "fail", dest, f"A network ACL blocks HTTPS to {dest.target} or its replies",
+                "; ".join(blocked), evidence=evidence, doc_url=NACL_DOC, remediation=_nacl_fix(entries))
+
+
+def _decide_leg(snapshot: Snapshot, leg: Leg, taken: dict[tuple[str, bool], set[int]]
+                ) -> tuple[str, str, list[dict[str, Any]]]:
+    acl = netpath.network_acl_for(snapshot, leg.subnet_id)
+    if acl is None:
+        return "unknown", f"{leg.why}: no network ACL for {leg.subnet_id} in the evidence", []
+    aid = acl.get("NetworkAclId") or "ACL_ID"
+    peers = leg.peers if leg.peers is not None else [ALL_IPV4]
+    fixes: list[dict[str, Any]] = []
+    blocked: list[str] = []
+    for peer in peers:
+        verdict = nacl_decide(acl, leg.egress, peer, leg.ports)
+        if verdict.allowed:
+            continue
+        if leg.peers is None and any(is_public(n) for n in (to_net(e.get("CidrBlock")) for e in verdict.allows) if n):
+            return "unknown", f"{leg.why}: {aid} allows only part of the address space before {verdict.rule}", []
+        blocked.append(f"{verdict.rule} for {peer}")
+        below = verdict.entry.get("RuleNumber") if verdict.entry else None
+        used = taken.setdefault((aid, leg.egress), set())
+        number = free_rule_number(acl, leg.egress, below, used)
+        if number is not None:
+            used.add(number)
+            fixes.append({"nacl_id": aid, "egress": leg.egress, "rule_number": number, "cidr": str(peer),
+                          "port_from": leg.fix_ports[0], "port_to": leg.fix_ports[1], "action": "allow",
+                          "protocol": "6"})
+    if blocked:
+        return "fail", f"{leg.why}: blocked by {aid} {', '.join(blocked)}", fixes
+    return "pass", f"{leg.why}: allowed by {aid}", []
+
+
+def _nacl_fix(entries: list[dict[str, Any]]) -> Remediation:
+    commands = [
+        f"aws ec2 create-network-acl-entry --network-acl-id {q(e['nacl_id'])} "
+        f"{'--egress' if e['egress'] else '--ingress'} --rule-number {e['rule_number']} --protocol tcp "
+        f"--port-range From={e['port_from']},To={e['port_to']} --cidr-block {q(e['cidr'])} --rule-action allow"
+        for e in entries]
+    fix = ({"op": "add_nacl_entry", **entries[0]} if len(entries) == 1 else
+           {"op": "add_nacl_entries", "entries": entries} if entries else None)
+    return Remediation(summary="Add network ACL entries (before the blocking rule) for HTTPS out and the "
+                               "ephemeral return ports 1024-65535 in", commands=commands, fix=fix)
