@@ -81,7 +81,9 @@ def ecr_pull_permission(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
         # Same account: the repository policy can grant too; its denies are ecr.repo-policy's business.
         grants = {**policy, "Statement": [s for s in statements(policy) if s.get("Effect") == "Allow"]} \
             if same_account and isinstance(policy, dict) else None
-        ask = Ask(target="ecr.dkr", resource_policy=grants, resource_account=registry if grants else None)
+        # Cross account: judge the identity side alone here (as if the repository were the role's own);
+        # the repository policy's side is ecr.repo-policy.
+        ask = Ask(target="ecr.dkr", resource_policy=grants, resource_account=role.view.account)
         outcomes = [ask.outcome(snapshot, role.view, a, arn) for a in PULL_ACTIONS]
         out.append(permission_finding(
             "iam.ecr-pull", "manifest", title, snapshot, role.view, outcomes, ask,

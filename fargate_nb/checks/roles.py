@@ -143,10 +143,10 @@ def execution_role_trust(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
                         f"{view.arn} lets {ECS_TASKS} call sts:AssumeRole.", evidence=evidence)]
     if decision.decision == "unknown":
         status = "warn" if "allowed" in decision.possible else "fail"
+        rem = _source_arn_fix(snapshot, view) if note else _trust_fix(view, view.trust, _denies(decision))
         return [Finding("exec-role.trust", status, "assume-role", title,
                         f"Whether {ECS_TASKS} may assume {view.arn} is uncertain: {note or decision.reason}.",
-                        evidence=evidence + [decision.reason],
-                        remediation=_trust_fix(view, view.trust, _denies(decision)))]
+                        evidence=evidence + [decision.reason], remediation=rem)]
     return [Finding("exec-role.trust", "fail", "assume-role", f"{view.name} does not trust {ECS_TASKS}",
                     f"ECS cannot assume {view.arn}: {decision.reason}. The task fails with 'ECS was unable to "
                     "assume the role ... verify that the role being passed has the proper trust relationship'.",
@@ -170,6 +170,27 @@ def _trust_fix(view: Any, current: dict[str, Any] | None, denies: list[dict[str,
     kept = [s for s in statements(current) if s not in denies] if isinstance(current, dict) else []
     doc = {"Version": "2012-10-17", "Statement": kept + trust_policy()["Statement"]}
     return Remediation(f"Let {ECS_TASKS} assume {view.name}.",
+                       [f"aws iam update-assume-role-policy --role-name {q(view.name)} "
+                        f"--policy-document {q(compact(doc, 10**6))}"],
+                       policy=doc, fix={"op": "set_trust_policy", "role_arn": view.arn, "document": doc})
+
+
+def _source_arn_fix(snapshot: Snapshot, view: Any) -> Remediation:
+    """Keep the confused-deputy protection, with the aws:SourceArn pattern ECS documents."""
+    pattern = f"arn:{snapshot.partition or 'aws'}:ecs:{snapshot.region}:{snapshot.account}:*"
+    out = []
+    for st in statements(view.trust):
+        cond = st.get("Condition")
+        if isinstance(cond, dict) and any(isinstance(b, dict) and any(k.lower() == "aws:sourcearn" for k in b)
+                                          for b in cond.values()):
+            blocks = {op: {k: v for k, v in b.items() if k.lower() != "aws:sourcearn"}
+                      for op, b in cond.items() if isinstance(b, dict)}
+            blocks = {op: b for op, b in blocks.items() if b}
+            blocks.setdefault("ArnLike", {})["aws:SourceArn"] = pattern
+            st = {**st, "Condition": blocks}
+        out.append(st)
+    doc = {**view.trust, "Statement": out}
+    return Remediation(f"Match aws:SourceArn against {pattern}, the pattern ECS documents.",
                        [f"aws iam update-assume-role-policy --role-name {q(view.name)} "
                         f"--policy-document {q(compact(doc, 10**6))}"],
                        policy=doc, fix={"op": "set_trust_policy", "role_arn": view.arn, "document": doc})

@@ -228,6 +228,12 @@ class SnapshotBuilder:
             if exists else None)
         return self
 
+    def network_from(self, other: Snapshot) -> SnapshotBuilder:
+        """Take the network picture (and the task's ENI attachment) of another synthetic snapshot."""
+        self.snap.network = copy.deepcopy(other.network)
+        self.snap.task["attachments"] = copy.deepcopy((other.task or {}).get("attachments") or [])
+        return self
+
     def forget(self, field: str, key: str) -> SnapshotBuilder:
         """Remove a piece of evidence, as when the collector could not read it."""
         getattr(self.snap, field).pop(key, None)
@@ -272,3 +278,40 @@ def default_key_policy(account: str = ACCT) -> dict[str, Any]:
 def healthy() -> SnapshotBuilder:
     """A task whose pull succeeds: ECR image, managed execution policy, repository, image, log group."""
     return (SnapshotBuilder().container().awslogs().execution_role().repository().image().log_group())
+
+
+# -- running checks -------------------------------------------------------------------------------
+def run(func: Any, snap: Snapshot) -> list[Any]:
+    """The findings of one check function on a snapshot."""
+    from fargate_nb.pullflow import plan
+
+    return list(func(snap, plan(snap)))
+
+
+def only(func: Any, snap: Snapshot, status: str | None = None) -> Any:
+    """The single finding of a check (asserting its status when given)."""
+    findings = run(func, snap)
+    assert len(findings) == 1, [(f.status, f.detail) for f in findings]
+    if status is not None:
+        assert findings[0].status == status, (findings[0].status, findings[0].detail, findings[0].evidence)
+    return findings[0]
+
+
+def apply(snap: Snapshot, fix: dict[str, Any]) -> Snapshot:
+    """A patched copy, the way `fargate_nb.fixes.apply_fix` makes it."""
+    import fargate_nb.fixes.iam  # noqa: F401  (registers the operations)
+    from fargate_nb.fixes import OPERATIONS
+
+    patched = snap.copy()
+    OPERATIONS[fix["op"]](patched, fix)
+    return patched
+
+
+def after_fix(func: Any, snap: Snapshot, statuses: tuple[str, ...] = ("fail",)) -> list[Any]:
+    """Apply the what-if fix of every failing (or ``statuses``) finding, then run the check again."""
+    failing = [f for f in run(func, snap) if f.status in statuses]
+    assert failing, f"nothing is {'/'.join(statuses)} before the fix"
+    for f in failing:
+        assert f.remediation is not None and f.remediation.fix, f"{f.id} has no what-if fix"
+        snap = apply(snap, f.remediation.fix)
+    return run(func, snap)

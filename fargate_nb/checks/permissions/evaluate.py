@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fargate_nb.checks.permissions.evidence import RoleView, statements
@@ -17,15 +17,15 @@ ABSENT_FOR = {"ecr:getauthorizationtoken": {"aws:sourcevpc", "aws:sourcevpce", "
 ALWAYS_ABSENT = {"aws:multifactorauthpresent", "aws:multifactorauthage", "aws:tokenissuetime"}
 
 
-def condition_keys(*docs: Any) -> set[str]:
-    """Every condition key the documents reference, lower-cased."""
-    keys: set[str] = set()
+def condition_keys(*docs: Any) -> dict[str, str]:
+    """Every condition key the documents reference: lower-cased name -> name as written."""
+    keys: dict[str, str] = {}
     for doc in docs:
         for st in statements(doc):
             cond = st.get("Condition") if isinstance(st, dict) else None
             for block in (cond.values() if isinstance(cond, dict) else []):
                 if isinstance(block, dict):
-                    keys.update(k.lower() for k in block if isinstance(k, str))
+                    keys.update((k.lower(), k) for k in block if isinstance(k, str))
     return keys
 
 
@@ -67,7 +67,7 @@ def build_context(snapshot: Snapshot, role: RoleView, action: str, *, target: st
     ctx.update(extra or {})
     known = ({k.lower() for k in ctx} | absent) - unknown_net
     referenced = condition_keys(*docs)
-    unknown = frozenset(k for k in referenced if k not in known)
+    unknown = frozenset(name for low, name in referenced.items() if low not in known)
     return ctx, unknown
 
 
@@ -79,6 +79,7 @@ class Outcome:
     action: str
     resource: str
     decision: Any  # fargate_nb.iam Decision
+    context: dict[str, Any] = field(default_factory=dict)  # the request context it was asked with
 
     @property
     def verdict(self) -> str:
@@ -106,7 +107,7 @@ def evaluate_role(snapshot: Snapshot, role: RoleView, action: str, resource: str
     except (PolicyError, ValueError, TypeError) as exc:  # a broken document in the evidence
         decision = Decision("unknown", f"a policy cannot be evaluated: {exc}",
                             possible=frozenset({"allowed", "implicit_deny", "explicit_deny"}))
-    return Outcome(action, resource, decision)
+    return Outcome(action, resource, decision, ctx)
 
 
 def resource_policy_grants(snapshot: Snapshot, role: RoleView, action: str, resource: str, document: dict | None,

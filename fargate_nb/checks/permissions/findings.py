@@ -62,17 +62,32 @@ def permission_finding(check_id: str, step: str, title: str, snapshot: Snapshot,
         why = f"{', '.join(dict.fromkeys(o.action for o in explicit))} is explicitly denied by {_where(label, st)}"
     elif resource_only:
         why = f"the resource policy does not grant {role.arn} {actions}"
+    elif all("permissions boundary" in (getattr(o.decision, "reason", "") or "") for o in bad):
+        why = f"the permissions boundary {role.boundary_arn or ''} does not allow {actions}".replace("  ", " ")
     else:
         why = f"no policy attached to the role allows {actions} on {bad[0].resource}"
-        if role.boundary is not None:
-            why += " (identity policies and the permissions boundary must both allow)"
-    detail = f"{role.arn} cannot {subject}: {why}."
+    detail = f"{role.arn} cannot {subject}: {why}.{_network_hint(role, bad)}"
     if resource_only:
         rem = resource_remedy(ask, bad, summary=f"Let {role.arn} {subject}.")
     else:
         rem = remediate(snapshot, role, [(o.action, o.resource) for o in bad], ask, policy_name=policy_name, sid=sid,
                         summary=f"Allow {role.name} to {subject}.", condition=condition)
     return Finding(check_id, "fail", step, title, detail, evidence=evidence, remediation=rem)
+
+
+def _network_hint(role: RoleView, bad: list[Outcome]) -> str:
+    """Say so when an Allow is conditioned on the VPC endpoint but the request does not use one."""
+    from fargate_nb.checks.permissions.evaluate import ABSENT_FOR, condition_keys
+
+    if all(o.action.lower() in ABSENT_FOR for o in bad):
+        return ""  # the check itself explains why these keys never match
+    keys = condition_keys(*[d for _, d in role.identity_policies], role.boundary)
+    vpc_keys = [name for low, name in keys.items() if low in ("aws:sourcevpc", "aws:sourcevpce")]
+    carried = {k.lower() for o in bad for k in o.context}
+    if vpc_keys and not carried & {"aws:sourcevpc", "aws:sourcevpce"}:
+        return (f" Statements conditioned on {', '.join(sorted(vpc_keys))} cannot match: this request does not "
+                "go through a VPC endpoint (see the net.* findings for its path).")
+    return ""
 
 
 def _where(label: str, st: dict[str, Any]) -> str:

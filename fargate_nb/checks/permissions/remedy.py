@@ -114,14 +114,16 @@ def remediate(snapshot: Snapshot, role: RoleView, pairs: list[tuple[str, str]], 
         ask.resource_policy = with_statements(ask.resource_policy, [ask.resource_statement])
         fixes.append(_resource_fix(ask))
         commands.append(resource_policy_cmd(ask.resource_kind or "", ask.resource_arn or "", ask.resource_policy))
-    # 3. the identity side, then the boundary
-    missing = [(a, r) for a, r, _ in failing()]
+    # 3. the identity side (judged without the boundary), then the boundary
+    missing = [(a, r) for a, r, _ in failing()
+               if not ask.outcome(snapshot, role, a, r, boundary=False).allowed]
     if missing:
         grant = policy_doc([([a], [r]) for a, r in missing], sid, condition)
         current = dict(role.identity_policies).get(f"inline policy {policy_name}")
         attach_doc = with_statements(current, statements(grant)) if current else grant
         role.identity_policies = [(lbl, d) for lbl, d in role.identity_policies if lbl != f"inline policy {policy_name}"]
         role.identity_policies.append((f"inline policy {policy_name}", attach_doc))
+        role.inline_names[f"inline policy {policy_name}"] = policy_name
         fixes.append({"op": "attach_role_policy", "role_arn": role.arn, "policy_name": policy_name,
                       "document": attach_doc})
         commands.append(put_role_policy_cmd(role.name, policy_name, attach_doc))
