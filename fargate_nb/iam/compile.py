@@ -8,7 +8,6 @@ equal deep copy is kept, so a dict edited in place is noticed) and by canonical 
 
 from __future__ import annotations
 
-import copy
 import json
 import threading
 from collections import OrderedDict
@@ -86,10 +85,21 @@ class CompiledPolicy:
     version: str
     statements: tuple[CompiledStatement, ...]
     document: dict[str, Any]
+    checked_roles: set[str] = field(default_factory=set, repr=False)
+    _by_action: dict[str, tuple[CompiledStatement, ...]] = field(default_factory=dict, repr=False)
 
     @property
     def variables(self) -> bool:
         return self.version == "2012-10-17"
+
+    def for_action(self, action: str) -> tuple[CompiledStatement, ...]:
+        """The statements whose Action/NotAction covers ``action`` (memoised per action)."""
+        hit = self._by_action.get(action)
+        if hit is None:
+            hit = tuple(st for st in self.statements if st.action_matches(action))
+            if len(self._by_action) < 512:
+                self._by_action[action] = hit
+        return hit
 
 
 # -- parsing --------------------------------------------------------------------------------------
@@ -191,7 +201,7 @@ _LOCK = threading.Lock()
 _BY_ID: OrderedDict[int, tuple[Any, Any, CompiledPolicy]] = OrderedDict()  # id -> (obj, copy, compiled)
 _BY_TEXT: OrderedDict[str, CompiledPolicy] = OrderedDict()
 _MAX = 512
-stats = {"hits": 0, "compiles": 0}
+stats = {"compiles": 0}  # how many documents were actually parsed and compiled
 
 
 def _remember(cache: OrderedDict, key: Any, value: Any) -> None:
@@ -209,18 +219,15 @@ def compile_policy(doc: Any, label: str | None = None) -> CompiledPolicy:
     if isinstance(doc, CompiledPolicy):
         return doc
     try:
-        if isinstance(doc, str):
-            with _LOCK:
-                hit = _BY_TEXT.get(doc)
-            if hit is not None:
-                stats["hits"] += 1
-                return hit
-        elif isinstance(doc, dict):
-            with _LOCK:
-                entry = _BY_ID.get(id(doc))
+        # reads need no lock: a dict lookup is atomic, and entries are never mutated
+        if doc.__class__ is dict:
+            entry = _BY_ID.get(id(doc))
             if entry is not None and entry[0] is doc and entry[1] == doc:
-                stats["hits"] += 1
                 return entry[2]
+        elif doc.__class__ is str:
+            hit = _BY_TEXT.get(doc)
+            if hit is not None:
+                return hit
         loaded = load_document(doc)
         try:
             canonical = json.dumps(loaded, sort_keys=True, separators=(",", ":"))
@@ -237,7 +244,7 @@ def compile_policy(doc: Any, label: str | None = None) -> CompiledPolicy:
             if isinstance(doc, str):
                 _remember(_BY_TEXT, doc, result)
             elif isinstance(doc, dict):
-                _remember(_BY_ID, id(doc), (doc, copy.deepcopy(doc), result))
+                _remember(_BY_ID, id(doc), (doc, json.loads(canonical), result))
         return result
     except PolicyError as exc:
         if label is not None:
@@ -252,4 +259,4 @@ def clear_cache() -> None:
     with _LOCK:
         _BY_ID.clear()
         _BY_TEXT.clear()
-        stats["hits"] = stats["compiles"] = 0
+        stats["compiles"] = 0

@@ -17,13 +17,15 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import operator as op
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from fargate_nb.iam.model import PolicyError, Tri
-from fargate_nb.iam.patterns import Pattern, Unresolved, literal_text, parse_template, resolve
+from fargate_nb.iam.patterns import Pattern, literal_text, parse_template, resolve
 
 # base operator (lower case) -> (family, negated)
 OPERATORS: dict[str, tuple[str, bool]] = {
@@ -69,6 +71,7 @@ OPERATOR_NAMES = {
 }
 #: "You can use a policy variable with the String / Boolean / ARN condition operator(s)".
 _VARIABLE_FAMILIES = {"string", "istring", "like", "arn", "bool"}
+_SEQUENCES = (list, tuple, set, frozenset)
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -105,7 +108,12 @@ def _date(value: Any) -> float:
         raise _Incomparable
     if isinstance(value, (int, float)):
         return float(value)
-    text = str(value).strip()
+    return _date_text(str(value))
+
+
+@lru_cache(maxsize=4096)
+def _date_text(value: str) -> float:
+    text = value.strip()
     if _NUMBER.match(text):
         return float(text)
     if text.endswith(("Z", "z")):
@@ -119,11 +127,14 @@ def _date(value: Any) -> float:
     return dt.timestamp()
 
 
-def _ip(value: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+@lru_cache(maxsize=4096)
+def _ip(value: Any) -> tuple[int, int]:
+    """(IP version, address as an integer)."""
     try:
-        return ipaddress.ip_address(str(value).strip())
+        address = ipaddress.ip_address(str(value).strip())
     except ValueError as exc:
         raise _Incomparable from exc
+    return address.version, int(address)
 
 
 def _bool(value: Any) -> str:
@@ -147,7 +158,7 @@ class Condition:
     """One (operator, key, values) triple from a Condition block."""
 
     __slots__ = ("operator", "key", "name", "raw_values", "family", "negated", "if_exists", "set_op",
-                 "_values", "_dynamic", "_test")
+                 "_values", "_dynamic", "_test", "_absent_result", "_null_present", "_unknown_result")
 
     def __init__(self, operator: str, key: str, values: list[Any], *, variables: bool) -> None:
         self.operator = operator
@@ -164,13 +175,25 @@ class Condition:
         use_vars = variables and self.family in _VARIABLE_FAMILIES
         for text in texts:
             self._values.append(self._compile_value(text, use_vars))
+        if self.family in ("string", "istring", "bool") and not self._dynamic:
+            self._values = frozenset(self._values)  # type: ignore[assignment]
         self._test = self._make_test()
+        if self.family == "null":
+            self._absent_result: Tri = "true" in self._values
+            self._null_present: Tri = "false" in self._values
+        else:
+            self._absent_result = (True if if_exists or set_op == "forallvalues"
+                                   else False if set_op == "foranyvalue" else self.negated)
+            self._null_present = False
+        self._unknown_result: Tri = frozenset((self.key,))
 
     # compile-time conversion of one policy value
     def _compile_value(self, text: str, use_vars: bool) -> Any:
         fam = self.family
         if fam in ("like", "arn"):
-            return Pattern(text, "glob" if fam == "like" else "arn", variables=use_vars)
+            pattern = Pattern(text, "glob" if fam == "like" else "arn", variables=use_vars)
+            self._dynamic = self._dynamic or pattern.dynamic
+            return pattern
         if fam in ("string", "istring", "bool"):
             template = parse_template(text, use_vars)
             if any(not isinstance(p, tuple) for p in template):
@@ -187,7 +210,8 @@ class Condition:
             if fam == "bool":
                 return _bool(text)
             if fam == "ip":
-                return ipaddress.ip_network(text.strip(), strict=False)
+                net = ipaddress.ip_network(text.strip(), strict=False)
+                return (net.version, int(net.netmask), int(net.network_address))
             if fam == "binary":
                 return _binary(text)
             if fam == "null":
@@ -199,27 +223,42 @@ class Condition:
             ) from exc
         raise PolicyError(f"unsupported condition operator {self.operator!r}")  # pragma: no cover
 
-    def _make_test(self) -> Callable[[Any, list[Any]], bool]:
+    def _make_test(self) -> Callable[[Any, Any], bool]:
         """A function (request value, policy values) -> does the value match any policy value."""
         fam = self.family
         if fam == "string":
-            return lambda v, ps: _text(v) in ps
+            return lambda v, ps: (v if v.__class__ is str else _text(v)) in ps
         if fam == "istring":
-            return lambda v, ps: _text(v).lower() in ps
-        if fam == "like":
-            return lambda v, ps: any(p.matches(_text(v)) for p in ps)
-        if fam == "arn":
-            return lambda v, ps: any(p.matches(_text(v)) for p in ps)
-        if fam.startswith("num"):
-            cmp = _COMPARE[fam[4:]]
-            return lambda v, ps: (lambda x: any(cmp(x, p) for p in ps))(_number(v))
-        if fam.startswith("date"):
-            cmp = _COMPARE[fam[5:]]
-            return lambda v, ps: (lambda x: any(cmp(x, p) for p in ps))(_date(v))
+            return lambda v, ps: (v if v.__class__ is str else _text(v)).lower() in ps
+        if fam in ("like", "arn"):
+            def match_pattern(v: Any, ps: Any) -> bool:
+                text = v if v.__class__ is str else _text(v)
+                for p in ps:  # noqa: SIM110 - a plain loop beats any() on this hot path
+                    if p.matches(text):
+                        return True
+                return False
+            return match_pattern
+        if fam.startswith(("num", "date")):
+            cmp = _COMPARE[fam.partition("_")[2]]
+            parse = _number if fam.startswith("num") else _date
+
+            def compare(v: Any, ps: Any) -> bool:
+                x = parse(v)
+                for p in ps:  # noqa: SIM110
+                    if cmp(x, p):
+                        return True
+                return False
+            return compare
         if fam == "bool":
             return lambda v, ps: _bool(v) in ps
         if fam == "ip":
-            return lambda v, ps: (lambda a: any(a.version == n.version and a in n for n in ps))(_ip(v))
+            def in_networks(v: Any, ps: Any) -> bool:
+                version, value = _ip(v)
+                for net_version, mask, network in ps:
+                    if net_version == version and value & mask == network:
+                        return True
+                return False
+            return in_networks
         if fam == "binary":
             return lambda v, ps: _binary(v) in ps
         return lambda v, ps: False  # null is handled before
@@ -229,7 +268,9 @@ class Condition:
             return self._values
         out = []
         for p in self._values:
-            if isinstance(p, tuple):  # a template with variables
+            if isinstance(p, Pattern):
+                out.append(p.resolved(ctx, unknown) if p.dynamic else p)
+            elif isinstance(p, tuple):  # a template with variables
                 lit = literal_text(resolve(p, ctx, unknown))
                 if self.family == "bool":
                     try:
@@ -241,7 +282,7 @@ class Condition:
                 out.append(p)
         return out
 
-    def _one(self, value: Any, policy_values: list[Any]) -> bool:
+    def _one(self, value: Any, policy_values: Any) -> bool:
         """The operator applied to one request value (negation included)."""
         try:
             hit = self._test(value, policy_values)
@@ -250,40 +291,38 @@ class Condition:
         return not hit if self.negated else hit
 
     def evaluate(self, ctx: dict[str, Any], unknown: frozenset[str]) -> Tri:
+        """True/False, or frozenset({key}) when the outcome depends on an unknown value."""
         key = self.key
-        if self.family == "null":
-            present = key in unknown or _present(ctx.get(key))
-            return ("false" if present else "true") in self._values
-        if key in unknown:
-            # variables in the values may still make the statement invalid; unknown either way
-            return frozenset((key,))
-        try:
-            policy_values = self._policy_values(ctx, unknown)
-        except Unresolved as exc:
-            if exc.unknown:
-                return frozenset((exc.key,))
-            raise
+        if unknown and key in unknown:  # carried by the request, value not known
+            return self._null_present if self.family == "null" else self._unknown_result
         raw = ctx.get(key)
-        if not _present(raw):
-            if self.if_exists:
-                return True
-            if self.set_op == "forallvalues":
-                return True
-            if self.set_op == "foranyvalue":
-                return False
-            return self.negated
-        values = raw if isinstance(raw, (list, tuple, set, frozenset)) else (raw,)
-        if self.set_op == "forallvalues":
-            return all(self._one(v, policy_values) for v in values)
-        if self.set_op == "foranyvalue":
-            return any(self._one(v, policy_values) for v in values)
-        if self.negated:
-            # "not equal to any": no request value may match any policy value
+        if raw is None or (raw.__class__ in _SEQUENCES and not raw):
+            if self._dynamic:
+                self._resolve_or_raise(ctx, unknown)
+            return self._absent_result
+        if self.family == "null":
+            return self._null_present
+        policy_values = self._values if not self._dynamic else self._resolve_or_raise(ctx, unknown)
+        if raw.__class__ not in _SEQUENCES:
+            if self.set_op == "foranyvalue" or self.set_op == "forallvalues" or not self.negated:
+                return self._one(raw, policy_values)
             try:
-                return not any(self._test(v, policy_values) for v in values)
+                return not self._test(raw, policy_values)
             except _Incomparable:
                 return False
-        return any(self._one(v, policy_values) for v in values)
+        if self.set_op == "forallvalues":
+            return all(self._one(v, policy_values) for v in raw)
+        if self.set_op == "foranyvalue" or not self.negated:
+            return any(self._one(v, policy_values) for v in raw)
+        # negated, several request values: "not equal to any" - no value may match any policy value
+        try:
+            return not any(self._test(v, policy_values) for v in raw)
+        except _Incomparable:
+            return False
+
+    def _resolve_or_raise(self, ctx: dict[str, Any], unknown: frozenset[str]) -> Any:
+        values = self._policy_values(ctx, unknown)
+        return frozenset(values) if self.family in ("string", "istring", "bool") else values
 
     @property
     def variables_used(self) -> bool:
@@ -291,18 +330,8 @@ class Condition:
 
 
 _COMPARE: dict[str, Callable[[float, float], bool]] = {
-    "eq": lambda a, b: a == b,
-    "lt": lambda a, b: a < b,
-    "le": lambda a, b: a <= b,
-    "gt": lambda a, b: a > b,
-    "ge": lambda a, b: a >= b,
+    "eq": op.eq, "lt": op.lt, "le": op.le, "gt": op.gt, "ge": op.ge,
 }
-
-
-def _present(value: Any) -> bool:
-    if value is None:
-        return False
-    return not (isinstance(value, (list, tuple, set, frozenset)) and len(value) == 0)
 
 
 def parse_operator(operator: str) -> tuple[str | None, str, bool]:

@@ -20,7 +20,7 @@ from every SCP level (when given) and from the endpoint policy (when given), and
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from fargate_nb.iam.compile import CompiledPolicy, CompiledStatement, compile_policy
@@ -32,65 +32,78 @@ from fargate_nb.iam.tri import is_unknown, tri_and, tri_or
 #: Placeholder "key" used when the KMS key policy itself was not given.
 KEY_POLICY_UNKNOWN = "<kms key policy>"
 RESOURCE_KINDS = (None, "default", "kms")
+_ONLY = {d: frozenset((d,)) for d in ("allowed", "explicit_deny", "implicit_deny")}
 
 PolicyInput = Any  # a dict, JSON text, or a (label, document) pair
 
 
-@dataclass
 class _Outcome:
     """What one policy says about the request."""
 
-    label: str
-    deny: Tri = False
-    allow: Tri = False
-    allow_by_kind: dict[str, Tri] = field(default_factory=dict)  # resource policies
-    deny_hits: list[MatchedStatement] = field(default_factory=list)
-    allow_hits: list[MatchedStatement] = field(default_factory=list)
-    unknown_hits: list[MatchedStatement] = field(default_factory=list)
+    __slots__ = ("label", "deny", "allow", "allow_by_kind", "deny_hits", "allow_hits", "unknown_hits")
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.deny: Tri = False
+        self.allow: Tri = False
+        self.allow_by_kind: dict[str, Tri] = {}  # resource policies: by kind of principal match
+        self.deny_hits: list[MatchedStatement] = []
+        self.allow_hits: list[MatchedStatement] = []
+        self.unknown_hits: list[MatchedStatement] = []
 
     def allow_kind(self, *kinds: str) -> Tri:
         return tri_or(self.allow_by_kind.get(k, False) for k in kinds)
 
 
 # -- request context --------------------------------------------------------------------------------
+_PRINCIPAL_TYPE = {"session": "AssumedRole", "role": "AssumedRole", "user": "User", "root": "Account",
+                   "federated-user": "FederatedUser"}
+
+
+@lru_cache(maxsize=1024)
+def _derived_keys(caller: Caller) -> tuple[tuple[str, Any], ...]:
+    """Keys AWS puts in every request signed by an IAM principal ("AWS global condition context keys")."""
+    if caller.is_service or not caller.account:
+        return ()
+    derived = [("aws:principalaccount", caller.account), ("aws:principalarn", caller.principal_arn),
+               ("aws:principaltype", _PRINCIPAL_TYPE.get(caller.kind))]
+    if caller.kind == "user":
+        derived.append(("aws:username", caller.raw.rsplit("/", 1)[-1]))
+    return tuple((k, v) for k, v in derived if v is not None)
+
+
 def _context(request: Request, caller: Caller) -> tuple[dict[str, Any], frozenset[str]]:
-    ctx = {str(k).lower(): v for k, v in (request.context or {}).items()}
-    unknown = frozenset(str(k).lower() for k in (request.unknown_keys or ()))
-    if not caller.is_service and caller.account:
-        # keys AWS puts in every signed request by an IAM principal
-        derived = {
-            "aws:principalaccount": caller.account,
-            "aws:principalarn": caller.principal_arn,
-            "aws:principaltype": {"session": "AssumedRole", "role": "AssumedRole", "user": "User",
-                                  "root": "Account", "federated-user": "FederatedUser"}.get(caller.kind),
-        }
-        if caller.kind == "user":
-            derived["aws:username"] = caller.raw.rsplit("/", 1)[-1]
-        for key, value in derived.items():
-            if value is not None and key not in ctx and key not in unknown:
-                ctx[key] = value
+    try:
+        ctx = {k.lower(): v for k, v in request.context.items()} if request.context else {}
+    except AttributeError:  # a non-string key
+        ctx = {str(k).lower(): v for k, v in request.context.items()}
+    unknown = frozenset(str(k).lower() for k in request.unknown_keys) if request.unknown_keys else frozenset()
+    for key, value in _derived_keys(caller):
+        if key not in ctx and key not in unknown:
+            ctx[key] = value
     return ctx, unknown
 
 
 # -- statements -----------------------------------------------------------------------------------
 def _statement_applies(st: CompiledStatement, request: Request, ctx: dict[str, Any],
                        unknown: frozenset[str]) -> Tri:
-    """Action, resource and conditions (the principal is checked by the caller)."""
-    if not st.action_matches(request.action):
-        return False
+    """Resource and conditions (the action was matched by `CompiledPolicy.for_action`)."""
     try:
-        if not st.resource_matches(request.resource, ctx, unknown):
+        if st.resources is not None and not st.resource_matches(request.resource, ctx, unknown):
             return False
-        if not st.conditions:
-            return True
-        return tri_and(c.evaluate(ctx, unknown) for c in st.conditions)
+        result: Tri = True
+        for condition in st.conditions:
+            r = condition.evaluate(ctx, unknown)
+            if r is False:
+                return False
+            if r is not True:
+                result = r if result is True else result | r  # type: ignore[operator]
+        return result
     except Unresolved as exc:  # "If AWS cannot resolve a variable ... the statement is invalid"
         return frozenset((exc.key,)) if exc.unknown else False
 
 
 def _record(out: _Outcome, st: CompiledStatement, result: Tri, kind: str | None = None) -> None:
-    if result is False:
-        return
     hit = MatchedStatement(out.label, st.index, st.sid, st.effect, st.raw,
                            "match" if result is True else "unknown")
     if result is not True:
@@ -109,9 +122,6 @@ def _record(out: _Outcome, st: CompiledStatement, result: Tri, kind: str | None 
 
 def _check_shape(policy: CompiledPolicy, label: str, role: str) -> None:
     """Element rules that depend on where the policy is attached."""
-    checked = policy.__dict__.setdefault("_checked_roles", set())
-    if role in checked:
-        return
     for st in policy.statements:
         if role in ("identity", "boundary", "scp") and st.has_principal:
             raise PolicyError("a Principal/NotPrincipal element is not allowed in an "
@@ -122,16 +132,17 @@ def _check_shape(policy: CompiledPolicy, label: str, role: str) -> None:
                               label=label, index=st.index, sid=st.sid)
         if role in ("identity", "boundary") and st.resources is None:
             raise PolicyError("Resource (or NotResource) is missing", label=label, index=st.index, sid=st.sid)
-    checked.add(role)
+    policy.checked_roles.add(role)
 
 
 def _evaluate_policy(doc: PolicyInput, label: str, role: str, request: Request, caller: Caller,
                      ctx: dict[str, Any], unknown: frozenset[str], *,
                      boundary_present: bool = False) -> _Outcome:
     policy = compile_policy(doc, label)
-    _check_shape(policy, label, role)
+    if role not in policy.checked_roles:
+        _check_shape(policy, label, role)
     out = _Outcome(label)
-    for st in policy.statements:
+    for st in policy.for_action(request.action):
         kind: str | None = None
         if st.principals is not None:
             if st.not_principal:
@@ -144,7 +155,9 @@ def _evaluate_policy(doc: PolicyInput, label: str, role: str, request: Request, 
                 kind = st.principals.match(caller)
             if kind is None:
                 continue
-        _record(out, st, _statement_applies(st, request, ctx, unknown), kind)
+        result = _statement_applies(st, request, ctx, unknown)
+        if result is not False:
+            _record(out, st, result, kind)
     return out
 
 
@@ -298,14 +311,14 @@ def _decide(request: Request, deny: Tri, allowed: Tri, needs: list[tuple[str, Tr
         first = hits[0]
         return Decision("explicit_deny", f"{action} on {target} is explicitly denied by {first.describe()}",
                         hits,
-                        possible=frozenset({"explicit_deny"}))
+                        possible=_ONLY["explicit_deny"])
     if deny is False and allowed is True:
         hits = tuple(h for o in outcomes.values() for h in o.allow_hits)
         return Decision("allowed", f"{action} on {target} is allowed", hits,
-                        possible=frozenset({"allowed"}))
+                        possible=_ONLY["allowed"])
     if deny is False and allowed is False:
         why = next(w for _, tri, w in needs if tri is False)
-        return Decision("implicit_deny", why, (), possible=frozenset({"implicit_deny"}))
+        return Decision("implicit_deny", why, (), possible=_ONLY["implicit_deny"])
     # something depends on keys we do not know
     possible = set()
     keys: frozenset[str] = frozenset()

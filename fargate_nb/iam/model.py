@@ -62,7 +62,7 @@ class Request:
     unknown_keys: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class MatchedStatement:
     """A statement that took part in the decision."""
 
@@ -78,7 +78,7 @@ class MatchedStatement:
         return f"{self.policy} statement {self.index}{sid}"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Decision:
     """The answer for one request.
 

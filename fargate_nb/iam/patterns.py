@@ -215,8 +215,7 @@ class Pattern:
         if self._all:
             return True
         if self.dynamic:
-            resolved = resolve(self.template, values or {}, unknown)
-            return Pattern._from_template(resolved, self.dialect, self.ignore_case).matches(value)
+            return self.resolved(values or {}, unknown).matches(value)
         if self._literal is not None:
             return (value.lower() if self.ignore_case else value) == self._literal
         if self.dialect == "arn":
@@ -227,6 +226,12 @@ class Pattern:
                 return False
             return all(r.fullmatch(p) is not None for r, p in zip(self._regex, parts, strict=True))
         return self._regex.fullmatch(value) is not None
+
+    def resolved(self, values: dict[str, Any], unknown: frozenset[str]) -> Pattern:
+        """This pattern with its variables replaced by the request's values (raises `Unresolved`)."""
+        if not self.dynamic:
+            return self
+        return Pattern._from_template(resolve(self.template, values, unknown), self.dialect, self.ignore_case)
 
     @staticmethod
     @lru_cache(maxsize=4096)
