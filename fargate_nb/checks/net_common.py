@@ -109,6 +109,11 @@ def is_public(net: Net) -> bool:
     return not any(net.subnet_of(p) for p in PRIVATE_V4)
 
 
+def public_space() -> list[Net]:
+    """IPv4 minus the private ranges: where a service behind NAT or the internet gateway may live."""
+    return uncovered(ALL_IPV4, PRIVATE_V4)
+
+
 def subnet_cidr(snapshot: Snapshot, subnet_id: str) -> Net | None:
     return to_net((netpath.subnet(snapshot, subnet_id) or {}).get("CidrBlock"))
 

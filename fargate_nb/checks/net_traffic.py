@@ -22,6 +22,7 @@ from fargate_nb.checks.net_common import (
     make,
     nacl_decide,
     network_findings,
+    public_space,
     q,
     s3_prefix_cidrs,
     sg_sources,
@@ -367,27 +368,49 @@ def _decide_leg(snapshot: Snapshot, leg: Leg, taken: dict[tuple[str, bool], set[
     if acl is None:
         return "unknown", f"{leg.why}: no network ACL for {leg.subnet_id} in the evidence", []
     aid = acl.get("NetworkAclId") or "ACL_ID"
-    peers = leg.peers if leg.peers is not None else [ALL_IPV4]
-    fixes: list[dict[str, Any]] = []
-    blocked: list[str] = []
-    for peer in peers:
+    if leg.peers is None:  # a public service we cannot name: judge the public address space as a whole
+        verdicts = [nacl_decide(acl, leg.egress, part, leg.ports) for part in public_space()]
+        denied = [v for v in verdicts if not v.allowed]
+        if not denied:
+            return "pass", f"{leg.why}: allowed by {aid}", []
+        if any(v.allowed or v.allows for v in verdicts):  # some public addresses pass, others do not
+            rules = sorted({v.rule for v in denied})
+            return "unknown", (f"{leg.why}: {aid} allows only part of the public address space "
+                               f"({', '.join(rules)} blocks the rest)"), []
+        return "fail", f"{leg.why}: blocked by {aid} {denied[0].rule}", \
+            _fix_entries(acl, aid, leg, [ALL_IPV4], [_below(v) for v in denied], taken)
+    blocked, nets, belows = [], [], []
+    for peer in leg.peers:
         verdict = nacl_decide(acl, leg.egress, peer, leg.ports)
-        if verdict.allowed:
-            continue
-        if leg.peers is None and any(is_public(n) for n in (to_net(e.get("CidrBlock")) for e in verdict.allows) if n):
-            return "unknown", f"{leg.why}: {aid} allows only part of the address space before {verdict.rule}", []
-        blocked.append(f"{verdict.rule} for {peer}")
-        below = verdict.entry.get("RuleNumber") if verdict.entry else None
-        used = taken.setdefault((aid, leg.egress), set())
-        number = free_rule_number(acl, leg.egress, below, used)
-        if number is not None:
-            used.add(number)
-            fixes.append({"nacl_id": aid, "egress": leg.egress, "rule_number": number, "cidr": str(peer),
-                          "port_from": leg.fix_ports[0], "port_to": leg.fix_ports[1], "action": "allow",
-                          "protocol": "6"})
+        if not verdict.allowed:
+            blocked.append(f"{verdict.rule} for {peer}")
+            nets.append(peer)
+            belows.append(_below(verdict))
     if blocked:
+        fixes = [e for net, below in zip(nets, belows, strict=True)
+                 for e in _fix_entries(acl, aid, leg, [net], [below], taken)]
         return "fail", f"{leg.why}: blocked by {aid} {', '.join(blocked)}", fixes
     return "pass", f"{leg.why}: allowed by {aid}", []
+
+
+def _below(verdict: Any) -> int:
+    number = verdict.entry.get("RuleNumber") if verdict.entry else None
+    return number if isinstance(number, int) else 32767
+
+
+def _fix_entries(acl: dict[str, Any], aid: str, leg: Leg, nets: list[Net], belows: list[int],
+                 taken: dict[tuple[str, bool], set[int]]) -> list[dict[str, Any]]:
+    """Allow entries numbered before every blocking rule (first match wins)."""
+    used = taken.setdefault((aid, leg.egress), set())
+    out = []
+    for net in nets:
+        number = free_rule_number(acl, leg.egress, min(belows), used)
+        if number is None:
+            continue
+        used.add(number)
+        out.append({"nacl_id": aid, "egress": leg.egress, "rule_number": number, "cidr": str(net),
+                    "port_from": leg.fix_ports[0], "port_to": leg.fix_ports[1], "action": "allow", "protocol": "6"})
+    return out
 
 
 def _nacl_fix(entries: list[dict[str, Any]]) -> Remediation:

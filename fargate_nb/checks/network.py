@@ -150,11 +150,13 @@ def _public_ip_fix(snapshot: Snapshot) -> Remediation:
     sgs = ",".join(netpath.task_security_group_ids(snapshot))
     config = f"awsvpcConfiguration={{subnets=[{subnets}],securityGroups=[{sgs}],assignPublicIp=ENABLED}}"
     subject = snapshot.subject or {}
+    cluster = q(subject.get("cluster") or "CLUSTER")
     if subject.get("service"):
-        cmd = (f"aws ecs update-service --cluster {q(subject.get('cluster') or 'CLUSTER')} "
-               f"--service {q(subject['service'])} --network-configuration {q(config)}")
+        cmd = f"aws ecs update-service --cluster {cluster} --service {q(subject['service'])} --network-configuration {q(config)}"
     else:
-        cmd = f"aws ecs run-task ... --network-configuration {q(config)}"
+        family = (snapshot.task_definition or {}).get("family") or "TASK_DEFINITION"
+        cmd = (f"aws ecs run-task --cluster {cluster} --launch-type FARGATE --task-definition {q(family)} "
+               f"--network-configuration {q(config)}")
     return Remediation(summary="Give the task a public IP (assignPublicIp ENABLED), or keep it private and add a NAT "
                                "gateway or VPC endpoints", commands=[cmd],
                        fix={"op": "set_assign_public_ip", "value": True})
