@@ -12,6 +12,7 @@ from typing import Any
 from fargate_nb.checks.permissions import (
     Ask,
     arn_parts,
+    describe_ref,
     execution_role,
     gap_for,
     key_for_secret,
@@ -214,24 +215,24 @@ def _kms_finding(snapshot: Snapshot, plan: PullPlan, step: str, ref: SecretRef, 
     if found.state != "found":
         return None  # missing or unread: secrets.missing / registry.secret-missing say so
     key = key_for_secret(snapshot, ref)
-    label = f"{ref.name} of {ref.container}"
+    label = describe_ref(ref)
     if key.state == "none":
         return None
     if key.state == "aws-managed":
         return Finding("iam.kms-decrypt", "pass", step, title,
-                       f"Secret {label} uses the AWS managed key {key.ref or 'aws/' + secret_kind(ref)}: no "
+                       f"{label[0].upper()}{label[1:]} uses the AWS managed key {key.ref or 'aws/' + secret_kind(ref)}: no "
                        "kms:Decrypt permission is needed.")
     if key.state == "unread" or (key.entry is not None and key.entry.get("Policy") is None):
         detail, perm = unread_detail(f"KMS key {key.arn or key.ref}", gap_for(
             snapshot, ("kms:DescribeKey", "kms:GetKeyPolicy"), key.arn), "kms:GetKeyPolicy")
         return Finding("iam.kms-decrypt", "unknown", step, title, detail, missing_permission=perm)
     if key.state == "missing" or key.entry is None:
-        return Finding("iam.kms-decrypt", "fail", step, f"KMS key of {label} does not exist",
-                       f"Secret {label} is encrypted with {key.ref}, which does not exist: it cannot be decrypted.")
+        return Finding("iam.kms-decrypt", "fail", step, f"KMS key {key.ref} does not exist",
+                       f"{label[0].upper()}{label[1:]} is encrypted with {key.ref}, which does not exist: it cannot be decrypted.")
     meta = key.entry.get("KeyMetadata") or {}
     if meta.get("KeyState") not in (None, "Enabled"):
-        return Finding("iam.kms-decrypt", "fail", step, f"KMS key of {label} is {meta.get('KeyState')}",
-                       f"Secret {label} is encrypted with {key.arn}, whose state is {meta.get('KeyState')}: "
+        return Finding("iam.kms-decrypt", "fail", step, f"KMS key {key.arn} is {meta.get('KeyState')}",
+                       f"{label[0].upper()}{label[1:]} is encrypted with {key.arn}, whose state is {meta.get('KeyState')}: "
                        "nothing can decrypt with it.", evidence=[f"KeyState: {meta.get('KeyState')}"],
                        remediation=Remediation("Cancel the key deletion and enable the key.", [
                            f"aws kms cancel-key-deletion --key-id {q(key.arn or '')}",
@@ -239,7 +240,7 @@ def _kms_finding(snapshot: Snapshot, plan: PullPlan, step: str, ref: SecretRef, 
                            fix={"op": "enable_kms_key", "key_arn": key.arn}))
     role = execution_role(snapshot)
     if role.state != "ok":
-        return no_role_finding("iam.kms-decrypt", step, title, role, snapshot, plan, f"decrypt secret {label}")
+        return no_role_finding("iam.kms-decrypt", step, title, role, snapshot, plan, f"decrypt {label}")
     assert role.view is not None and key.arn
     return _kms_permission(snapshot, role.view, ref, found, key, step, title, label)
 
@@ -263,6 +264,6 @@ def _kms_permission(snapshot: Snapshot, role: Any, ref: SecretRef, found: Any, k
                                   "Condition": condition})
     outcome = ask.outcome(snapshot, role, "kms:Decrypt", key.arn)
     return permission_finding("iam.kms-decrypt", step, title, snapshot, role, [outcome], ask,
-                              subject=f"decrypt secret {label} with {key.arn} (via {via})",
+                              subject=f"decrypt {label} with {key.arn} (via {via})",
                               policy_name="fargate-nb-kms-decrypt", sid="FargateNbKmsDecrypt", condition=condition)
 

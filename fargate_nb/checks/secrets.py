@@ -14,6 +14,7 @@ from fargate_nb.checks.permissions import (
     Ask,
     SecretLookup,
     account_of,
+    describe_ref,
     execution_role,
     gap_for,
     lookup_secret,
@@ -32,7 +33,7 @@ LOOKUP_APIS = {"secretsmanager": ("secretsmanager:DescribeSecret",), "ssm": ("ss
 
 
 def _label(ref: SecretRef) -> str:
-    return f"secret {ref.name} of container {ref.container} ({ref.value_from})"
+    return describe_ref(ref)
 
 
 def _unread(check_id: str, step: str, title: str, snapshot: Snapshot, ref: SecretRef, found: SecretLookup) -> Finding:

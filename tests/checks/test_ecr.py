@@ -38,7 +38,7 @@ def test_managed_policy_allows_the_pull_with_the_statement_as_evidence():
 def test_missing_pull_permission_fails_with_a_minimal_policy_on_the_repository():
     snap = healthy().execution_role(managed=False, inline={"base": LOGS_AND_AUTH}).build()
     f = only(ecr.ecr_pull_permission, snap, "fail")
-    assert "no policy attached to the role allows" in f.detail and REPO_ARN in f.detail
+    assert "no identity-based policy allows" in f.detail and REPO_ARN in f.detail
     st = f.remediation.policy["Statement"][0]
     assert sorted(st["Action"]) == sorted(PULL) and st["Resource"] == REPO_ARN
     assert f.remediation.commands[0].startswith("aws iam put-role-policy --role-name ecsTaskExecutionRole "

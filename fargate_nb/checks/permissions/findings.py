@@ -62,10 +62,8 @@ def permission_finding(check_id: str, step: str, title: str, snapshot: Snapshot,
         why = f"{', '.join(dict.fromkeys(o.action for o in explicit))} is explicitly denied by {_where(label, st)}"
     elif resource_only:
         why = f"the resource policy does not grant {role.arn} {actions}"
-    elif all("permissions boundary" in (getattr(o.decision, "reason", "") or "") for o in bad):
-        why = f"the permissions boundary {role.boundary_arn or ''} does not allow {actions}".replace("  ", " ")
     else:
-        why = f"no policy attached to the role allows {actions} on {bad[0].resource}"
+        why = _reasons(bad, actions)
     detail = f"{role.arn} cannot {subject}: {why}.{_network_hint(role, bad)}"
     if resource_only:
         rem = resource_remedy(ask, bad, summary=f"Let {role.arn} {subject}.")
@@ -73,6 +71,17 @@ def permission_finding(check_id: str, step: str, title: str, snapshot: Snapshot,
         rem = remediate(snapshot, role, [(o.action, o.resource) for o in bad], ask, policy_name=policy_name, sid=sid,
                         summary=f"Allow {role.name} to {subject}.", condition=condition)
     return Finding(check_id, "fail", step, title, detail, evidence=evidence, remediation=rem)
+
+
+def _reasons(bad: list[Outcome], actions: str) -> str:
+    """The evaluator's reasons, one per kind (the same reason for several actions said once)."""
+    reasons = []
+    for o in bad:
+        reason = getattr(o.decision, "reason", "") or f"{o.action} is not allowed"
+        reason = reason.replace(o.action, actions) if o.action in reason else reason
+        if reason not in reasons:
+            reasons.append(reason)
+    return "; ".join(reasons)
 
 
 def _network_hint(role: RoleView, bad: list[Outcome]) -> str:

@@ -50,6 +50,13 @@ def lookup_secret(snapshot: Snapshot, ref: Any) -> SecretLookup:
                         _region(snapshot, ref, None))
 
 
+def describe_ref(ref: Any) -> str:
+    """How a finding names a referenced secret: env var and container, or the registry credentials."""
+    if getattr(ref, "name", "") == "repositoryCredentials":
+        return f"the registry credentials of container {ref.container} ({ref.value_from})"
+    return f"secret {ref.name} of container {ref.container} ({ref.value_from})"
+
+
 def secret_kind(ref: Any) -> str:
     """secretsmanager or ssm. Registry credentials are always Secrets Manager secrets, even by name."""
     if getattr(ref, "name", "") == "repositoryCredentials":
