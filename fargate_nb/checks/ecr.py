@@ -250,9 +250,10 @@ def image_missing(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
 
 def wanted_platform(snapshot: Snapshot) -> tuple[str, str, dict[str, str]]:
     """(os, architecture) the task runs on, from ``runtimePlatform`` (default LINUX / X86_64)."""
-    rp = (snapshot.task_definition or {}).get("runtimePlatform") or {}
-    cpu = (rp.get("cpuArchitecture") or "X86_64").upper()
-    family = (rp.get("operatingSystemFamily") or "LINUX").upper()
+    rp = (snapshot.task_definition or {}).get("runtimePlatform")
+    rp = rp if isinstance(rp, dict) else {}  # a malformed value is taskdef.invalid's business
+    cpu = str(rp.get("cpuArchitecture") or "X86_64").upper()
+    family = str(rp.get("operatingSystemFamily") or "LINUX").upper()
     return ("windows" if family.startswith("WINDOWS") else "linux",
             "arm64" if cpu == "ARM64" else "amd64", {"cpuArchitecture": cpu, "operatingSystemFamily": family})
 

@@ -48,7 +48,7 @@ def log_group_missing(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
                                                                                f"/ecs/{container}"))])))
             continue
         entry = snapshot.log_groups.get(name, ...)
-        if entry is ...:
+        if entry is ... or not (entry is None or isinstance(entry, dict)):
             detail, perm = unread_detail(f"Log group {name}", gap_for(snapshot, ("logs:DescribeLogGroups",), name),
                                          "logs:DescribeLogGroups")
             out.append(Finding("logs.group-missing", "unknown", "logs", title, detail, missing_permission=perm))

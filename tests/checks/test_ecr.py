@@ -282,3 +282,65 @@ def test_mutable_tag_advice(image, mutability, exclusions, status):
     f = only(ecr.mutable_tag, snap, status)
     if status == "info" and image.endswith(":latest"):
         assert "`latest`" in f.detail and "put-image-tag-mutability" in f.remediation.commands[0]
+
+
+# -- broken evidence never crashes a check ------------------------------------------------------------------
+def _mutations():
+    def m(fn):
+        b = healthy().container_secret("DB", "arn:aws:secretsmanager:us-east-1:111122223333:secret:db-Gh1jKl") \
+            .secret("arn:aws:secretsmanager:us-east-1:111122223333:secret:db-Gh1jKl", kms_key="k1").kms_key(
+                "arn:aws:kms:us-east-1:111122223333:key/k1").repository_credentials("dockerhub")
+        fn(b.snap)
+        return b.snap
+    role = lambda s: s.roles[EXEC_ROLE]  # noqa: E731
+    return [
+        m(lambda s: s.roles.__setitem__(EXEC_ROLE, "garbage")),
+        m(lambda s: role(s).__setitem__("InlinePolicies", {"x": "{not json"})),
+        m(lambda s: role(s).__setitem__("InlinePolicies", {"x": {"Statement": "nonsense"}})),
+        m(lambda s: role(s).__setitem__("InlinePolicies", {"x": {"Statement": [{"Effect": "Allow", "Action": 5}]}})),
+        m(lambda s: role(s).__setitem__("AttachedPolicies", "nope")),
+        m(lambda s: role(s)["Role"].__setitem__("AssumeRolePolicyDocument", "not json")),
+        m(lambda s: role(s).__setitem__("PermissionsBoundary", {"PolicyArn": None, "Document": 7})),
+        m(lambda s: s.repositories.__setitem__(REPO_ARN, {"Repository": None, "Policy": "x"})),
+        m(lambda s: s.images.__setitem__(IMAGE, ["list"])),
+        m(lambda s: s.images[IMAGE].__setitem__("platforms", "amd64")),
+        m(lambda s: s.secrets.__setitem__("dockerhub", "str")),
+        m(lambda s: s.kms_keys.__setitem__("arn:aws:kms:us-east-1:111122223333:key/k1", {"KeyMetadata": None})),
+        m(lambda s: s.log_groups.__setitem__("/ecs/api", 42)),
+        m(lambda s: s.task_definition.__setitem__("executionRoleArn", 123)),
+        m(lambda s: s.task_definition.__setitem__("runtimePlatform", "ARM")),
+        m(lambda s: s.task.__setitem__("containers", [{"name": "api", "reason": "\x1b[31m401 Unauthorized\x00"}])),
+        m(lambda s: s.__setattr__("account", None)),
+    ]
+
+
+@pytest.mark.parametrize("snap", _mutations())
+def test_broken_evidence_gives_findings_not_tracebacks(snap):
+    import fargate_nb.checks.logs
+    import fargate_nb.checks.registry_auth
+    import fargate_nb.checks.roles
+    import fargate_nb.checks.secrets  # noqa: F401
+    from fargate_nb.checks.registry import REGISTRY
+    from fargate_nb.model import Finding
+
+    mine = [c for c in REGISTRY.values() if c.func.__module__.split(".")[-1] in
+            ("roles", "ecr", "logs", "secrets", "registry_auth")]
+    assert len(mine) == 21
+    for c in mine:
+        for f in run(c.func, snap):
+            assert isinstance(f, Finding) and f.id == c.id and f.title
+
+
+def test_a_policy_the_evaluator_rejects_makes_the_check_unknown_with_the_reason():
+    broken = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ecr:*"}]}  # no Resource
+    snap = healthy().execution_role(managed=False, inline={"broken": broken}).build()
+    f = only(ecr.ecr_pull_permission, snap, "unknown")
+    assert "cannot be decided" in f.detail and "Resource" in f.detail and "broken" in f.detail
+
+
+def test_an_unread_permissions_boundary_turns_an_allow_into_unknown():
+    b = healthy().execution_role(boundary=policy(allow("*")))
+    b.snap.roles[EXEC_ROLE]["PermissionsBoundary"]["Document"] = None
+    b.gap("iam:GetPolicyVersion", resource="arn:aws:iam::111122223333:policy/boundary", error="AccessDenied")
+    f = only(ecr.ecr_pull_permission, b.build(), "unknown")
+    assert "permissions boundary" in f.detail and f.missing_permission == "iam:GetPolicyVersion"

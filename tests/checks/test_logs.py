@@ -78,3 +78,9 @@ def test_explicit_deny_on_the_group_is_reported_and_removed():
 def test_logs_permission_unknown_when_role_unread():
     snap = healthy().forget("roles", "arn:aws:iam::111122223333:role/ecsTaskExecutionRole").gap("iam:GetRole").build()
     assert [f.status for f in run(logs.logs_permission, snap)] == ["unknown"]
+
+
+def test_unusable_log_group_evidence_is_unknown_not_missing():
+    b = healthy()
+    b.snap.log_groups[LOG_GROUP] = 42
+    assert only(logs.log_group_missing, b.build()).status == "unknown"

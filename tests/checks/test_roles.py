@@ -1,5 +1,9 @@
-"""assume-role checks: exec-role.missing, exec-role.not-found, exec-role.trust, and role.confusion."""
+"""assume-role checks: exec-role.missing, exec-role.not-found, exec-role.trust, and role.confusion;
+and the IAM what-if operations their fixes use."""
 
+import re
+
+import pytest
 from snapshots import (
     ACCT,
     EXEC_ROLE,
@@ -208,3 +212,45 @@ def test_deny_on_the_execution_role_is_not_confusion():
     f = only(roles.role_confusion, snap, "fail")
     assert "ecr:BatchGetImage" in f.detail
     assert [x.status for x in after_fix(roles.role_confusion, snap)] == ["pass"]
+
+
+# -- what-if operations (fargate_nb.fixes.iam) ----------------------------------------------------------
+@pytest.mark.parametrize("fix, message", [
+    ({"op": "attach_role_policy", "role_arn": TASK_ROLE, "policy_name": "p", "document": {}}, "was not read"),
+    ({"op": "attach_role_policy", "role_arn": EXEC_ROLE, "policy_name": "p"}, "'document' is missing"),
+    ({"op": "set_trust_policy", "document": {}}, "'role_arn' is missing"),
+    ({"op": "set_resource_policy", "kind": "bucket", "arn": "x", "document": {}}, "unknown kind 'bucket'"),
+    ({"op": "set_resource_policy", "kind": "secret", "arn": "arn:aws:secretsmanager:us-east-1:1:secret:x",
+      "document": {}}, "not in this snapshot"),
+    ({"op": "add_repository_credentials", "container": "nope", "secret_arn": "arn:x"}, "no container named 'nope'"),
+    ({"op": "remove_policy_statement", "role_arn": EXEC_ROLE, "policy_name": "ghost", "statement": {"Effect": "Deny"}},
+     "inline policy 'ghost' is not on role"),
+    ({"op": "detach_role_policy", "role_arn": EXEC_ROLE, "policy_arn": "arn:aws:iam::aws:policy/Nope"}, "is not attached"),
+    ({"op": "create_repository", "arn": "arn:aws:s3:::bucket"}, "not an ECR repository ARN"),
+    ({"op": "sequence", "fixes": [{"op": "sequence", "fixes": []}]}, "bad step"),
+    ({"op": "enable_kms_key", "key_arn": "arn:aws:kms:us-east-1:1:key/x"}, "not in this snapshot"),
+])
+def test_what_if_operations_refuse_missing_targets_with_clear_messages(fix, message):
+    from fargate_nb.fixes import FixError, apply_fix
+    snap = healthy().build()
+    with pytest.raises(FixError, match=re.escape(message)):
+        apply_fix(snap, fix)
+
+
+def test_what_if_patches_a_copy_and_the_whole_diagnosis_follows():
+    from fargate_nb.fixes import apply_fix
+    snap = healthy().execution_role(exists=False).build()
+    fix = only(roles.execution_role_not_found, snap).remediation.fix
+    patched = apply_fix(snap, fix)
+    assert snap.roles[EXEC_ROLE] is None and isinstance(patched.roles[EXEC_ROLE], dict)
+    assert patched.to_dict()["roles"][EXEC_ROLE]["Role"]["Arn"] == EXEC_ROLE  # JSON-safe
+
+
+def test_sequence_applies_every_step_in_order():
+    from fargate_nb.fixes import apply_fix
+    snap = healthy().execution_role(boundary=policy(allow("logs:*"))).build()
+    patched = apply_fix(snap, {"op": "sequence", "fixes": [
+        {"op": "set_permissions_boundary", "role_arn": EXEC_ROLE, "document": None},
+        {"op": "attach_role_policy", "role_arn": EXEC_ROLE, "policy_name": "x", "document": policy(allow("s3:*"))}]})
+    assert patched.roles[EXEC_ROLE]["PermissionsBoundary"] is None
+    assert "x" in patched.roles[EXEC_ROLE]["InlinePolicies"]

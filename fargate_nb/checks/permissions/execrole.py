@@ -33,10 +33,11 @@ def execution_role(snapshot: Snapshot) -> ExecRole:
     parts = arn_parts(arn)
     if not parts or parts["service"] != "iam" or not parts["resource"].startswith("role/") or not parts["account"]:
         return ExecRole(arn, "invalid", raw=raw)
-    if arn not in snapshot.roles:
-        return ExecRole(arn, "unread", raw=raw)
-    view = role_view(snapshot, arn)
-    return ExecRole(arn, "ok" if view else "missing", view, raw)
+    entry = snapshot.roles.get(arn, ...)
+    if entry is None:
+        return ExecRole(arn, "missing", raw=raw)
+    view = role_view(snapshot, arn) if isinstance(entry, dict) else None
+    return ExecRole(arn, "ok" if view else "unread", view, raw)  # absent or unusable evidence: unread
 
 
 def new_execution_role(snapshot: Snapshot, plan: Any, arn: str | None = None) -> tuple[str, dict[str, Any]]:

@@ -38,6 +38,9 @@ def permission_finding(check_id: str, step: str, title: str, snapshot: Snapshot,
     actions = ", ".join(dict.fromkeys(o.action for o in (bad or outcomes)))
     if status == "fail" and not explicit and role.unread and not resource_only:
         status = "unknown"  # an unread policy might hold the missing Allow
+    boundary_unread = any(u.startswith("permissions boundary") for u in role.unread)
+    if status == "pass" and boundary_unread and not resource_only:
+        status, bad = "unknown", list(outcomes)  # the boundary might not allow it
     if status == "pass":
         detail = f"{role.arn} may {subject}: {actions} allowed."
         evidence = _dedupe(line for o in outcomes for line in outcome_evidence(o)[1:]) or \
@@ -47,10 +50,15 @@ def permission_finding(check_id: str, step: str, title: str, snapshot: Snapshot,
     if status == "unknown":
         missing = sorted({k for o in bad for k in getattr(o.decision, "missing_context", ()) or ()})
         perm = None
-        if role.unread and not missing:
+        broken = [getattr(o.decision, "reason", "") for o in bad
+                  if (getattr(o.decision, "reason", "") or "").startswith("a policy cannot be evaluated")]
+        if broken:
+            detail = f"Whether {role.arn} may {subject} cannot be decided: {broken[0]}."
+        elif role.unread and not missing:
             detail = (f"Whether {role.arn} may {subject} depends on policies that could not be read: "
                       f"{', '.join(role.unread)}.")
-            gap = gap_for(snapshot, ROLE_APIS, role.arn)
+            arns = [role.arn, role.boundary_arn, *role.managed_arns.values()]
+            gap = next((g for a in arns if a for g in [gap_for(snapshot, ROLE_APIS, a)] if g), None)
             perm = gap.permission if gap else "iam:GetRolePolicy"
         else:
             detail = (f"Whether {role.arn} may {subject} depends on request values the kit cannot know: "
@@ -70,7 +78,8 @@ def permission_finding(check_id: str, step: str, title: str, snapshot: Snapshot,
     else:
         rem = remediate(snapshot, role, [(o.action, o.resource) for o in bad], ask, policy_name=policy_name, sid=sid,
                         summary=f"Allow {role.name} to {subject}.", condition=condition)
-    return Finding(check_id, "fail", step, title, detail, evidence=evidence, remediation=rem)
+    return Finding(check_id, "fail", step, f"{role.name} cannot {subject}", detail, evidence=evidence,
+                   remediation=rem)
 
 
 def _reasons(bad: list[Outcome], actions: str) -> str:
@@ -130,15 +139,18 @@ def no_role_finding(check_id: str, step: str, title: str, role: ExecRole, snapsh
         detail, perm = unread_detail(f"Execution role {role.arn}", gap_for(snapshot, ROLE_APIS, role.arn), "iam:GetRole")
         return Finding(check_id, "unknown", step, title, detail, missing_permission=perm)
     if role.state == "none":
+        title = "No execution role"
         detail = f"The task definition has no executionRoleArn, so nothing can {what}."
         rem = create_role_remediation(snapshot, plan, summary="Create an execution role and set executionRoleArn.")
     elif role.state == "invalid":
+        title = "executionRoleArn is not a role ARN"
         detail = f"executionRoleArn {role.raw!r} is not an IAM role ARN, so nothing can {what}."
         rem = create_role_remediation(snapshot, plan, summary="Set executionRoleArn to an existing role's ARN.")
     else:
+        title = f"Execution role {role.arn} does not exist"
         detail = f"Execution role {role.arn} does not exist, so nothing can {what}."
         rem = create_role_remediation(snapshot, plan, role.arn, summary=f"Create the role {role.arn}.")
-    return Finding(check_id, "fail", step, title, detail, remediation=rem)
+    return Finding(check_id, "fail", step, f"{title}: nothing can {what}", detail, remediation=rem)
 
 
 __all__ = ["no_role_finding", "outcome_status", "permission_finding", "resource_remedy", "statement_line"]
