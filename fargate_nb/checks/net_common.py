@@ -118,6 +118,16 @@ def subnet_cidr(snapshot: Snapshot, subnet_id: str) -> Net | None:
     return to_net((netpath.subnet(snapshot, subnet_id) or {}).get("CidrBlock"))
 
 
+def vpc_cidrs(snapshot: Snapshot) -> list[Net]:
+    """The VPC's IPv4 CIDR blocks (primary and associated)."""
+    vpc = netpath.network(snapshot).get("vpc")
+    if not isinstance(vpc, dict):
+        return []
+    blocks = [vpc.get("CidrBlock")] + [a.get("CidrBlock") for a in netpath.dicts(vpc.get("CidrBlockAssociationSet"))
+                                       if str((a.get("CidrBlockState") or {}).get("State") or "associated") == "associated"]
+    return list(dict.fromkeys(n for n in (to_net(b) for b in blocks if b) if n))
+
+
 def task_ephemeral(snapshot: Snapshot) -> tuple[int, int]:
     family = str(((snapshot.task_definition or {}).get("runtimePlatform") or {}).get("operatingSystemFamily") or "")
     return WINDOWS_EPHEMERAL if family.upper().startswith("WINDOWS") else LINUX_EPHEMERAL

@@ -84,9 +84,10 @@ def _endpoint_policy(snapshot: Snapshot, plan: PullPlan, dest: Destination) -> F
     ep = path.endpoint or {}
     eid = ep.get("VpcEndpointId") or "VPCE_ID"
     document = ep.get("PolicyDocument")
-    note = "" if document is not None else " (no policy in the evidence: AWS's default full-access policy assumed)"
-    if document is None:
-        document = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}
+    if not isinstance(document, (dict, str)) or not document:
+        return make("net.endpoint-policy", "unknown", dest, f"Policy of {eid} not readable",
+                    f"the policy document of {eid} is not in the evidence", severity="medium",
+                    evidence=[f"{eid}: PolicyDocument missing"])
     asks = requests_through(snapshot, plan, dest)
     if not asks:
         return make("net.endpoint-policy", "skipped", dest, f"Nothing to evaluate through {eid}",
@@ -116,7 +117,7 @@ def _endpoint_policy(snapshot: Snapshot, plan: PullPlan, dest: Destination) -> F
         actions = ", ".join(sorted({a for a, _ in denied}))
         return make(
             "net.endpoint-policy", "fail", dest, f"The policy of {eid} blocks {actions}",
-            f"requests to {dest.target} go through {eid}, and its policy does not allow {actions}{note}"
+            f"requests to {dest.target} go through {eid}, and its policy does not allow {actions}"
             + (" (ECR's presigned layer URLs need \"Principal\": \"*\")" if dest.target == "s3" else ""),
             evidence=evidence, doc_url=S3_MIN_DOC if dest.target == "s3" else POLICY_DOC,
             remediation=Remediation(
@@ -127,10 +128,10 @@ def _endpoint_policy(snapshot: Snapshot, plan: PullPlan, dest: Destination) -> F
                 policy=fix_doc, fix={"op": "modify_vpc_endpoint", "endpoint_id": eid, "policy": fix_doc}))
     if unknown:
         return make("net.endpoint-policy", "unknown", dest, f"Policy of {eid} depends on unknown request values",
-                    f"{', '.join(unknown)}: the decision depends on condition keys we cannot know{note}",
+                    f"{', '.join(unknown)}: the decision depends on condition keys we cannot know",
                     evidence=evidence, severity="medium")
     return make("net.endpoint-policy", "pass", dest, f"The policy of {eid} allows the pull",
-                f"{len(asks)} request(s) to {dest.target} allowed through {eid}{note}", evidence=evidence)
+                f"{len(asks)} request(s) to {dest.target} allowed through {eid}", evidence=evidence)
 
 
 def _account(principal: str) -> str | None:

@@ -1,36 +1,30 @@
-"""Network checks, part 2: do security groups and network ACLs let HTTPS through on the resolved path?
+"""Network checks, part 2: do security groups let HTTPS through on the resolved path?
 
-`net.endpoint-sg` (the interface endpoint admits 443 from the task), `net.task-sg-egress` (the task
-lets 443 out to the endpoint, to the S3 prefix list, or to the internet) and `net.nacl` (every subnet
-boundary the connection crosses allows 443 one way and the client's ephemeral ports back).
+`net.endpoint-sg` (the interface endpoint admits 443 from the task) and `net.task-sg-egress` (the
+task lets 443 out to the endpoint, to the S3 prefix list, or to the internet). Security groups are
+stateful: replies need no rule.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from fargate_nb import netpath
 from fargate_nb.checks.net_common import (
     ALL_IPV4,
     HTTPS,
-    NAT_EPHEMERAL,
     Net,
     cidr_coverage,
-    free_rule_number,
     is_public,
     make,
-    nacl_decide,
     network_findings,
-    public_space,
     q,
     s3_prefix_cidrs,
     sg_sources,
     subnet_cidr,
-    task_ephemeral,
     to_net,
     unknown_for_path,
-    worst,
+    vpc_cidrs,
 )
 from fargate_nb.checks.registry import check
 from fargate_nb.model import Finding, Remediation, Snapshot
@@ -38,7 +32,6 @@ from fargate_nb.pullflow import Destination, PullPlan
 
 SG_DOC = "https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html"
 ENDPOINT_SG_DOC = "https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html"
-NACL_DOC = "https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html"
 PATH_EVIDENCE = ("vpc", "subnets", "route_tables", "vpc_endpoints")
 
 
@@ -117,6 +110,11 @@ def _endpoint_sg(snapshot: Snapshot, dest: Destination) -> Finding:
                     f"the rules cover {ip} but not all of {', '.join(map(str, required))}: replacement tasks may get "
                     "addresses the endpoint refuses", evidence=ev + used, severity="medium",
                     remediation=_endpoint_sg_fix(eid, group_ids, task_sgs, required))
+    if not netpath.task_security_groups_known(snapshot) and src.groups:
+        return make("net.endpoint-sg", "unknown", dest, f"Task security groups unknown ({dest.target})",
+                    f"{eid} admits tcp 443 from security groups {', '.join(sorted(src.groups))}; the task's own "
+                    "groups are not in the evidence (its network interface is gone), so whether it is one of them "
+                    "cannot be told", evidence=ev + list(src.groups.values()), severity="medium")
     if unread or (src.prefix_lists and not pl_nets):
         return Finding("net.endpoint-sg", "unknown", dest.step, f"{eid}'s security groups not fully readable",
                        detail=f"could not read {', '.join(unread) or 'the prefix lists its rules use'}",
@@ -196,6 +194,10 @@ def _task_egress(snapshot: Snapshot, dest: Destination) -> Finding:
     if path.kind == "none":
         return make("net.task-sg-egress", "skipped", dest, f"No path to {dest.target} to check",
                     f"{path.detail} (see net.no-route)")
+    if not netpath.task_security_groups_known(snapshot):
+        return make("net.task-sg-egress", "unknown", dest, f"Task security groups unknown ({dest.target})",
+                    "the task's security groups are not in the evidence (its network interface is gone and no "
+                    "service names them)", evidence=[f"path: {path.kind} — {path.detail}"], severity="medium")
     task_sgs = netpath.task_security_group_ids(snapshot)
     groups, unread = _groups(snapshot, task_sgs)
     src = sg_sources(groups, "egress")
@@ -228,7 +230,17 @@ def _egress_verdict(snapshot: Snapshot, dest: Destination, path: netpath.NetPath
         hit = [src.groups[g] for g in ep_groups if g in src.groups]
         if hit:
             return "pass", f"{hit[0]} (the security group of {eid})", {}
-        nets = [n for n in (subnet_cidr(snapshot, s) for s in path.endpoint.get("SubnetIds") or []) if n]
+        subnets = [s for s in path.endpoint.get("SubnetIds") or [] if isinstance(s, str)]
+        nets = [n for n in (subnet_cidr(snapshot, s) for s in subnets) if n]
+        if len(nets) < len(subnets):  # endpoint subnets not in the evidence: judge by the VPC's space
+            vpc = vpc_cidrs(snapshot)
+            missing, used = cidr_coverage(src, vpc)
+            if vpc and not missing:
+                return "pass", f"{'; '.join(used)} cover the whole VPC, where {eid} lives", {}
+            if used:
+                return "unknown", (f"outbound 443 is allowed to part of the VPC ({'; '.join(used)}); the subnets of "
+                                   f"{eid} are not in the evidence, so whether they are covered cannot be told"), {}
+            nets = vpc
         missing, used = cidr_coverage(src, nets)
         if nets and not missing:
             return "pass", f"{'; '.join(used)} cover {eid}'s subnets", {}
@@ -262,164 +274,3 @@ def _egress_verdict(snapshot: Snapshot, dest: Destination, path: netpath.NetPath
                            f"{dest.target}'s addresses are not known here: verify they are covered"), {}
     return "fail", f"no outbound rule allows tcp 443 to 0.0.0.0/0, which {path.kind} traffic to {dest.target} needs", \
         {"cidr": "0.0.0.0/0"}
-
-
-# -- net.nacl ------------------------------------------------------------------------------------------
-NACL = "Network ACLs let HTTPS out and the replies back in"
-
-
-@dataclass
-class Leg:
-    """One direction of the connection at one subnet boundary."""
-
-    subnet_id: str
-    egress: bool
-    peers: list[Net] | None  # None: public addresses we do not know (a service behind NAT/IGW)
-    ports: tuple[int, int]
-    why: str
-    fix_ports: tuple[int, int] = (HTTPS, HTTPS)
-    results: list[str] = field(default_factory=list)
-
-
-@check("net.nacl", None, NACL, doc_url=NACL_DOC)
-def nacl(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
-    dests, early = network_findings(snapshot, plan, "net.nacl", NACL, (*PATH_EVIDENCE, "network_acls"))
-    return early + [_nacl(snapshot, d) for d in dests]
-
-
-def _legs(snapshot: Snapshot, path: netpath.NetPath, target: str) -> list[Leg] | None:
-    task_subnet = path.subnet_id or ""
-    task_net = subnet_cidr(snapshot, task_subnet)
-    eph = task_ephemeral(snapshot)
-    if task_net is None:
-        return None
-
-    def both(subnet_id: str, peers: list[Net] | None, label: str) -> list[Leg]:
-        return [Leg(subnet_id, True, peers, (HTTPS, HTTPS), f"{subnet_id} out: tcp 443 to {label}"),
-                Leg(subnet_id, False, peers, eph, f"{subnet_id} in: replies from {label} to ports {eph[0]}-{eph[1]}",
-                    NAT_EPHEMERAL)]
-
-    if path.kind == "interface-endpoint" and path.endpoint:
-        legs: list[Leg] = []
-        for es in path.endpoint.get("SubnetIds") or []:
-            if es == task_subnet:
-                continue  # traffic inside one subnet crosses no network ACL
-            enet = subnet_cidr(snapshot, es)
-            if enet is None:
-                return None
-            legs += both(task_subnet, [enet], f"endpoint subnet {es} ({enet})")
-            legs += [Leg(es, False, [task_net], (HTTPS, HTTPS), f"{es} in: tcp 443 from task subnet {task_net}"),
-                     Leg(es, True, [task_net], eph, f"{es} out: replies to task subnet {task_net}", NAT_EPHEMERAL)]
-        return legs
-    public: list[Net] | None = None
-    label = "the internet"
-    if target == "s3":
-        pl_id, public = s3_prefix_cidrs(snapshot)
-        label = f"the S3 prefix list {pl_id}" if public else "S3 (prefix list not read)"
-    legs = both(task_subnet, public, label)
-    nat_subnet = (path.nat_gateway or {}).get("SubnetId") if path.kind == "nat" else None
-    if nat_subnet and nat_subnet != task_subnet:
-        legs += [Leg(nat_subnet, False, [task_net], (HTTPS, HTTPS), f"{nat_subnet} (NAT) in: tcp 443 from {task_net}"),
-                 Leg(nat_subnet, True, public, (HTTPS, HTTPS), f"{nat_subnet} (NAT) out: tcp 443 to {label}"),
-                 Leg(nat_subnet, False, public, NAT_EPHEMERAL, f"{nat_subnet} (NAT) in: replies from {label}",
-                     NAT_EPHEMERAL),
-                 Leg(nat_subnet, True, [task_net], eph, f"{nat_subnet} (NAT) out: replies to {task_net}",
-                     NAT_EPHEMERAL)]
-    return legs
-
-
-def _nacl(snapshot: Snapshot, dest: Destination) -> Finding:
-    paths = netpath.resolve_all(snapshot, dest)
-    unknown = next((p for p in paths if p.kind == "unknown"), None)
-    if unknown:
-        return unknown_for_path("net.nacl", NACL, dest, unknown)
-    live = [p for p in paths if p.kind != "none"]
-    if not live:
-        return make("net.nacl", "skipped", dest, f"No path to {dest.target} to check", f"{paths[0].detail} (see net.no-route)")
-    statuses, evidence, entries = [], [], []
-    taken: dict[tuple[str, bool], set[int]] = {}
-    for path in live:
-        legs = _legs(snapshot, path, dest.target)
-        if legs is None:
-            statuses.append("unknown")
-            evidence.append(f"the CIDR of a subnet on the path to {dest.target} is not in the evidence")
-            continue
-        for leg in legs:
-            status, text, fixes = _decide_leg(snapshot, leg, taken)
-            statuses.append(status)
-            evidence.append(text)
-            entries.extend(fixes)
-    status = worst(statuses)
-    if status == "pass":
-        return make("net.nacl", "pass", dest, f"Network ACLs allow HTTPS to {dest.target} and back",
-                    f"{len(evidence)} boundary checks pass", evidence=evidence)
-    if status == "unknown":
-        return make("net.nacl", "unknown", dest, f"Network ACLs on the way to {dest.target} undecided",
-                    "some rules restrict by address and the service's addresses are not known here; verify them",
-                    evidence=evidence, severity="medium")
-    blocked = [e for e in evidence if " blocked " in e]
-    return make("net.nacl", "fail", dest, f"A network ACL blocks HTTPS to {dest.target} or its replies",
-                "; ".join(blocked), evidence=evidence, doc_url=NACL_DOC, remediation=_nacl_fix(entries))
-
-
-def _decide_leg(snapshot: Snapshot, leg: Leg, taken: dict[tuple[str, bool], set[int]]
-                ) -> tuple[str, str, list[dict[str, Any]]]:
-    acl = netpath.network_acl_for(snapshot, leg.subnet_id)
-    if acl is None:
-        return "unknown", f"{leg.why}: no network ACL for {leg.subnet_id} in the evidence", []
-    aid = acl.get("NetworkAclId") or "ACL_ID"
-    if leg.peers is None:  # a public service we cannot name: judge the public address space as a whole
-        verdicts = [nacl_decide(acl, leg.egress, part, leg.ports) for part in public_space()]
-        denied = [v for v in verdicts if not v.allowed]
-        if not denied:
-            return "pass", f"{leg.why}: allowed by {aid}", []
-        if any(v.allowed or v.allows for v in verdicts):  # some public addresses pass, others do not
-            rules = sorted({v.rule for v in denied})
-            return "unknown", (f"{leg.why}: {aid} allows only part of the public address space "
-                               f"({', '.join(rules)} blocks the rest)"), []
-        return "fail", f"{leg.why}: blocked by {aid} {denied[0].rule}", \
-            _fix_entries(acl, aid, leg, [ALL_IPV4], [_below(v) for v in denied], taken)
-    blocked, nets, belows = [], [], []
-    for peer in leg.peers:
-        verdict = nacl_decide(acl, leg.egress, peer, leg.ports)
-        if not verdict.allowed:
-            blocked.append(f"{verdict.rule} for {peer}")
-            nets.append(peer)
-            belows.append(_below(verdict))
-    if blocked:
-        fixes = [e for net, below in zip(nets, belows, strict=True)
-                 for e in _fix_entries(acl, aid, leg, [net], [below], taken)]
-        return "fail", f"{leg.why}: blocked by {aid} {', '.join(blocked)}", fixes
-    return "pass", f"{leg.why}: allowed by {aid}", []
-
-
-def _below(verdict: Any) -> int:
-    number = verdict.entry.get("RuleNumber") if verdict.entry else None
-    return number if isinstance(number, int) else 32767
-
-
-def _fix_entries(acl: dict[str, Any], aid: str, leg: Leg, nets: list[Net], belows: list[int],
-                 taken: dict[tuple[str, bool], set[int]]) -> list[dict[str, Any]]:
-    """Allow entries numbered before every blocking rule (first match wins)."""
-    used = taken.setdefault((aid, leg.egress), set())
-    out = []
-    for net in nets:
-        number = free_rule_number(acl, leg.egress, min(belows), used)
-        if number is None:
-            continue
-        used.add(number)
-        out.append({"nacl_id": aid, "egress": leg.egress, "rule_number": number, "cidr": str(net),
-                    "port_from": leg.fix_ports[0], "port_to": leg.fix_ports[1], "action": "allow", "protocol": "6"})
-    return out
-
-
-def _nacl_fix(entries: list[dict[str, Any]]) -> Remediation:
-    commands = [
-        f"aws ec2 create-network-acl-entry --network-acl-id {q(e['nacl_id'])} "
-        f"{'--egress' if e['egress'] else '--ingress'} --rule-number {e['rule_number']} --protocol tcp "
-        f"--port-range From={e['port_from']},To={e['port_to']} --cidr-block {q(e['cidr'])} --rule-action allow"
-        for e in entries]
-    fix = ({"op": "add_nacl_entry", **entries[0]} if len(entries) == 1 else
-           {"op": "add_nacl_entries", "entries": entries} if entries else None)
-    return Remediation(summary="Add network ACL entries (before the blocking rule) for HTTPS out and the "
-                               "ephemeral return ports 1024-65535 in", commands=commands, fix=fix)

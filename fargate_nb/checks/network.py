@@ -2,8 +2,8 @@
 
 `net.no-route`, `net.public-ip`, `net.vpc-dns`, `net.endpoint-private-dns`, `net.s3-gateway-route`:
 one finding per destination the task needs (``target`` set), decided on the path that
-`fargate_nb.netpath` resolves. Importing this module also registers the security-group and
-network-ACL checks (`net_traffic`) and the endpoint-policy check (`net_policy`).
+`fargate_nb.netpath` resolves. Importing this module also registers the security-group checks
+(`net_traffic`), the network-ACL check (`net_nacl`) and the endpoint-policy check (`net_policy`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from fargate_nb import netpath
-from fargate_nb.checks import net_policy, net_traffic  # noqa: F401  (register their checks)
+from fargate_nb.checks import net_nacl, net_policy, net_traffic  # noqa: F401  (register their checks)
 from fargate_nb.checks.net_common import make, network_findings, perm_covers_port, q, unknown_for_path
 from fargate_nb.checks.registry import check
 from fargate_nb.model import Finding, Remediation, Snapshot
