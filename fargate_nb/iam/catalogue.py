@@ -12,7 +12,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from fargate_nb.iam.patterns import compiled, glob_regex
+from fargate_nb.iam.patterns import Pattern
 
 
 @lru_cache(maxsize=1)
@@ -64,18 +64,18 @@ def matching_actions(pattern: str) -> list[str]:
     """
     service, _, name = pattern.partition(":")
     services = [service] if "*" not in service and "?" not in service else _all_services_matching(service)
-    regex = compiled(glob_regex((("lit", name),)), True)
+    wanted = Pattern(name, "glob", ignore_case=True)
     out = []
     for svc in services:
         for act in actions_for_service(svc):
-            if regex.fullmatch(act):
+            if wanted.matches(act):
                 out.append(f"{svc.lower()}:{act}")
     return out
 
 
 def _all_services_matching(pattern: str) -> list[str]:
-    regex = compiled(glob_regex((("lit", pattern),)), True)
-    return [s for s in _data().services.get_service_keys() if regex.fullmatch(s)]
+    wanted = Pattern(pattern, "glob", ignore_case=True)
+    return [s for s in _data().services.get_service_keys() if wanted.matches(s)]
 
 
 def closest_action(service: str, action: str) -> str | None:

@@ -1,4 +1,4 @@
-"""Wildcards and policy variables, compiled once to regular expressions.
+"""Wildcards and policy variables, compiled once (to regular expressions, or a linear-time matcher).
 
 Three dialects, as AWS documents them:
 - *glob* (Action, StringLike): ``*`` any run of characters, ``?`` any one character, anywhere.
@@ -106,42 +106,115 @@ def literal_text(template: Template) -> str:
     return "".join(p[1] for p in template)
 
 
-# -- regular expressions ------------------------------------------------------------------------
-def glob_regex(template: Template) -> str:
+# -- wildcard tokens, regular expressions and a linear-time matcher ------------------------------
+#: A token is (kind, value): ("c", character) a literal; ("?", crosses_colon) one character;
+#: ("*", crosses_colon) any run of characters. ``crosses_colon`` False means ":" is excluded.
+Token = tuple[str, Any]
+#: Patterns with more stars than this are matched by `nfa_match`, never by a backtracking regex
+#: (a hostile "*a*a*a*a*b" would otherwise take exponential time).
+MAX_REGEX_STARS = 2
+
+
+def glob_tokens(template: Template) -> list[Token]:
     """``*`` and ``?`` anywhere; escaped parts literal."""
-    out = []
+    out: list[Token] = []
     for kind, text in template:
-        if kind == "esc":
-            out.append(re.escape(text))
-            continue
         for ch in text:
-            out.append(".*" if ch == "*" else "." if ch == "?" else re.escape(ch))
-    return "".join(out)
+            if kind == "lit" and ch == "*":
+                if not out or out[-1] != ("*", True):  # "**" means "*"
+                    out.append(("*", True))
+            elif kind == "lit" and ch == "?":
+                out.append(("?", True))
+            else:
+                out.append(("c", ch))
+    return out
+
+
+def resource_tokens(template: Template) -> list[Token]:
+    """The Resource-element dialect (see the module docstring)."""
+    flat: list[tuple[str, bool]] = []  # (character, is it a live wildcard)
+    for kind, text in template:
+        for ch in text:
+            flat.append((ch, kind == "lit" and ch in "*?"))
+    out: list[Token] = []
+    colons = 0
+    for i, (ch, live) in enumerate(flat):
+        if not live:
+            out.append(("c", ch))
+            if ch == ":" and colons < 5:
+                colons += 1
+        elif ch == "?":
+            out.append(("?", colons >= 5))
+        else:
+            ends_segment = i + 1 == len(flat) or flat[i + 1] == (":", False)
+            token = ("*", colons >= 5 or ends_segment)
+            if not out or out[-1][0] != "*":
+                out.append(token)
+            elif token[1]:
+                out[-1] = token  # "**": the wider of the two
+    return out
+
+
+def tokens_regex(tokens: list[Token]) -> str:
+    parts = []
+    for kind, value in tokens:
+        if kind == "c":
+            parts.append(re.escape(value))
+        elif kind == "?":
+            parts.append("." if value else "[^:]")
+        else:
+            parts.append(".*" if value else "[^:]*")
+    return "".join(parts)
+
+
+def nfa_match(tokens: list[Token], text: str) -> bool:
+    """Wildcard matching in O(len(tokens) * len(text)), whatever the pattern."""
+    n = len(tokens)
+
+    def closure(states: set[int]) -> set[int]:
+        stack = list(states)
+        while stack:
+            i = stack.pop()
+            if i < n and tokens[i][0] == "*" and i + 1 not in states:
+                states.add(i + 1)
+                stack.append(i + 1)
+        return states
+
+    states = closure({0})
+    for ch in text:
+        following: set[int] = set()
+        for i in states:
+            if i == n:
+                continue
+            kind, value = tokens[i]
+            if kind == "c":
+                if value == ch:
+                    following.add(i + 1)
+            elif value or ch != ":":
+                following.add(i + 1 if kind == "?" else i)
+        if not following:
+            return False
+        states = closure(following)
+    return n in states
+
+
+def glob_regex(template: Template) -> str:
+    return tokens_regex(glob_tokens(template))
 
 
 def resource_regex(template: Template) -> str:
-    """The Resource-element dialect (see the module docstring)."""
-    flat: list[tuple[str, bool]] = []  # (character, is_wildcard_capable)
-    for kind, text in template:
-        for ch in text:
-            flat.append((ch, kind == "lit"))
-    out = []
-    colons = 0
-    for i, (ch, live) in enumerate(flat):
-        if ch == ":" and colons < 5:
-            colons += 1
-            out.append(":")
-        elif live and ch == "*":
-            if colons >= 5:
-                out.append(".*")
-            else:
-                ends_segment = i + 1 == len(flat) or flat[i + 1][0] == ":"
-                out.append(".*" if ends_segment else "[^:]*")
-        elif live and ch == "?":
-            out.append("." if colons >= 5 else "[^:]")
-        else:
-            out.append(re.escape(ch))
-    return "".join(out)
+    return tokens_regex(resource_tokens(template))
+
+
+def make_matcher(tokens: list[Token], ignore_case: bool = False) -> Any:
+    """A function text -> bool for these tokens: a compiled regex when that is safe, else the NFA."""
+    if sum(1 for kind, _ in tokens if kind == "*") <= MAX_REGEX_STARS:
+        regex = compiled(tokens_regex(tokens), ignore_case)
+        return lambda text: regex.fullmatch(text) is not None
+    if ignore_case:
+        lowered = [("c", v.lower()) if k == "c" else (k, v) for k, v in tokens]
+        return lambda text: nfa_match(lowered, text.lower())
+    return lambda text: nfa_match(tokens, text)
 
 
 @lru_cache(maxsize=4096)
@@ -158,8 +231,8 @@ def split_arn(value: str) -> list[str] | None:
     return parts
 
 
-def arn_segment_regexes(template: Template) -> list[str] | None:
-    """One glob regex per ARN component, or None when the pattern is not a six-part ARN."""
+def arn_segment_tokens(template: Template) -> list[list[Token]] | None:
+    """Glob tokens per ARN component, or None when the pattern is not a six-part ARN."""
     segments: list[list[Any]] = [[]]
     for kind, text in template:
         if kind == "esc" or len(segments) == 6:
@@ -176,7 +249,7 @@ def arn_segment_regexes(template: Template) -> list[str] | None:
                 segments[-1].append((kind, piece))
     if len(segments) != 6:
         return None
-    return [glob_regex(tuple(seg)) for seg in segments]
+    return [glob_tokens(tuple(seg)) for seg in segments]
 
 
 class Pattern:
@@ -198,16 +271,16 @@ class Pattern:
 
     def _prepare(self, template: Template) -> None:
         if self.dialect == "arn":
-            regexes = arn_segment_regexes(template)
-            self._regex = None if regexes is None else [compiled(r) for r in regexes]
+            segments = arn_segment_tokens(template)
+            self._regex = None if segments is None else [make_matcher(t) for t in segments]
             return
         has_wild = any(kind == "lit" and ("*" in text or "?" in text) for kind, text in template)
         if not has_wild:
             lit = literal_text(template)
             self._literal = lit.lower() if self.ignore_case else lit
             return
-        regex = glob_regex(template) if self.dialect == "glob" else resource_regex(template)
-        self._regex = compiled(regex, self.ignore_case)
+        tokens = glob_tokens(template) if self.dialect == "glob" else resource_tokens(template)
+        self._regex = make_matcher(tokens, self.ignore_case)
 
     def matches(self, value: str, values: dict[str, Any] | None = None,
                 unknown: frozenset[str] = frozenset()) -> bool:
@@ -224,8 +297,8 @@ class Pattern:
             parts = split_arn(value)
             if parts is None:
                 return False
-            return all(r.fullmatch(p) is not None for r, p in zip(self._regex, parts, strict=True))
-        return self._regex.fullmatch(value) is not None
+            return all(match(p) for match, p in zip(self._regex, parts, strict=True))
+        return self._regex(value)
 
     def resolved(self, values: dict[str, Any], unknown: frozenset[str]) -> Pattern:
         """This pattern with its variables replaced by the request's values (raises `Unresolved`)."""

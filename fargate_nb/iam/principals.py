@@ -166,8 +166,15 @@ class PrincipalSet:
         return None
 
     def not_match(self, caller: Caller) -> str | None:
-        """NotPrincipal: the statement applies when some identity of the caller is not listed."""
+        """NotPrincipal: the statement applies when some identity of the caller is not listed.
+
+        With Allow, the grant is as strong as the strongest unlisted identity: a role that is
+        listed but whose account is not gets only an account-level grant.
+        """
         names = self._names(caller)
-        if any(not named for _, named in names) or not names:
-            return names[0][0] if names else "session"
+        if not names:
+            return "session"
+        for kind, named in names:  # the strongest identity that is not listed is the one granted
+            if not named:
+                return kind
         return None
