@@ -42,7 +42,7 @@ from fargate_nb.pullflow import Destination, PullPlan
 
 NACL_DOC = "https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html"
 TITLE = "Network ACLs let HTTPS out and the replies back in"
-EVIDENCE = ("vpc", "subnets", "route_tables", "vpc_endpoints", "network_acls")
+EVIDENCE = ("subnets", "route_tables", "network_acls")
 
 
 @dataclass

@@ -67,7 +67,7 @@ def _unique(items: Any) -> list[tuple[str, str, str]]:
 @check("net.endpoint-policy", None, TITLE, doc_url=POLICY_DOC)
 def endpoint_policy(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
     dests, early = network_findings(snapshot, plan, "net.endpoint-policy", TITLE,
-                                    ("vpc", "subnets", "route_tables", "vpc_endpoints"))
+                                    ("subnets", "route_tables", "vpc_endpoints"))
     return early + [_endpoint_policy(snapshot, plan, d) for d in dests]
 
 

@@ -32,7 +32,7 @@ from fargate_nb.pullflow import Destination, PullPlan
 
 SG_DOC = "https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html"
 ENDPOINT_SG_DOC = "https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html"
-PATH_EVIDENCE = ("vpc", "subnets", "route_tables", "vpc_endpoints")
+PATH_EVIDENCE = ("subnets", "route_tables")
 
 
 def _sg_rule_cmd(direction: str, group: str, *, source_group: str | None = None, cidr: str | None = None,

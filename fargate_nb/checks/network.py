@@ -23,7 +23,7 @@ FARGATE_NETWORKING_DOC = "https://docs.aws.amazon.com/AmazonECS/latest/developer
 VPC_DNS_DOC = "https://docs.aws.amazon.com/vpc/latest/userguide/vpc-dns.html"
 PRIVATE_DNS_DOC = "https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-access-aws-services.html"
 S3_GATEWAY_DOC = "https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-s3.html"
-PATH_EVIDENCE = ("vpc", "subnets", "route_tables")
+PATH_EVIDENCE = ("subnets", "route_tables")
 # Bypassed endpoints that a configuration change would put back on the path (other checks own them).
 _FIXABLE_BYPASS = {"private-dns-off": "net.endpoint-private-dns", "vpc-dns-off": "net.vpc-dns",
                    "not-on-route-table": "net.s3-gateway-route"}

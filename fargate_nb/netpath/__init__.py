@@ -62,7 +62,8 @@ class Bypass:
     """An endpoint for the destination that exists but does not take the traffic, and why."""
 
     endpoint: dict[str, Any]
-    reason: str  # private-dns-off | vpc-dns-off | not-available | s3-interface | not-on-route-table
+    reason: str  # private-dns-off | vpc-dns-off | vpc-dns-unknown | not-available | s3-interface
+    #              | not-on-route-table
     detail: str
 
 
@@ -133,12 +134,13 @@ def _resolve(snapshot: Snapshot, target: str | Destination, subnet_id: str) -> N
     service = _service_name(snapshot, target)
     missing = tuple(missing_evidence(snapshot, *PATH_EVIDENCE, "vpc_attributes"))
     base = {"target": name, "subnet_id": subnet_id, "endpoint_service": service}
-    if "subnets" in missing or "route_tables" in missing:
+    unread = tuple(k for k in ("subnets", "route_tables") if k in missing)
+    if unread:
         return NetPath(kind="unknown", detail=f"the route table of {subnet_id} could not be read",
-                       missing=missing, **base)
+                       missing=unread, **base)
     if subnet(snapshot, subnet_id) is None:
         return NetPath(kind="unknown", detail=f"subnet {subnet_id} is not in the evidence (deleted, or not readable)",
-                       missing=missing, **base)
+                       missing=("subnets",), **base)
     rt = route_table_for(snapshot, subnet_id)
     if rt is None:
         return NetPath(kind="unknown", detail=f"no route table found for {subnet_id} (neither associated nor main)",
@@ -162,9 +164,13 @@ def _resolve(snapshot: Snapshot, target: str | Destination, subnet_id: str) -> N
                                bypassed=tuple(bypassed), **base)
     path = _default_route(snapshot, rt, base, missing, tuple(bypassed))
     if service and "vpc_endpoints" in missing and path.works is not True:
-        return NetPath(kind="unknown", missing=missing, bypassed=tuple(bypassed),
+        return NetPath(kind="unknown", missing=("vpc_endpoints",), bypassed=tuple(bypassed),
                        detail=f"{path.detail}; the VPC endpoints could not be read, and one may serve {service}",
                        **base)
+    if path.works is not True and any(b.reason == "vpc-dns-unknown" for b in bypassed):
+        return NetPath(kind="unknown", missing=("vpc_attributes",), bypassed=tuple(bypassed),
+                       detail=f"{path.detail}; interface endpoint for {service} has private DNS on, but the VPC's "
+                              "DNS attributes could not be read, so whether it answers is not known", **base)
     return path
 
 
@@ -179,6 +185,9 @@ def _interface_endpoint(snapshot: Snapshot, service: str, subnet_id: str,
             bypassed.append(Bypass(ep, "private-dns-off",
                                    f"interface endpoint {eid} has private DNS off, so {service}'s public name "
                                    "does not resolve to it"))
+        elif support is None or hostnames is None:
+            bypassed.append(Bypass(ep, "vpc-dns-unknown", f"the VPC DNS attributes were not read, so whether {eid}'s "
+                                   "private DNS answers is not known"))
         elif support is False or hostnames is False:
             off = " and ".join(n for n, v in (("enableDnsSupport", support), ("enableDnsHostnames", hostnames))
                                if v is False)

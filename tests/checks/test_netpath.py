@@ -191,3 +191,12 @@ def test_no_network_evidence():
     snap.network = {}
     path = netpath.resolve(snap, "ecr.api")
     assert path.kind == "unknown" and "subnet" in path.detail
+
+
+def test_unread_vpc_dns_attributes_leave_an_endpoint_undecided():
+    n = private_vpc()
+    n.net["vpc"].update(EnableDnsSupport=None, EnableDnsHostnames=None)
+    path = netpath.resolve(n.build(), "ecr.api")
+    assert path.kind == "unknown" and path.missing == ("vpc_attributes",)
+    assert netpath.resolve(n.nat().build(), "ecr.api").kind == "nat"  # reachable whichever way DNS answers
+    assert netpath.resolve(n.build(), "s3").kind == "gateway-endpoint"

@@ -16,6 +16,7 @@ from net_snapshots import (
     S3_PL_CIDRS,
     TASK_IP,
     TASK_SG,
+    TASK_SUBNET,
     VPC,
     Net,
     default_nacl_entries,
@@ -375,3 +376,71 @@ def test_add_nat_route_builds_a_public_subnet_when_there_is_none():
     nat = patched.network["nat_gateways"][0]
     assert nat["NatGatewayId"].startswith("nat-whatif-") and nat["SubnetId"].startswith("subnet-whatif-")
     assert NAT not in str(patched.network["route_tables"])
+
+
+# -- evidence as the collector writes it -------------------------------------------------------------------
+def _collector_shaped(n):
+    """Only the task's subnets are read; the task ENI is gone, so its security groups are unknown."""
+    n.net["subnets"] = [s for s in n.net["subnets"] if s["SubnetId"] == TASK_SUBNET]
+    return n
+
+
+def test_unknown_task_security_groups_are_unknown_not_failures():
+    n = private_vpc()
+    n.net["security_group_ids"] = None
+    snap = n.build()
+    assert one(snap, "net.task-sg-egress", "ecr.dkr").status == "unknown"
+    assert one(snap, "net.endpoint-sg", "ecr.dkr").status == "unknown"  # its rule names a group we cannot match
+    n.endpoint_ingress(https(cidr="10.0.0.0/16"))
+    assert one(n.build(), "net.endpoint-sg", "ecr.dkr").status == "pass"  # the CIDR decides without the groups
+
+
+def test_endpoint_subnets_not_read_are_judged_by_the_vpc_cidr():
+    whole_vpc = _collector_shaped(private_vpc().task_egress(https(cidr="10.0.0.0/16"), https(prefix_list=S3_PL)))
+    assert bad(whole_vpc.build()) == []
+    part = _collector_shaped(private_vpc().task_egress(https(cidr="10.0.1.0/24"), https(prefix_list=S3_PL)))
+    assert one(part.build(), "net.task-sg-egress", "ecr.api").status == "unknown"
+    none = _collector_shaped(private_vpc().task_egress(https(prefix_list=S3_PL))).build()
+    finding = one(none, "net.task-sg-egress", "ecr.api")
+    assert finding.status == "fail" and finding.remediation.fix["source_group"] == ENDPOINT_SG
+
+
+def test_nacl_with_endpoint_subnets_not_read():
+    assert one(_collector_shaped(private_vpc()).build(), "net.nacl", "ecr.dkr").status == "pass"
+    outside_only = [nacl_entry(100, egress=True, cidr="0.0.0.0/5"), nacl_entry(100, egress=False),
+                    nacl_entry(32767, egress=True, action="deny")]
+    snap = _collector_shaped(private_vpc().nacl(outside_only)).build()
+    finding = one(snap, "net.nacl", "ecr.dkr")
+    assert finding.status == "fail" and "somewhere in the VPC" in finding.detail
+    assert one(apply_fix(snap, finding.remediation.fix), "net.nacl", "ecr.dkr").status == "pass"
+    partly = [nacl_entry(90, egress=True, cidr="10.0.1.0/24"), *outside_only]
+    assert one(_collector_shaped(private_vpc().nacl(partly)).build(), "net.nacl", "ecr.dkr").status == "unknown"
+
+
+def test_unreadable_endpoint_policy_is_unknown():
+    snap = private_vpc().build()
+    for ep in snap.network["vpc_endpoints"]:
+        ep["PolicyDocument"] = None
+    finding = one(snap, "net.endpoint-policy", "logs")
+    assert finding.status == "unknown" and "not readable" in finding.title
+
+
+def test_collector_fallbacks_for_vpc_id_and_private_ip():
+    from fargate_nb import netpath
+
+    n = private_vpc()
+    n.snap.task["attachments"] = []
+    n.net["eni"] = {"PrivateIpAddress": "10.0.1.99"}
+    vpc = n.net.pop("vpc")
+    n.net["vpc_id"] = vpc["VpcId"]
+    snap = n.build()
+    assert netpath.task_private_ip(snap) == "10.0.1.99" and netpath.vpc_id(snap) == VPC
+    assert one(snap, "net.no-route", "ecr.api").status == "unknown"  # DNS attributes unread: path unknown
+
+
+def test_an_informational_gap_does_not_hide_evidence():
+    from fargate_nb.model import Gap
+
+    snap = private_vpc().build()
+    snap.gaps.append(Gap(api="ec2:DescribeSubnets", permission="", error="subnets in several VPCs"))
+    assert bad(snap) == []
