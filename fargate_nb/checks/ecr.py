@@ -8,6 +8,7 @@ per container (image, platform).
 from __future__ import annotations
 
 import fnmatch
+import re
 from typing import Any
 
 from fargate_nb.checks.permissions import (
@@ -38,6 +39,7 @@ MUTABILITY_DOC = "https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-t
 PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 REPO_APIS = ("ecr:DescribeRepositories",)
 IMAGE_APIS = ("ecr:DescribeImages", "ecr:BatchGetImage")
+PLATFORM_FAILURE = re.compile(r"descriptor matching platform|no matching manifest for|exec format error", re.I)
 
 
 def ecr_images(plan: PullPlan) -> dict[str, list[tuple[str, ImageRef]]]:
@@ -121,6 +123,11 @@ def repository_policy(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
         if entry is None:
             out.append(Finding("ecr.repo-policy", "skipped", "manifest", title,
                                f"Repository {arn} does not exist (see ecr.repo-missing)."))
+            continue
+        if "Policy" not in entry:
+            detail, perm = unread_detail(f"The repository policy of {arn}", gap_for(
+                snapshot, ("ecr:GetRepositoryPolicy",), arn), "ecr:GetRepositoryPolicy")
+            out.append(Finding("ecr.repo-policy", "unknown", "manifest", title, detail, missing_permission=perm))
             continue
         policy = entry.get("Policy")
         if not cross and not isinstance(policy, dict):
@@ -265,24 +272,25 @@ def platform_mismatch(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
     out = []
     for container, image in plan.images.items():
         entry = image_entry(snapshot, image)
-        if not isinstance(entry, dict):
-            if image.ecr and entry is ... and _repo_state(snapshot, image) is not None:
+        listed = isinstance(entry, dict) and isinstance(entry.get("platforms"), list) and entry["platforms"]
+        if not image.ecr and not listed:
+            out.append(Finding("ecr.platform-mismatch", "skipped", "manifest", title,
+                               f"{image.raw} is not in ECR; the kit does not read other registries' manifests."))
+            continue
+        if not isinstance(entry, dict) or entry.get("found") is None:
+            if _repo_state(snapshot, image) is not None:
                 detail, perm = unread_detail(f"The manifest of {image.raw}", gap_for(
                     snapshot, IMAGE_APIS, image.repository_arn()), "ecr:BatchGetImage")
                 out.append(Finding("ecr.platform-mismatch", "unknown", "manifest", title, detail, missing_permission=perm))
-            elif not image.ecr:
-                out.append(Finding("ecr.platform-mismatch", "skipped", "manifest", title,
-                                   f"{image.raw} is not in ECR; the kit does not read other registries' manifests."))
             continue
-        platforms = [p for p in entry.get("platforms") or [] if isinstance(p, dict)
-                     and (p.get("os"), p.get("architecture")) != ("unknown", "unknown")]  # attestations
         if entry.get("found") is False:
             out.append(Finding("ecr.platform-mismatch", "skipped", "manifest", title,
                                f"{image.raw} does not exist (see ecr.image-missing)."))
-        elif not platforms:
-            detail, perm = unread_detail(f"The platforms of {image.raw}", gap_for(
-                snapshot, IMAGE_APIS, image.repository_arn()), "ecr:BatchGetImage")
-            out.append(Finding("ecr.platform-mismatch", "unknown", "manifest", title, detail, missing_permission=perm))
+            continue
+        platforms = [p for p in entry.get("platforms") or [] if isinstance(p, dict)
+                     and (p.get("os"), p.get("architecture")) != ("unknown", "unknown")]  # attestations
+        if not platforms:
+            out.append(_single_platform(snapshot, container, image, want_os, want_arch, rp))
         elif any(p.get("os") == want_os and p.get("architecture") == want_arch for p in platforms):
             out.append(Finding("ecr.platform-mismatch", "pass", "manifest", title,
                                f"{image.raw} has a {want_os}/{want_arch} manifest.",
@@ -290,6 +298,34 @@ def platform_mismatch(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
         else:
             out.append(_mismatch(snapshot, container, image, platforms, want_os, want_arch, rp))
     return out or _skipped("ecr.platform-mismatch", "manifest", title, "The task has no container images.")
+
+
+def _single_platform(snapshot: Snapshot, container: str, image: ImageRef, want_os: str, want_arch: str,
+                     rp: dict[str, str]) -> Finding:
+    """A single-platform image lists no platform in its manifest: only the stopped reason can tell."""
+    title = "The image has a manifest for the task's platform"
+    task = snapshot.task or {}
+    reasons = [c.get("reason") for c in task.get("containers") or [] if isinstance(c, dict)
+               and c.get("name") == container] + [task.get("stoppedReason")]
+    said = next((r for r in reasons if isinstance(r, str) and PLATFORM_FAILURE.search(r)), None)
+    if not said:
+        return Finding("ecr.platform-mismatch", "skipped", "manifest", title,
+                       f"{image.raw} is a single-platform image: its platform is in the image config, which the "
+                       f"kit does not download. The task runs on {want_os}/{want_arch}; an image built for another "
+                       "architecture fails with 'exec format error'.")
+    definite = "descriptor matching platform" in said or "no matching manifest" in said
+    return Finding(
+        "ecr.platform-mismatch", "fail" if definite else "warn", "manifest",
+        f"{image.raw} does not run on {want_os}/{want_arch}",
+        f"Container {container} runs on {rp['operatingSystemFamily']}/{rp['cpuArchitecture']} and the task stopped "
+        f"with a platform error; {image.raw} is a single-platform image, so it was most likely built for another "
+        "architecture (e.g. arm64 on an Apple silicon laptop).",
+        evidence=[f"stopped reason: {said[:300]}"],
+        remediation=Remediation(f"Rebuild and push {image.raw} for {want_os}/{want_arch}.",
+                                [f"docker buildx build --platform {want_os}/{want_arch} -t {q(image.raw)} --push ."],
+                                fix={"op": "push_image", "reference": image.raw, "platforms": [
+                                    {"os": want_os, "architecture": want_arch,
+                                     "variant": "v8" if want_arch == "arm64" else None}]}))
 
 
 def _platforms(platforms: list[dict[str, Any]]) -> str:

@@ -200,14 +200,16 @@ def _source_arn_fix(snapshot: Snapshot, view: Any) -> Remediation:
        doc_url=TASK_ROLE_DOC)
 def role_confusion(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
     title = "The pull's permissions are on the execution role, not the task role"
-    task_arn = role_arn_for(snapshot, (snapshot.task_definition or {}).get("taskRoleArn"))
+    raw = (snapshot.task_definition or {}).get("taskRoleArn")
+    task_arn = role_arn_for(snapshot, raw)
     if not task_arn or not plan.needs:
         return [Finding("role.confusion", "skipped", "assume-role", title,
                         "No task role is set." if not task_arn else "The pull needs no IAM permission.")]
-    if task_arn not in snapshot.roles:
+    key = task_arn if task_arn in snapshot.roles else raw
+    if key not in snapshot.roles:
         detail, perm = unread_detail(f"Task role {task_arn}", gap_for(snapshot, ROLE_APIS, task_arn), "iam:GetRole")
         return [Finding("role.confusion", "unknown", "assume-role", title, detail, missing_permission=perm)]
-    task_role = role_view(snapshot, task_arn)
+    task_role = role_view(snapshot, key, task_arn)
     if task_role is None:
         return [Finding("role.confusion", "skipped", "assume-role", title, f"Task role {task_arn} does not exist.")]
     exec_role = execution_role(snapshot)

@@ -250,9 +250,31 @@ def test_runtime_platform_matching(cpu, platforms, status):
 
 def test_platform_unknown_without_manifest_and_skipped_for_other_registries():
     b = healthy()
-    b.snap.images[IMAGE]["platforms"] = None
-    assert only(ecr.platform_mismatch, b.build()).status == "unknown"
+    b.snap.images[IMAGE].update(found=None, platforms=None)
+    b.gap("ecr:BatchGetImage", resource=f"{REPO_ARN} {IMAGE}", error="AccessDeniedException")
+    f = only(ecr.platform_mismatch, b.build(), "unknown")
+    assert f.missing_permission == "ecr:BatchGetImage"
     assert only(ecr.platform_mismatch, SnapshotBuilder().container(image="ghcr.io/acme/api:1").build()).status == "skipped"
+
+
+def _single_platform(reason=None):
+    b = healthy()
+    b.snap.images[IMAGE]["platforms"] = None  # a plain image manifest lists no platform
+    if reason:
+        b.stopped(reason, container="api")
+    return b.build()
+
+
+def test_single_platform_image_is_judged_from_the_stopped_reason():
+    f = only(ecr.platform_mismatch, _single_platform(), "skipped")
+    assert "single-platform" in f.detail
+    snap = _single_platform("CannotPullContainerError: ref pull has been retried 1 time(s): failed to unpack image "
+                            "on snapshotter overlayfs: no match for platform in manifest: image Manifest does not "
+                            "contain descriptor matching platform 'linux/amd64'")
+    f = only(ecr.platform_mismatch, snap, "fail")
+    assert "descriptor matching platform" in f.evidence[0]
+    assert [x.status for x in after_fix(ecr.platform_mismatch, snap)] == ["pass"]
+    assert only(ecr.platform_mismatch, _single_platform("exec /app/server: exec format error")).status == "warn"
 
 
 # -- advice ---------------------------------------------------------------------------------------------
@@ -344,3 +366,11 @@ def test_an_unread_permissions_boundary_turns_an_allow_into_unknown():
     b.gap("iam:GetPolicyVersion", resource="arn:aws:iam::111122223333:policy/boundary", error="AccessDenied")
     f = only(ecr.ecr_pull_permission, b.build(), "unknown")
     assert "permissions boundary" in f.detail and f.missing_permission == "iam:GetPolicyVersion"
+
+
+def test_repository_policy_not_read_is_unknown_not_absent():
+    b = _cross(policy({"Effect": "Allow", "Principal": "*", "Action": PULL}))
+    del b.snap.repositories[CROSS_REPO_ARN]["Policy"]
+    b.gap("ecr:GetRepositoryPolicy", resource=CROSS_REPO_ARN, error="AccessDeniedException")
+    f = _cross_finding(b.build(), "unknown")
+    assert f.missing_permission == "ecr:GetRepositoryPolicy" and "AccessDeniedException" in f.detail

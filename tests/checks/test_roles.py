@@ -254,3 +254,12 @@ def test_sequence_applies_every_step_in_order():
         {"op": "attach_role_policy", "role_arn": EXEC_ROLE, "policy_name": "x", "document": policy(allow("s3:*"))}]})
     assert patched.roles[EXEC_ROLE]["PermissionsBoundary"] is None
     assert "x" in patched.roles[EXEC_ROLE]["InlinePolicies"]
+
+
+def test_role_evidence_keyed_by_the_name_written_in_the_task_definition():
+    b = healthy().execution_role_arn("ecsTaskExecutionRole")
+    b.snap.roles["ecsTaskExecutionRole"] = b.snap.roles.pop(EXEC_ROLE)
+    snap = b.task_role_arn("api-task-role").role(TASK_ROLE, inline={"s3": policy(allow("s3:GetObject"))}).build()
+    assert only(roles.execution_role_not_found, snap).status == "pass"
+    assert only(roles.execution_role_trust, snap).status == "pass"
+    assert only(roles.role_confusion, snap).status == "pass"

@@ -61,9 +61,10 @@ class RoleView:
     managed_arns: dict[str, str] = field(default_factory=dict)  # label -> managed policy ARN
 
 
-def role_view(snapshot: Snapshot, arn: str) -> RoleView | None:
-    """The evidence for role ``arn`` (None when it was not read or does not exist)."""
-    entry = snapshot.roles.get(arn)
+def role_view(snapshot: Snapshot, key: str, arn: str | None = None) -> RoleView | None:
+    """The evidence stored under ``roles[key]`` for role ``arn`` (None when not read or not existing)."""
+    entry = snapshot.roles.get(key)
+    arn = arn or key
     if not isinstance(entry, dict):
         return None
     role = entry.get("Role") if isinstance(entry.get("Role"), dict) else {}
@@ -117,7 +118,8 @@ def gap_for(snapshot: Snapshot, apis: Iterable[str], resource: str | None = None
     candidates = [g for g in snapshot.gaps if (g.api or "").lower() in wanted]
     if resource:
         exact = [g for g in candidates if g.resource and (g.resource == resource or resource.endswith(g.resource)
-                                                           or g.resource.endswith(resource))]
+                                                           or g.resource.endswith(resource)
+                                                           or g.resource.startswith(resource + " "))]
         if exact:
             return exact[0]
         candidates = [g for g in candidates if not g.resource]

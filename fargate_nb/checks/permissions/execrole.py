@@ -33,10 +33,11 @@ def execution_role(snapshot: Snapshot) -> ExecRole:
     parts = arn_parts(arn)
     if not parts or parts["service"] != "iam" or not parts["resource"].startswith("role/") or not parts["account"]:
         return ExecRole(arn, "invalid", raw=raw)
-    entry = snapshot.roles.get(arn, ...)
+    key = arn if arn in snapshot.roles or not isinstance(raw, str) else raw  # keyed as written, or by ARN
+    entry = snapshot.roles.get(key, ...)
     if entry is None:
         return ExecRole(arn, "missing", raw=raw)
-    view = role_view(snapshot, arn) if isinstance(entry, dict) else None
+    view = role_view(snapshot, key, arn) if isinstance(entry, dict) else None
     return ExecRole(arn, "ok" if view else "unread", view, raw)  # absent or unusable evidence: unread
 
 
