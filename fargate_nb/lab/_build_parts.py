@@ -49,7 +49,10 @@ def lab_client(sandbox: Sandbox, service: str) -> Any:
 
         if _SESSION is None:
             _SESSION = boto3.session.Session()
-        _CLIENTS[key] = _SESSION.client(service, **sandbox.client_kwargs())
+        from botocore.config import Config
+
+        config = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=60)
+        _CLIENTS[key] = _SESSION.client(service, config=config, **sandbox.client_kwargs())
     return _CLIENTS[key]
 
 

@@ -101,9 +101,14 @@ def _manifest(platform: dict[str, str], oci: bool) -> str:
     })
 
 
-def _push(ecr: Any, repository: str, registry_id: str, tag: str, platforms: tuple[str, ...]) -> str:
-    """Push a single-platform manifest, or an OCI index over untagged per-platform manifests."""
-    if len(platforms) == 1:
+def push_image(ecr: Any, repository: str, registry_id: str, tag: str, platforms: tuple[str, ...],
+          index: bool = True) -> str:
+    """Push a single-platform manifest, or an OCI index over untagged per-platform manifests.
+
+    A single Docker manifest names its platform only inside the config blob, which the ECR API
+    does not serve; an index names it in the clear (what `docker buildx` pushes).
+    """
+    if not index and len(platforms) == 1:
         body = _manifest(_platform(platforms[0]), oci=False)
         ecr.put_image(repositoryName=repository, registryId=registry_id, imageManifest=body,
                       imageManifestMediaType=DOCKER_MANIFEST, imageTag=tag, imageDigest=_digest(body))
@@ -139,9 +144,10 @@ def build_image(ctx: BuildContext) -> None:
     ids.update(repository_arn=repo["repositoryArn"], repository_uri=repo["repositoryUri"], registry_id=registry_id)
     ctx.step = "push the image"
     if spec.image_pushed:
-        ids["image_digest"] = _push(ecr, spec.repository, registry_id, spec.image_tag, spec.image_platforms)
+        ids["image_digest"] = push_image(ecr, spec.repository, registry_id, spec.image_tag, spec.image_platforms,
+                                    spec.image_index)
     else:  # CI pushed the previous release only; the task definition names the one that never arrived
-        _push(ecr, spec.repository, registry_id, "1.4.1", spec.image_platforms)
+        push_image(ecr, spec.repository, registry_id, "1.4.1", spec.image_platforms, spec.image_index)
     ids["image"] = f"{repo['repositoryUri']}:{spec.image_tag}"
     if spec.image_source == "ecr-cross-account":
         ctx.step = "set the repository policy"

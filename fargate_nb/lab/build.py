@@ -9,8 +9,10 @@ directly. Moto gaps are worked around here, never in the collector (see docs/lab
 
 from __future__ import annotations
 
+import contextlib
 import json
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -91,7 +93,8 @@ class EnvSpec:
     # -- image -----------------------------------------------------------------------------
     image_source: ImageSource = "ecr"
     image_pushed: bool = True  # False: the tag the task definition names was never pushed
-    image_platforms: tuple[str, ...] = ("linux/amd64",)  # more than one: a multi-arch index
+    image_platforms: tuple[str, ...] = ("linux/amd64",)
+    image_index: bool = True  # an OCI image index (as `docker buildx` pushes); False: one Docker manifest
     repository_policy: dict[str, Any] | None = None  # cross-account None: grants the pulling account
     dockerhub_image: str | None = None  # None: nginx:1.27 (public) / acme/payments-api:<tag> (private)
     registry_credentials: bool = True  # dockerhub-private: repositoryCredentials in the task def
@@ -229,17 +232,34 @@ def run_task(sandbox: Sandbox, env: Provisioned, stopped_reason: str | None = No
     ecs = parts.lab_client(sandbox, "ecs")
     started_by = f"ecs-svc/{env.service_name}" if env.service_name else "fargate-nb-lab"
     group = f"service:{env.service_name}" if env.service_name else f"family:{env.spec.family}"
-    task = ecs.run_task(
-        cluster=env.cluster, taskDefinition=env.task_definition_arn, launchType="FARGATE",
-        platformVersion=env.spec.platform_version, networkConfiguration=env.network_configuration,
-        startedBy=started_by, group=group, count=1,
-    )["tasks"][0]
+    with _dns_hostnames_on(sandbox, env.ids["vpc"]):
+        task = ecs.run_task(
+            cluster=env.cluster, taskDefinition=env.task_definition_arn, launchType="FARGATE",
+            platformVersion=env.spec.platform_version, networkConfiguration=env.network_configuration,
+            startedBy=started_by, group=group, count=1,
+        )["tasks"][0]
     task_arn = task["taskArn"]
     parts.attach_public_ip(sandbox, env, task)
     if stopped_reason:
         reason = fill_reason(stopped_reason, env, task_arn)
         ecs.stop_task(cluster=env.cluster, task=task_arn, reason=reason)
     return task_arn
+
+
+@contextlib.contextmanager
+def _dns_hostnames_on(sandbox: Sandbox, vpc_id: str) -> Iterator[None]:
+    """Moto's RunTask fails (HTTP 500) when the VPC has DNS hostnames off: it reads the ENI's private
+    DNS name, which moto only sets with hostnames on. Turn them on for the call, then restore."""
+    ec2 = parts.lab_client(sandbox, "ec2")
+    attribute = ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsHostnames")["EnableDnsHostnames"]
+    was_on = bool(attribute.get("Value"))
+    if not was_on:
+        ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsHostnames={"Value": True})
+    try:
+        yield
+    finally:
+        if not was_on:
+            ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsHostnames={"Value": False})
 
 
 def keep_tasks_running(sandbox: Sandbox) -> None:
