@@ -163,6 +163,10 @@ def _evaluate_policy(doc: PolicyInput, label: str, role: str, request: Request, 
 
 # -- inputs -----------------------------------------------------------------------------------------
 def _labelled(policies: Iterable[PolicyInput] | None) -> list[tuple[str, Any]]:
+    if isinstance(policies, (dict, str, bytes)):  # one document given where a list was expected
+        policies = [policies]
+    if policies is not None and not isinstance(policies, Iterable):
+        raise TypeError(f"identity_policies must be a list of policy documents, not {type(policies).__name__}")
     out = []
     for i, item in enumerate(policies or ()):
         if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
@@ -220,6 +224,8 @@ def evaluate(request: Request, identity_policies: Sequence[PolicyInput] | None =
                 if resource_policy is not None else None)
     endpoint = (_evaluate_policy(endpoint_policy, "endpoint", "endpoint", request, caller, ctx, unknown)
                 if endpoint_policy is not None else None)
+    if isinstance(scps, (dict, str, bytes)):
+        scps = [scps]
     scp_levels = [_evaluate_policy(doc, f"scp[{i}]", "scp", request, caller, ctx, unknown)
                   for i, doc in enumerate(scps or ())] if not caller.is_service else []
     for out in [*identity, boundary, resource, endpoint, *scp_levels]:
