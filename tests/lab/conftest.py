@@ -39,3 +39,4 @@ def lab(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Sand
     monkeypatch.setattr(iam_models, "aws_managed_policies_data", _lab_policy_data())
     sandbox: Sandbox = request.getfixturevalue("aws")
     return sandbox
+

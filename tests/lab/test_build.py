@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
 
 from fargate_nb.lab.build import (
@@ -18,21 +17,23 @@ from fargate_nb.lab.build import (
 )
 from fargate_nb.lab.sandbox import Sandbox, free_port
 
+from ._clients import client as _client
+
 EXEC_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 
 
 def _task_definition(env) -> dict:
-    return boto3.client("ecs").describe_task_definition(taskDefinition=env.task_definition_arn)["taskDefinition"]
+    return _client("ecs").describe_task_definition(taskDefinition=env.task_definition_arn)["taskDefinition"]
 
 
 def _routes(env, table: str) -> list[dict]:
-    return boto3.client("ec2").describe_route_tables(RouteTableIds=[env.ids["route_tables"][table]])[
+    return _client("ec2").describe_route_tables(RouteTableIds=[env.ids["route_tables"][table]])[
         "RouteTables"][0]["Routes"]
 
 
 def test_defaults_build_a_healthy_public_service(lab):
     env = provision(lab, EnvSpec())
-    ec2, ecs, iam, ecr = (boto3.client(s) for s in ("ec2", "ecs", "iam", "ecr"))
+    ec2, ecs, iam, ecr = (_client(s) for s in ("ec2", "ecs", "iam", "ecr"))
 
     task = describe_task(lab, env)
     assert task["lastStatus"] == "RUNNING" and not task.get("stoppedReason")
@@ -71,7 +72,7 @@ def test_defaults_build_a_healthy_public_service(lab):
     assert manifest["mediaType"] == "application/vnd.oci.image.index.v1+json"
     assert [m["platform"] for m in manifest["manifests"]] == [{"architecture": "amd64", "os": "linux"}]
     assert image["imageId"]["imageDigest"] == env.ids["image_digest"]
-    groups = boto3.client("logs").describe_log_groups(logGroupNamePrefix="/ecs/payments-api")["logGroups"]
+    groups = _client("logs").describe_log_groups(logGroupNamePrefix="/ecs/payments-api")["logGroups"]
     assert [g["logGroupName"] for g in groups] == ["/ecs/payments-api"]
 
 
@@ -82,7 +83,7 @@ def test_private_endpoints_with_broken_knobs(lab):
                         "Resource": "arn:aws:s3:::prod-${region}-starport-layer-bucket/*"}]}},
                    vpc_dns_support=False)
     env = provision(lab, spec)
-    ec2 = boto3.client("ec2")
+    ec2 = _client("ec2")
     assert env.ids["internet_gateway"] is None and env.ids["nat_gateway"] is None
     assert not any(r.get("DestinationCidrBlock") == "0.0.0.0/0" for r in _routes(env, "task"))
     endpoints = {e["ServiceName"].rsplit(".", 2)[-2] if e["ServiceName"].endswith((".api", ".dkr"))
@@ -116,7 +117,7 @@ def test_private_endpoints_with_broken_knobs(lab):
 
 def test_nat_subnet_routes_through_a_nat_gateway(lab):
     env = provision(lab, EnvSpec(subnet="private-nat", task_sg_egress="none", nacl="block-ephemeral-in"))
-    ec2 = boto3.client("ec2")
+    ec2 = _client("ec2")
     default = next(r for r in _routes(env, "task") if r.get("DestinationCidrBlock") == "0.0.0.0/0")
     assert default["NatGatewayId"] == env.ids["nat_gateway"]
     nat = ec2.describe_nat_gateways(NatGatewayIds=[env.ids["nat_gateway"]])["NatGateways"][0]
@@ -135,7 +136,7 @@ def test_dockerhub_private_with_cmk_secrets_and_stopped_reason(lab):
                                       ContainerSecret("STRIPE_KEY", exists=False)),
                    stopped_reason="unable to read {registry_secret_arn} as {execution_role_name} in {task_id}")
     env = provision(lab, spec)
-    sm, iam = boto3.client("secretsmanager"), boto3.client("iam")
+    sm, iam = _client("secretsmanager"), _client("iam")
     key = env.ids["kms_keys"]["secrets"]
     secret = sm.describe_secret(SecretId=env.ids["registry_secret_arn"])
     assert secret["KmsKeyId"] == key and secret["Name"] == "dockerhub/payments-api"
@@ -146,11 +147,11 @@ def test_dockerhub_private_with_cmk_secrets_and_stopped_reason(lab):
     assert container["logConfiguration"]["options"]["awslogs-create-group"] == "true"
     secrets = {s["name"]: s["valueFrom"] for s in container["secrets"]}
     assert secrets["API_KEY"] == "arn:aws:ssm:us-east-1:123456789012:parameter/payments-api/API_KEY"
-    parameter = boto3.client("ssm").describe_parameters()["Parameters"][0]
+    parameter = _client("ssm").describe_parameters()["Parameters"][0]
     assert (parameter["Name"], parameter["KeyId"]) == ("/payments-api/API_KEY", key)
     with pytest.raises(sm.exceptions.ResourceNotFoundException):
         sm.describe_secret(SecretId=secrets["STRIPE_KEY"])
-    assert boto3.client("logs").describe_log_groups()["logGroups"] == []
+    assert _client("logs").describe_log_groups()["logGroups"] == []
 
     inline = iam.get_role_policy(RoleName="payments-api-execution", PolicyName="payments-api-secrets")
     statements = {s["Sid"]: s for s in inline["PolicyDocument"]["Statement"]}
@@ -167,7 +168,7 @@ def test_dockerhub_private_with_cmk_secrets_and_stopped_reason(lab):
 
 def test_cross_account_repository_and_multi_arch_index(lab):
     env = provision(lab, EnvSpec(image_source="ecr-cross-account", image_platforms=("linux/amd64", "linux/arm64")))
-    ecr = boto3.client("ecr")
+    ecr = _client("ecr")
     assert env.ids["repository_uri"] == f"{ARTIFACTS_ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/payments-api"
     repo = ecr.describe_repositories(registryId=ARTIFACTS_ACCOUNT, repositoryNames=["payments-api"])["repositories"][0]
     assert repo["repositoryArn"] == f"arn:aws:ecr:us-east-1:{ARTIFACTS_ACCOUNT}:repository/payments-api"
@@ -189,7 +190,7 @@ def test_execution_role_absent_or_deleted(lab, state, has_arn):
     env = provision(lab, EnvSpec(execution_role=state))
     td = _task_definition(env)
     assert ("executionRoleArn" in td) is has_arn
-    roles = [r["RoleName"] for r in boto3.client("iam").list_roles()["Roles"]]
+    roles = [r["RoleName"] for r in _client("iam").list_roles()["Roles"]]
     assert roles == ["payments-api-task"]
     if has_arn:
         assert td["executionRoleArn"].endswith(":role/payments-api-execution-old")
@@ -200,7 +201,7 @@ def test_custom_policy_boundary_and_missing_tag(lab):
     statement = {"Effect": "Allow", "Action": "ecr:BatchGetImage", "Resource": "${repository_arn}"}
     env = provision(lab, EnvSpec(execution_role_policy="custom", execution_role_statements=(statement,),
                                  permissions_boundary=boundary, image_pushed=False, awslogs="none"))
-    iam, ecr = boto3.client("iam"), boto3.client("ecr")
+    iam, ecr = _client("iam"), _client("ecr")
     assert iam.list_attached_role_policies(RoleName="payments-api-execution")["AttachedPolicies"] == []
     doc = iam.get_role_policy(RoleName="payments-api-execution", PolicyName="payments-api-pull")["PolicyDocument"]
     assert doc["Statement"][0]["Resource"] == env.ids["repository_arn"]
@@ -217,7 +218,7 @@ def test_run_task_again_with_dns_hostnames_off(lab):
     assert second != env.task_arn
     assert describe_task(lab, env, second)["lastStatus"] == "RUNNING"
     assert describe_task(lab, env)["stoppedReason"] == "first"
-    attribute = boto3.client("ec2").describe_vpc_attribute(VpcId=env.ids["vpc"], Attribute="enableDnsHostnames")
+    attribute = _client("ec2").describe_vpc_attribute(VpcId=env.ids["vpc"], Attribute="enableDnsHostnames")
     assert attribute["EnableDnsHostnames"]["Value"] is False  # restored after moto's RunTask
 
 
