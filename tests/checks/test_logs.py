@@ -84,3 +84,10 @@ def test_unusable_log_group_evidence_is_unknown_not_missing():
     b = healthy()
     b.snap.log_groups[LOG_GROUP] = 42
     assert only(logs.log_group_missing, b.build()).status == "unknown"
+
+
+def test_a_collector_failure_is_not_reported_as_a_missing_permission():
+    snap = (healthy().forget("log_groups", LOG_GROUP)
+            .gap("fargate-nb:collector", permission="", error="internal error in _describe_log_group: TypeError").build())
+    f = only(logs.log_group_missing, snap, "unknown")
+    assert "collector failed" in f.detail and "TypeError" in f.detail and f.missing_permission is None

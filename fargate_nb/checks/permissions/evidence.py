@@ -123,11 +123,17 @@ def gap_for(snapshot: Snapshot, apis: Iterable[str], resource: str | None = None
         if exact:
             return exact[0]
         candidates = [g for g in candidates if not g.resource]
-    return candidates[0] if candidates else None
+    if candidates:
+        return candidates[0]
+    # No specific gap: a collector failure (not a permission) may explain the missing evidence.
+    return next((g for g in snapshot.gaps if (g.api or "").startswith("fargate-nb:")), None)
 
 
-def unread_detail(what: str, gap: Gap | None, default_permission: str) -> tuple[str, str]:
+def unread_detail(what: str, gap: Gap | None, default_permission: str) -> tuple[str, str | None]:
     """(detail, missing_permission) for evidence that could not be read."""
+    if gap and (gap.api or "").startswith("fargate-nb:"):
+        return (f"{what} was not collected: the collector failed ({gap.error}). This is not a missing "
+                "permission; please report it.", None)
     if gap:
         return (f"{what} could not be read: {gap.api} failed ({gap.error}). Grant the caller "
                 f"{gap.permission} and collect again.", gap.permission)
