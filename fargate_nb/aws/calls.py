@@ -1,0 +1,206 @@
+"""One read-only AWS call, turned into a fact: a response, "does not exist", or a recorded `Gap`.
+
+Also the job runner: collection is a set of small jobs (one or a few calls each) that return the
+follow-up jobs their answers make possible. Jobs never wait for each other, so the same code runs
+concurrently on a thread pool or one call at a time with ``max_workers=1`` without deadlocks.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import unquote
+
+from botocore import exceptions as bce
+from botocore import xform_name
+from botocore.parsers import ResponseParserError
+
+from fargate_nb.aws.errors import (
+    UNAVAILABLE_EXCEPTIONS,
+    AwsUnavailableError,
+    InvalidInputError,
+    SubjectNotFoundError,
+    classify_code,
+    unavailable_message,
+)
+from fargate_nb.aws.session import AwsContext
+from fargate_nb.model import Gap
+from fargate_nb.scrub import scrub_obj, scrub_text
+
+#: Operations whose IAM action is not ``service:Operation``.
+IAM_ACTION_OVERRIDES: dict[tuple[str, str], str] = {}
+#: Only these verbs may ever be sent: the kit is read-only.
+READ_ONLY_PREFIXES = ("Describe", "Get", "List", "BatchGet", "Simulate")
+
+Job = Callable[[], "Iterable[Job] | None"]
+
+
+def iam_action(service: str, operation: str) -> str:
+    """The IAM action a call needs, e.g. ``("ec2", "DescribeVpcAttribute") -> "ec2:DescribeVpcAttribute"``."""
+    return IAM_ACTION_OVERRIDES.get((service, operation), f"{service}:{operation}")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one call produced: ``data`` (the response), or ``missing``, or a ``gap``."""
+
+    data: dict[str, Any] | None = None
+    missing: bool = False
+    gap: Gap | None = None
+    code: str | None = None  # the error code, when the call failed
+
+    @property
+    def ok(self) -> bool:
+        return self.data is not None
+
+
+class Caller:
+    """Makes calls through an `AwsContext` and keeps the gaps they leave, thread-safely."""
+
+    def __init__(self, ctx: AwsContext) -> None:
+        self.ctx = ctx
+        self.gaps: list[Gap] = []
+        self._lock = threading.Lock()
+
+    def add_gap(self, gap: Gap) -> None:
+        with self._lock:
+            self.gaps.append(gap)
+
+    def call(self, service: str, operation: str, *, resource: str | None = None, region: str | None = None,
+             paginate: bool = False, **params: Any) -> Outcome:
+        """Call ``service.operation(**params)``; never raises for denied, throttled or missing resources."""
+        if not operation.startswith(READ_ONLY_PREFIXES):
+            raise RuntimeError(f"refusing to call {service}:{operation}: the collector is read-only")
+        action = iam_action(service, operation)
+        try:
+            client = self.ctx.client(service, region)
+            method = xform_name(operation)
+            if paginate and client.can_paginate(method):
+                data = client.get_paginator(method).paginate(**params).build_full_result()
+            else:
+                data = getattr(client, method)(**params)
+        except bce.ClientError as exc:
+            error = exc.response.get("Error") or {}
+            code = str(error.get("Code") or "Unknown")
+            message = str(error.get("Message") or "")
+            kind = classify_code(code)
+            if kind == "not-found":
+                return Outcome(missing=True, code=code)
+            if kind == "credentials":
+                raise AwsUnavailableError(scrub_text(f"AWS rejected the credentials ({code}): {message}")) from exc
+            detail = f"{code}: {message}" if message else code
+            if kind == "throttled":
+                detail = f"{detail} (still throttled after {self.ctx.max_attempts} attempts)"
+            return self._gap(action, detail, resource, code)
+        except UNAVAILABLE_EXCEPTIONS as exc:
+            raise AwsUnavailableError(unavailable_message(exc)) from exc
+        except bce.ParamValidationError as exc:
+            return self._gap(action, f"invalid request: {exc}", resource, "ParamValidationError")
+        except (bce.BotoCoreError, ResponseParserError) as exc:  # unparseable answers, read timeouts ...
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            return self._gap(action, f"{type(exc).__name__}: {first_line[:200]}", resource, type(exc).__name__)
+        return Outcome(data=data)
+
+    def _gap(self, action: str, detail: str, resource: str | None, code: str) -> Outcome:
+        gap = Gap(api=action, permission=action, error=scrub_text(detail)[:500], resource=resource)
+        self.add_gap(gap)
+        return Outcome(gap=gap, code=code)
+
+
+# -- turning responses into stored evidence ------------------------------------------------------
+def jsonable(value: Any) -> Any:
+    """A JSON-ready, scrubbed copy: datetimes as UTC ISO 8601, bytes as base64, no metadata."""
+    return scrub_obj(_plain(value))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if k != "ResponseMetadata"}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    return value
+
+
+class PolicyDecodeError(Exception):
+    """A policy document that is neither a JSON object nor URL-encoded JSON."""
+
+
+def decode_policy(value: Any) -> dict[str, Any] | None:
+    """A policy document as a dict: IAM returns URL-encoded JSON, other services plain JSON strings."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dict):
+        return value
+    if not isinstance(value, str):
+        raise PolicyDecodeError(f"policy document of type {type(value).__name__}")
+    text = value.strip()
+    if not text.startswith("{"):
+        text = unquote(text).strip()
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PolicyDecodeError(f"policy document is not valid JSON: {exc.msg} at {exc.pos}") from exc
+    if not isinstance(doc, dict):
+        raise PolicyDecodeError("policy document is not a JSON object")
+    return doc
+
+
+# -- the job runner --------------------------------------------------------------------------------
+FATAL = (AwsUnavailableError, SubjectNotFoundError, InvalidInputError)
+
+
+def run_jobs(jobs: Iterable[Job], *, max_workers: int, on_error: Callable[[Job, Exception], None]) -> None:
+    """Run ``jobs`` and every follow-up job they return; fatal errors stop everything and propagate.
+
+    Anything else a job raises (a bug, an unexpected response shape) is handed to ``on_error``
+    so one surprise costs one piece of evidence, not the whole collection.
+    """
+    if max_workers <= 1:
+        queue: deque[Job] = deque(jobs)
+        while queue:
+            job = queue.popleft()
+            queue.extend(_run_one(job, on_error))
+        return
+    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="fargate-nb") as pool:
+        pending: dict[Future[Any], Job] = {pool.submit(_run_one, job, on_error): job for job in jobs}
+        try:
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    pending.pop(future)
+                    for follow in future.result():
+                        pending[pool.submit(_run_one, follow, on_error)] = follow
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+
+
+def _run_one(job: Job, on_error: Callable[[Job, Exception], None]) -> list[Job]:
+    try:
+        return list(job() or ())
+    except FATAL:
+        raise
+    except Exception as exc:
+        on_error(job, exc)
+        return []
+
+
+def job_name(job: Job) -> str:
+    func = getattr(job, "func", job)  # functools.partial
+    return getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or repr(func)

@@ -1,0 +1,208 @@
+"""Collect the live state around one task (or one service) into a `Snapshot`. Read-only.
+
+The run is one graph of small jobs on a thread pool: the caller identity and the subject
+(DescribeTasks / DescribeServices) first; the task definition then fans out into IAM, ECR,
+secrets, KMS and log groups (what to read comes from `fargate_nb.pullflow.plan`), while the
+task's network configuration fans out into the VPC reads. Parts are assembled at the end.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from fargate_nb import __version__
+from fargate_nb.aws import arns
+from fargate_nb.aws.calls import Job, job_name, jsonable, run_jobs
+from fargate_nb.aws.collect_ecr import assemble_ecr, ecr_jobs
+from fargate_nb.aws.collect_iam import assemble_roles, role_jobs
+from fargate_nb.aws.collect_network import assemble_network, network_jobs
+from fargate_nb.aws.collect_secrets import assemble_secrets, log_group_jobs, secret_jobs
+from fargate_nb.aws.errors import InvalidInputError, SubjectNotFoundError
+from fargate_nb.aws.session import AwsContext
+from fargate_nb.aws.state import Collection
+from fargate_nb.model import Snapshot
+from fargate_nb.pullflow import plan as pull_plan
+
+#: Services whose clients every collection needs, created up front (sessions are not thread-safe).
+CORE_SERVICES = ("sts", "ecs", "ec2", "iam", "ecr", "secretsmanager", "ssm", "kms", "logs")
+
+
+def collect(ctx: AwsContext, cluster: str, task: str | None = None, service: str | None = None,
+            *, simulate: bool = True) -> Snapshot:
+    """Read everything one image pull depends on, for a task (any state) or a service.
+
+    Raises `InvalidInputError` (a ValueError) for malformed input, `SubjectNotFoundError` when
+    the task/service/cluster does not exist, `AwsUnavailableError` without credentials or network.
+    Denied, throttled or failing calls become ``snapshot.gaps``; the rest is still collected.
+    """
+    if bool(task) == bool(service):
+        raise InvalidInputError("give exactly one of a task or a service to collect")
+    cluster_name = arns.cluster_name(cluster, ctx.region)
+    subject: dict[str, Any] = {"kind": "task" if task else "service", "cluster": cluster_name,
+                               "task": None, "service": None}
+    if task:
+        subject["task"] = arns.task_ref(task, cluster_name, ctx.region)
+    else:
+        subject["service"] = arns.service_name(service, cluster_name, ctx.region)
+    snap = Snapshot(region=ctx.region, partition=ctx.partition, subject=subject,
+                    collector=f"fargate-nb {__version__}")
+    col = Collection(ctx, snap)
+    col.parts["simulate"] = simulate
+    for name in CORE_SERVICES:
+        ctx.client(name)
+    first: list[Job] = [partial(_caller_identity, col)]
+    if task:
+        first.append(partial(_describe_task, col, cluster_name, subject["task"]))
+    else:
+        first.append(partial(_describe_service, col, cluster_name, subject["service"]))
+    run_jobs(first, max_workers=ctx.max_workers, on_error=partial(_internal_error, col))
+    _finish(col)
+    return snap
+
+
+def _internal_error(col: Collection, job: Job, exc: Exception) -> None:
+    col.gap("fargate-nb:collector", f"internal error in {job_name(job)}: {type(exc).__name__}: {exc}"[:500],
+            permission="")
+
+
+# -- who and what ----------------------------------------------------------------------------------
+def _caller_identity(col: Collection) -> None:
+    out = col.call("sts", "GetCallerIdentity")
+    if out.ok:
+        col.snap.caller = {k: out.data.get(k) for k in ("Account", "Arn", "UserId")}
+
+
+def _not_found_cluster(col: Collection, cluster: str) -> SubjectNotFoundError:
+    return SubjectNotFoundError(f"cluster {cluster!r} was not found in {col.ctx.region}: check --cluster and --region")
+
+
+def _describe_task(col: Collection, cluster: str, task: str) -> list[Job]:
+    out = col.call("ecs", "DescribeTasks", resource=task, cluster=cluster, tasks=[task], include=["TAGS"])
+    if out.missing:
+        raise _not_found_cluster(col, cluster)
+    if not out.ok:
+        return []
+    found = out.data.get("tasks") or []
+    wanted = task.rsplit("/", 1)[-1]
+    found = [t for t in found if str(t.get("taskArn", "")).rsplit("/", 1)[-1] == wanted] or found
+    if not found:
+        raise SubjectNotFoundError(
+            f"task {task!r} was not found in cluster {cluster!r} ({col.ctx.region}). Stopped tasks stay "
+            "visible in DescribeTasks for only about an hour: diagnose its service instead "
+            f"(--service NAME --cluster {cluster}) or a snapshot saved while the task was visible (--snapshot FILE)")
+    record = jsonable(found[0])
+    col.snap.task = record
+    col.snap.subject["task"] = record.get("taskArn") or task
+    _adopt_account(col, record.get("taskArn"))
+    jobs: list[Job] = [partial(_task_network, col, cluster, record)]
+    if record.get("taskDefinitionArn"):
+        jobs.append(partial(_describe_task_definition, col, record["taskDefinitionArn"]))
+    return jobs
+
+
+def _describe_service(col: Collection, cluster: str, name: str, *, for_task: dict[str, Any] | None = None) -> list[Job]:
+    out = col.call("ecs", "DescribeServices", resource=name, cluster=cluster, services=[name], include=["TAGS"])
+    if out.missing and for_task is None:
+        raise _not_found_cluster(col, cluster)
+    if not out.ok:
+        return network_jobs(col, **_attachment_network(for_task)) if for_task else []
+    services = out.data.get("services") or []
+    if not services:
+        if for_task is not None:
+            return network_jobs(col, **_attachment_network(for_task))
+        raise SubjectNotFoundError(f"service {name!r} was not found in cluster {cluster!r} ({col.ctx.region})")
+    svc = jsonable(services[0])
+    col.snap.service = svc
+    _adopt_account(col, svc.get("serviceArn"))
+    td_arn = (for_task or {}).get("taskDefinitionArn") or _primary(svc).get("taskDefinition") or svc.get("taskDefinition")
+    deployment = next((d for d in svc.get("deployments") or [] if d.get("taskDefinition") == td_arn), None)
+    netconf = ((deployment or _primary(svc)).get("networkConfiguration") or svc.get("networkConfiguration") or {})
+    awsvpc = netconf.get("awsvpcConfiguration") or {}
+    jobs: list[Job] = []
+    if for_task is None and td_arn:
+        jobs.append(partial(_describe_task_definition, col, td_arn))
+    if awsvpc:
+        public = awsvpc.get("assignPublicIp")
+        jobs += network_jobs(col, subnet_ids=list(awsvpc.get("subnets") or []),
+                             security_group_ids=list(awsvpc.get("securityGroups") or []),
+                             assign_public_ip=None if public is None else public == "ENABLED",
+                             source="service")
+    elif for_task is not None:
+        jobs += network_jobs(col, **_attachment_network(for_task))
+    return jobs
+
+
+def _primary(svc: dict[str, Any]) -> dict[str, Any]:
+    return next((d for d in svc.get("deployments") or [] if d.get("status") == "PRIMARY"), {})
+
+
+def _eni_details(task: dict[str, Any]) -> dict[str, str]:
+    for attachment in task.get("attachments") or []:
+        if attachment.get("type") in ("ElasticNetworkInterface", "eni"):
+            return {d.get("name"): d.get("value") for d in attachment.get("details") or [] if d.get("name")}
+    return {}
+
+
+def _attachment_network(task: dict[str, Any]) -> dict[str, Any]:
+    """What the task's ENI attachment still tells once the ENI is gone: the subnet, nothing more."""
+    subnet = _eni_details(task).get("subnetId")
+    return {"subnet_ids": [subnet] if subnet else [], "security_group_ids": None, "assign_public_ip": None,
+            "source": "task-attachment"}
+
+
+def _task_network(col: Collection, cluster: str, task: dict[str, Any]) -> list[Job]:
+    """The task's ENI if it still exists; else the service's network configuration; else the attachment."""
+    details = _eni_details(task)
+    eni_id = details.get("networkInterfaceId")
+    if not details:
+        return []  # not awsvpc: nothing to read
+    if eni_id:
+        out = col.call("ec2", "DescribeNetworkInterfaces", resource=eni_id,
+                       Filters=[{"Name": "network-interface-id", "Values": [eni_id]}])
+        enis = (out.data or {}).get("NetworkInterfaces") or []
+        if enis:
+            eni = jsonable(enis[0])
+            return network_jobs(
+                col, subnet_ids=[eni.get("SubnetId") or details.get("subnetId")],
+                security_group_ids=[g.get("GroupId") for g in eni.get("Groups") or []],
+                assign_public_ip=bool((eni.get("Association") or {}).get("PublicIp")),
+                vpc_id=eni.get("VpcId"), eni=eni, source="task-eni")
+    group = str(task.get("group") or "")
+    if group.startswith("service:") and arns.NAME_RE.match(group[len("service:"):]):
+        return [partial(_describe_service, col, cluster, group[len("service:"):], for_task=task)]
+    return network_jobs(col, **_attachment_network(task))
+
+
+def _describe_task_definition(col: Collection, td_arn: str) -> list[Job]:
+    out = col.call("ecs", "DescribeTaskDefinition", resource=td_arn, taskDefinition=td_arn, include=["TAGS"])
+    if not out.ok:
+        if out.missing:
+            col.gap("ecs:DescribeTaskDefinition", "the task definition does not exist (deleted)", td_arn, permission="")
+        return []
+    col.snap.task_definition = jsonable(out.data.get("taskDefinition") or {})
+    _adopt_account(col, col.snap.task_definition.get("taskDefinitionArn"))
+    plan = pull_plan(col.snap)
+    jobs = role_jobs(col, plan, simulate=bool(col.parts.get("simulate", True)))
+    jobs += ecr_jobs(col, plan) + secret_jobs(col, plan) + log_group_jobs(col, plan)
+    return jobs
+
+
+def _adopt_account(col: Collection, arn: Any) -> None:
+    parsed = arns.parse_arn(arn)
+    if parsed and parsed.account and parsed.account != "aws":
+        col.snap.account = col.snap.account or parsed.account
+        col.snap.partition = parsed.partition
+
+
+def _finish(col: Collection) -> None:
+    snap = col.snap
+    if not snap.account and snap.caller:
+        snap.account = snap.caller.get("Account")
+    assemble_roles(col)
+    assemble_ecr(col, pull_plan(snap))
+    assemble_secrets(col)
+    assemble_network(col)
+    snap.gaps = list(col.caller.gaps)
+    snap.collected_at = datetime.now(UTC).replace(microsecond=0).isoformat()

@@ -1,0 +1,119 @@
+"""The AWS context: one boto3 session, its clients (created once, shared by threads), the call log.
+
+boto3 clients are thread-safe but sessions are not, so every client is created under a lock and
+cached; collector threads only ever use clients. Every API call made through a client is logged
+in ``ctx.calls`` as ``(service, operation)`` by a botocore ``before-call`` hook (retries are not
+separate calls), which the tests and the benchmark read.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+import boto3
+from botocore import exceptions as bce
+from botocore.config import Config
+
+from fargate_nb import __version__
+from fargate_nb.aws.errors import AwsUnavailableError, InvalidInputError, unavailable_message
+
+REGION_RE = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$")
+DEFAULT_MAX_ATTEMPTS = 6  # adaptive mode: the first try plus five retries for throttling and 5xx
+DEFAULT_MAX_WORKERS = 8
+
+
+@dataclass(eq=False)
+class AwsContext:
+    """Where and how to talk to AWS. Build it with `make_context`."""
+
+    session: boto3.session.Session
+    region: str
+    endpoint_url: str | None = None
+    max_workers: int = DEFAULT_MAX_WORKERS
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    calls: list[tuple[str, str]] = field(default_factory=list)
+    _clients: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def config(self) -> Config:
+        return Config(
+            retries={"mode": "adaptive", "max_attempts": self.max_attempts},
+            connect_timeout=5,
+            read_timeout=30,
+            max_pool_connections=max(10, 2 * self.max_workers),
+            user_agent_extra=f"fargate-nb/{__version__}",
+        )
+
+    @property
+    def partition(self) -> str:
+        """The partition of the session's region (aws, aws-cn, aws-us-gov ...)."""
+        try:
+            return self.session.get_partition_for_region(self.region) or "aws"
+        except Exception:  # unknown region pattern: the commercial partition is the safe guess
+            return "aws"
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        """The cached client for ``service`` in ``region`` (default: the context's region)."""
+        key = (service, region or self.region)
+        with self._lock:
+            existing = self._clients.get(key)
+            if existing is not None:
+                return existing
+            try:
+                client = self.session.client(service, region_name=key[1], endpoint_url=self.endpoint_url,
+                                             config=self.config)
+            except bce.UnknownEndpointError as exc:
+                raise InvalidInputError(f"no {service} endpoint for region {key[1]!r}") from exc
+            except (bce.NoRegionError, bce.ProfileNotFound, bce.NoCredentialsError) as exc:
+                raise AwsUnavailableError(unavailable_message(exc)) from exc
+            client.meta.events.register("before-call", self._recorder(service))
+            self._clients[key] = client
+            return client
+
+    def _recorder(self, service: str):
+        def record(model: Any = None, **_: Any) -> None:
+            operation = getattr(model, "name", "?")
+            with self._lock:
+                self.calls.append((service, operation))
+
+        return record
+
+    def reset_calls(self) -> None:
+        with self._lock:
+            self.calls.clear()
+
+
+def make_context(region: str | None = None, profile: str | None = None, endpoint_url: str | None = None,
+                 *, max_workers: int = DEFAULT_MAX_WORKERS,
+                 max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> AwsContext:
+    """A context for ``profile`` in ``region``, optionally against ``endpoint_url`` (e.g. the sandbox).
+
+    Without ``endpoint_url`` boto3 itself honours ``AWS_ENDPOINT_URL``. The region comes from the
+    argument, else from the profile / ``AWS_REGION`` / ``AWS_DEFAULT_REGION``; none is an error.
+    """
+    if region is not None and not REGION_RE.match(region):
+        raise InvalidInputError(f"{region!r} is not an AWS region name (expected something like us-east-1)")
+    if endpoint_url is not None:
+        parsed = urlparse(endpoint_url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise InvalidInputError(f"--endpoint-url {endpoint_url!r} is not an http(s) URL")
+    if max_workers < 1:
+        raise InvalidInputError("max_workers must be at least 1")
+    try:
+        session = boto3.session.Session(profile_name=profile or None, region_name=region)
+    except bce.ProfileNotFound as exc:
+        raise InvalidInputError(f"AWS profile {profile!r} is not configured (see ~/.aws/config)") from exc
+    except bce.BotoCoreError as exc:
+        raise AwsUnavailableError(unavailable_message(exc)) from exc
+    resolved = session.region_name
+    if not resolved:
+        raise InvalidInputError("no AWS region: pass --region, set AWS_REGION, or give the profile a region")
+    if not REGION_RE.match(resolved):
+        raise InvalidInputError(f"the configured region {resolved!r} is not an AWS region name")
+    return AwsContext(session=session, region=resolved, endpoint_url=endpoint_url,
+                      max_workers=max_workers, max_attempts=max_attempts)
