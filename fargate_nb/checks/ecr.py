@@ -19,6 +19,7 @@ from fargate_nb.checks.permissions import (
     gap_for,
     no_role_finding,
     permission_finding,
+    policy_name,
     q,
     register_td_cmd,
     resource_policy_grants,
@@ -89,7 +90,8 @@ def ecr_pull_permission(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
         outcomes = [ask.outcome(snapshot, role.view, a, arn) for a in PULL_ACTIONS]
         out.append(permission_finding(
             "iam.ecr-pull", "manifest", title, snapshot, role.view, outcomes, ask,
-            subject=f"pull from repository {arn}", policy_name="fargate-nb-ecr-pull", sid="FargateNbEcrPull"))
+            subject=f"pull from repository {arn}", sid="FargateNbEcrPull",
+            policy_name=policy_name("fargate-nb-ecr-pull", arn.split(":repository/", 1)[-1])))
     return out
 
 

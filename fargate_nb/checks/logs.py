@@ -15,6 +15,7 @@ from fargate_nb.checks.permissions import (
     gap_for,
     no_role_finding,
     permission_finding,
+    policy_name,
     q,
     register_td_cmd,
     unread_detail,
@@ -103,5 +104,5 @@ def logs_permission(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
         outcomes = [ask.outcome(snapshot, role.view, n.action, n.resource) for n in needs]
         out.append(permission_finding("iam.logs", "logs", title, snapshot, role.view, outcomes, ask,
                                       subject=f"write container {container}'s logs to {name}",
-                                      policy_name="fargate-nb-logs", sid="FargateNbLogs"))
+                                      policy_name=policy_name("fargate-nb-logs", str(container)), sid="FargateNbLogs"))
     return out or [Finding("iam.logs", "skipped", "logs", title, "No awslogs group is configured.")]

@@ -19,6 +19,7 @@ from fargate_nb.checks.permissions import (
     lookup_secret,
     no_role_finding,
     permission_finding,
+    policy_name,
     q,
     register_td_cmd,
     secret_kind,
@@ -259,11 +260,12 @@ def _kms_permission(snapshot: Snapshot, role: Any, ref: SecretRef, found: Any, k
     condition = {"StringEquals": {"kms:ViaService": via}}
     ask = Ask(resource_policy=key.entry.get("Policy"), resource_account=(arn_parts(key.arn) or {}).get("account"),
               extra_context=context, kms=True, resource_kind="kms", resource_arn=key.arn,
-              resource_statement={"Sid": "AllowExecutionRoleDecryptViaService", "Effect": "Allow",
+              resource_statement={"Sid": f"AllowExecutionRoleDecryptVia{service.title()}", "Effect": "Allow",
                                   "Principal": {"AWS": role.arn}, "Action": "kms:Decrypt", "Resource": "*",
                                   "Condition": condition})
     outcome = ask.outcome(snapshot, role, "kms:Decrypt", key.arn)
     return permission_finding("iam.kms-decrypt", step, title, snapshot, role, [outcome], ask,
                               subject=f"decrypt {label} with {key.arn} (via {via})",
-                              policy_name="fargate-nb-kms-decrypt", sid="FargateNbKmsDecrypt", condition=condition)
+                              policy_name=policy_name("fargate-nb-kms-decrypt", key.arn.rsplit("/", 1)[-1], service),
+                              sid="FargateNbKmsDecrypt", condition=condition)
 

@@ -20,6 +20,7 @@ from fargate_nb.checks.permissions import (
     lookup_secret,
     no_role_finding,
     permission_finding,
+    policy_name,
     q,
     secret_kind,
     unread_detail,
@@ -125,7 +126,7 @@ def _resource_tags(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_permission(check_id: str, step: str, title: str, snapshot: Snapshot, plan: PullPlan,
-                    refs: list[SecretRef], policy_name: str, sid: str) -> list[Finding]:
+                    refs: list[SecretRef], base_name: str, sid: str) -> list[Finding]:
     """One finding per secret: may the execution role read it (identity, boundary, resource policy)?"""
     role = execution_role(snapshot)
     out = []
@@ -144,7 +145,8 @@ def read_permission(check_id: str, step: str, title: str, snapshot: Snapshot, pl
         action, resource, ask = secret_ask(snapshot, ref, found, role.view.arn)
         outcome = ask.outcome(snapshot, role.view, action, resource)
         out.append(permission_finding(check_id, step, title, snapshot, role.view, [outcome], ask,
-                                      subject=f"read {_label(ref)}", policy_name=policy_name, sid=sid))
+                                      subject=f"read {_label(ref)}", sid=sid,
+                                      policy_name=policy_name(base_name, ref.container, ref.name)))
     return out
 
 

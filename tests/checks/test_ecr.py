@@ -42,7 +42,7 @@ def test_missing_pull_permission_fails_with_a_minimal_policy_on_the_repository()
     st = f.remediation.policy["Statement"][0]
     assert sorted(st["Action"]) == sorted(PULL) and st["Resource"] == REPO_ARN
     assert f.remediation.commands[0].startswith("aws iam put-role-policy --role-name ecsTaskExecutionRole "
-                                                "--policy-name fargate-nb-ecr-pull --policy-document '")
+                                                "--policy-name fargate-nb-ecr-pull-api --policy-document '")
     assert [x.status for x in after_fix(ecr.ecr_pull_permission, snap)] == ["pass"]
 
 

@@ -5,9 +5,12 @@ import pytest
 from net_snapshots import endpoint_id, private_vpc
 from snapshots import (
     ACCT,
+    CROSS_IMAGE,
+    CROSS_REPO_ARN,
     DB_SECRET_ARN,
     EXEC_ROLE,
     KEY_ARN,
+    LINUX_ARM64,
     SECRET_ARN,
     SnapshotBuilder,
     after_fix,
@@ -210,3 +213,32 @@ def test_key_referenced_by_id_is_found():
     snap = _hub(kms_key=key_id).kms_key().build()
     assert only(ra.kms_decrypt, snap).status == "fail"
     assert [f.status for f in run(ra.kms_decrypt, _hub(kms_key=key_id).build())] == ["unknown"]
+
+
+# -- every fix together, through the engine ------------------------------------------------------------------
+MY_IDS = {"exec-role.missing", "exec-role.not-found", "exec-role.trust", "role.confusion", "iam.ecr-auth",
+          "iam.registry-secret", "iam.kms-decrypt", "registry.secret-missing", "registry.credentials-missing",
+          "iam.secrets", "secrets.missing", "iam.ecr-pull", "ecr.repo-policy", "ecr.repo-missing",
+          "ecr.image-missing", "ecr.platform-mismatch", "iam.logs", "logs.group-missing"}
+
+
+def test_applying_the_fixes_of_a_badly_broken_task_converges_to_no_failure():
+    from fargate_nb.diagnose import run_checks
+    from fargate_nb.fixes import apply_fixes
+
+    snap = (_hub(deleted="2026-11-27T00:00:00Z", kms_key=KEY_ARN).kms_key()
+            .execution_role(managed=False, trust=policy({"Effect": "Allow", "Principal": {"Service": "ecs.amazonaws.com"},
+                                                        "Action": "sts:AssumeRole"}))
+            .container("base", CROSS_IMAGE).repository(CROSS_REPO_ARN).image(CROSS_IMAGE, platforms=[LINUX_ARM64])
+            .container_secret("DB", DB_SECRET_ARN, container="base").secret(DB_SECRET_ARN, exists=False)
+            .log_group(exists=False).build())
+    failing = [f for f in run_checks(snap) if f.id in MY_IDS and f.status == "fail"]
+    assert {f.id for f in failing} >= {"exec-role.trust", "registry.secret-missing", "iam.ecr-pull", "ecr.repo-policy",
+                                       "ecr.platform-mismatch", "secrets.missing", "logs.group-missing", "iam.logs"}
+    for _ in range(4):
+        fixes = [f.remediation.fix for f in failing if f.remediation and f.remediation.fix]
+        snap = apply_fixes(snap, fixes)
+        failing = [f for f in run_checks(snap) if f.id in MY_IDS and f.status == "fail"]
+        if not failing:
+            break
+    assert not failing, [(f.id, f.detail) for f in failing]

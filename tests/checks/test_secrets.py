@@ -119,3 +119,15 @@ def test_no_execution_role_fails_and_the_created_role_can_read_the_secret():
     f = only(secrets.secrets_permission, snap, "fail")
     assert "no executionRoleArn" in f.detail
     assert [x.status for x in after_fix(secrets.secrets_permission, snap)] == ["pass"]
+
+
+def test_two_secrets_get_two_policies_so_the_commands_do_not_overwrite_each_other():
+    other = f"arn:aws:secretsmanager:us-east-1:{ACCT}:secret:api-key-Qq1wEe"
+    snap = _with_db_secret().container_secret("API_KEY", other).secret(other).build()
+    findings = run(secrets.secrets_permission, snap)
+    names = [f.remediation.fix["policy_name"] for f in findings]
+    assert names == ["fargate-nb-secrets-api-DB_PASSWORD", "fargate-nb-secrets-api-API_KEY"]
+    from snapshots import apply
+    for f in findings:
+        snap = apply(snap, f.remediation.fix)
+    assert [f.status for f in run(secrets.secrets_permission, snap)] == ["pass", "pass"]

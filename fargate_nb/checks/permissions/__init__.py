@@ -52,6 +52,7 @@ from fargate_nb.checks.permissions.findings import (
 from fargate_nb.checks.permissions.remedy import (
     Ask,
     policy_doc,
+    policy_name,
     put_role_policy_cmd,
     q,
     remediate,
@@ -71,7 +72,7 @@ __all__ = [
     "no_role_finding", "outcome_status", "permission_finding", "resource_remedy",
     "ECS_TASKS", "Ask", "ExecRole", "KeyLookup", "Outcome", "RoleView", "SecretLookup", "account_of", "arn_parts",
     "build_context", "compact", "create_role_remediation", "describe_ref", "evaluate_role", "execution_role", "find_key",
-    "gap_for", "key_for_secret", "lookup_secret", "new_execution_role", "outcome_evidence", "policy_doc",
+    "gap_for", "key_for_secret", "lookup_secret", "new_execution_role", "outcome_evidence", "policy_doc", "policy_name",
     "put_role_policy_cmd", "q", "register_td_cmd", "remediate", "resource_policy_cmd", "resource_policy_grants",
     "role_arn_for", "secret_kind", "role_name", "role_view", "statement_line", "statements", "trust_policy", "unread_detail",
 ]

@@ -6,6 +6,7 @@ The commands are the AWS CLI calls that make the same change to the account, wit
 from __future__ import annotations
 
 import copy
+import re
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,6 +21,12 @@ from fargate_nb.checks.permissions.evaluate import (
 )
 from fargate_nb.checks.permissions.evidence import RoleView, arn_parts, statements
 from fargate_nb.model import Remediation, Snapshot
+
+
+def policy_name(base: str, *parts: str) -> str:
+    """An inline policy name unique to what it grants (put-role-policy replaces a same-named policy)."""
+    tail = "-".join(re.sub(r"[^\w+=,.@-]+", "-", p).strip("-") for p in parts if p)
+    return (f"{base}-{tail}" if tail else base)[:128]
 
 
 def q(value: str) -> str:
