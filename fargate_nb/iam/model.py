@@ -93,6 +93,13 @@ class Decision:
     missing_context: frozenset[str] = frozenset()
     possible: frozenset[str] = frozenset()
 
+    def __post_init__(self) -> None:
+        if self.decision not in DECISIONS:
+            raise ValueError(f"decision must be one of {DECISIONS}, not {self.decision!r}")
+        if not self.possible:  # built by hand: a definite answer is its own only possibility
+            self.possible = (frozenset(("allowed", "explicit_deny", "implicit_deny"))
+                             if self.decision == "unknown" else frozenset((self.decision,)))
+
     @property
     def allowed(self) -> bool:
         """True only when the request is known to be allowed."""

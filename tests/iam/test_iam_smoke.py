@@ -55,3 +55,14 @@ def test_malformed_policy_names_label_and_statement() -> None:
     bad = {"Statement": [{"Sid": "x", "Action": "*", "Resource": "*"}]}
     with pytest.raises(PolicyError, match=r"identity:bad.*statement 0 \(Sid 'x'\).*Effect is missing"):
         evaluate(Request("ecr:BatchGetImage", REPO, ROLE), [("bad", bad)])
+
+
+def test_hand_built_decisions_get_consistent_possibilities() -> None:
+    from fargate_nb.iam import Decision
+
+    assert Decision("allowed", "ok").possible == {"allowed"} and not Decision("allowed", "ok").denied
+    assert Decision("implicit_deny", "no").denied
+    unknown = Decision("unknown", "?")
+    assert unknown.possible == {"allowed", "explicit_deny", "implicit_deny"} and not unknown.denied
+    with pytest.raises(ValueError, match="decision must be one of"):
+        Decision("maybe", "?")
