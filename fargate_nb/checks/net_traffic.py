@@ -119,7 +119,7 @@ def _endpoint_sg(snapshot: Snapshot, dest: Destination) -> Finding:
         return Finding("net.endpoint-sg", "unknown", dest.step, f"{eid}'s security groups not fully readable",
                        detail=f"could not read {', '.join(unread) or 'the prefix lists its rules use'}",
                        target=dest.target, evidence=ev, severity="medium",
-                       missing_permission="ec2:DescribeSecurityGroups" if unread else "ec2:DescribeManagedPrefixLists")
+                       missing_permission="ec2:DescribeSecurityGroups" if unread else "ec2:GetManagedPrefixListEntries")
     return make("net.endpoint-sg", "fail", dest, f"Endpoint {eid} refuses HTTPS from the task",
                 f"no inbound rule of {', '.join(group_ids) or '(no group)'} admits tcp 443 from the task's security "
                 f"groups ({', '.join(task_sgs) or 'none'}) or subnet {', '.join(map(str, required))}; connections to "
