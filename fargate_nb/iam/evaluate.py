@@ -294,6 +294,9 @@ def _grant(caller: Caller, identity: list[_Outcome], boundary: _Outcome | None,
     grant = tri_and((via_identity, cross))
     if grant is False:
         if cross is False:
+            if resource is None:
+                return False, (f"cross-account request to account {owner}: no resource policy grants "
+                               f"{who} {action} (both it and an identity-based policy must allow)")
             return False, (f"cross-account request: the resource policy (account {owner}) does not allow "
                            f"{who} to call {action}")
         return False, _missing_identity(id_allow, b_allow, action, target,
