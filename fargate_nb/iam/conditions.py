@@ -72,6 +72,8 @@ OPERATOR_NAMES = {
 #: "You can use a policy variable with the String / Boolean / ARN condition operator(s)".
 _VARIABLE_FAMILIES = {"string", "istring", "like", "arn", "bool"}
 _SEQUENCES = (list, tuple, set, frozenset)
+_EXPECTED = {"bool": "true/false value", "null": "true/false value", "ip": "IP address or CIDR",
+             "binary": "base64 value"}
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -217,10 +219,8 @@ class Condition:
             if fam == "null":
                 return _bool(text)
         except (_Incomparable, ValueError) as exc:
-            raise PolicyError(
-                f"condition {self.operator} on {self.key!r}: {text!r} is not a valid "
-                f"{ {'bool': 'true/false value', 'null': 'true/false value', 'ip': 'IP address or CIDR', 'binary': 'base64 value'}.get(fam, 'number' if fam.startswith('num') else 'date')}"
-            ) from exc
+            expected = _EXPECTED.get(fam) or ("number" if fam.startswith("num") else "date (ISO 8601 or epoch seconds)")
+            raise PolicyError(f"condition {self.operator} on {self.name!r}: {text!r} is not a valid {expected}") from exc
         raise PolicyError(f"unsupported condition operator {self.operator!r}")  # pragma: no cover
 
     def _make_test(self) -> Callable[[Any, Any], bool]:

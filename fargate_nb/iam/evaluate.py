@@ -214,7 +214,6 @@ def evaluate(request: Request, identity_policies: Sequence[PolicyInput] | None =
     kms = resource_kind == "kms"
     has_boundary = permissions_boundary is not None and not caller.is_service
 
-    outcomes: dict[str, _Outcome] = {}
     identity = [_evaluate_policy(doc, label, "identity", request, caller, ctx, unknown)
                 for label, doc in _labelled(identity_policies)] if not caller.is_service else []
     boundary = (_evaluate_policy(permissions_boundary, "boundary", "boundary", request, caller, ctx, unknown)
@@ -228,11 +227,8 @@ def evaluate(request: Request, identity_policies: Sequence[PolicyInput] | None =
         scps = [scps]
     scp_levels = [_evaluate_policy(doc, f"scp[{i}]", "scp", request, caller, ctx, unknown)
                   for i, doc in enumerate(scps or ())] if not caller.is_service else []
-    for out in [*identity, boundary, resource, endpoint, *scp_levels]:
-        if out is not None:
-            outcomes[out.label] = out
-
-    deny = tri_or(o.deny for o in outcomes.values())
+    outcomes = [o for o in (*identity, boundary, resource, endpoint, *scp_levels) if o is not None]
+    deny = tri_or(o.deny for o in outcomes)
 
     # each requirement: (name, Tri, why it fails)
     action, target = request.action, request.resource
@@ -312,17 +308,17 @@ def _missing_identity(id_allow: Tri, b_allow: Tri, action: str, target: str, suf
 
 
 def _decide(request: Request, deny: Tri, allowed: Tri, needs: list[tuple[str, Tri, str]],
-            outcomes: dict[str, _Outcome]) -> Decision:
+            outcomes: list[_Outcome]) -> Decision:
     action, target = request.action, request.resource
-    unknown_hits = tuple(h for o in outcomes.values() for h in o.unknown_hits)
+    unknown_hits = tuple(h for o in outcomes for h in o.unknown_hits)
     if deny is True:
-        hits = tuple(h for o in outcomes.values() for h in o.deny_hits)
+        hits = tuple(h for o in outcomes for h in o.deny_hits)
         first = hits[0]
         return Decision("explicit_deny", f"{action} on {target} is explicitly denied by {first.describe()}",
                         hits,
                         possible=_ONLY["explicit_deny"])
     if deny is False and allowed is True:
-        hits = tuple(h for o in outcomes.values() for h in o.allow_hits)
+        hits = tuple(h for o in outcomes for h in o.allow_hits)
         return Decision("allowed", f"{action} on {target} is allowed", hits,
                         possible=_ONLY["allowed"])
     if deny is False and allowed is False:
@@ -370,4 +366,4 @@ def evaluate_trust(trust_policy: PolicyInput, service: str = "ecs-tasks.amazonaw
     out = _evaluate_policy(trust_policy, "trust", "trust", request, caller, ctx, unknown)
     allow = out.allow_kind("service", "session", "role", "account")
     why = f"the trust policy does not let {caller.raw} call {action}"
-    return _decide(request, out.deny, allow, [("trust", allow, why)], {"trust": out})
+    return _decide(request, out.deny, allow, [("trust", allow, why)], [out])

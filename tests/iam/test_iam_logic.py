@@ -322,3 +322,10 @@ def test_matched_statements_and_reasons() -> None:
     assert "permissions boundary" in boundary.reason
     assert [m.policy for m in evaluate(Request(PULL, REPO, ROLE), [doc], permissions_boundary=policy(
         deny("*", "*"))).matched] == ["boundary"]
+
+
+def test_policies_with_the_same_label_are_all_evaluated() -> None:
+    d = evaluate(Request(PULL, REPO, ROLE), [("inline", ID_ALLOW), ("inline", policy(deny(PULL, "*"))),
+                                             ("inline", ID_ALLOW)])
+    assert d.decision == "explicit_deny"
+    assert [m.policy for m in d.matched] == ["identity:inline"]
