@@ -130,6 +130,9 @@ def _check_shape(policy: CompiledPolicy, label: str, role: str) -> None:
         if role in ("resource", "trust") and not st.has_principal:
             raise PolicyError("a resource-based policy statement needs a Principal or NotPrincipal",
                               label=label, index=st.index, sid=st.sid)
+        if role == "trust" and st.resources is not None:
+            raise PolicyError("a role trust policy cannot have a Resource or NotResource element",
+                              label=label, index=st.index, sid=st.sid)
         if role in ("identity", "boundary") and st.resources is None:
             raise PolicyError("Resource (or NotResource) is missing", label=label, index=st.index, sid=st.sid)
     policy.checked_roles.add(role)

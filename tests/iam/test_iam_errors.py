@@ -73,6 +73,15 @@ def test_element_rules_depend_on_where_the_policy_is_attached(case, policies, me
         evaluate(Request("ecr:BatchGetImage", REPO, ROLE), **policies)
 
 
+def test_trust_policy_with_a_resource_is_malformed() -> None:
+    from fargate_nb.iam import evaluate_trust
+
+    trust = policy({"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                    "Action": "sts:AssumeRole", "Resource": "*"})
+    with pytest.raises(PolicyError, match="'trust'.*cannot have a Resource"):
+        evaluate_trust(trust)
+
+
 def test_policy_error_carries_location() -> None:
     with pytest.raises(PolicyError) as info:
         compile_policy(policy(GOOD, {"Sid": "Second", "Effect": "Maybe", "Action": "*", "Resource": "*"}), "identity:x")
