@@ -60,7 +60,7 @@ class Sandbox:
             return self
         # Managed policies (AmazonECSTaskExecutionRolePolicy ...) must be loaded when IAM starts.
         os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log on the user's terminal
+        logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # no request logs or tracebacks on the terminal
         from moto.server import ThreadedMotoServer
 
         last_error: Exception | None = None

@@ -1,0 +1,179 @@
+"""`fargate-nb lab ...` and `fargate-nb demo`: the workshop sandbox from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from fargate_nb.cli import EXIT_FAIL, EXIT_OK, UsageError
+
+DEMO_DIR = Path("reports") / "demo"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    lab = sub.add_parser("lab", help="workshop scenarios on a local sandbox (no AWS account needed)",
+                         description="Break and fix Fargate set-ups on a local AWS (a moto server on 127.0.0.1).")
+    lab_sub = lab.add_subparsers(dest="lab_command", metavar="LAB_COMMAND", required=True)
+
+    p = lab_sub.add_parser("list", help="list the scenarios")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=cmd_list)
+
+    p = lab_sub.add_parser("run", help="sandbox up, provision, diagnose, print, tear down")
+    p.add_argument("scenario")
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.set_defaults(func=cmd_run)
+
+    p = lab_sub.add_parser("up", help="keep a provisioned sandbox running in the foreground (Ctrl-C stops it)")
+    p.add_argument("scenario")
+    p.add_argument("--port", type=int, help="port on 127.0.0.1 (default: a free one)")
+    p.set_defaults(func=cmd_up)
+
+    for name, helptext, func in (("check", "re-diagnose a running sandbox after your fix", cmd_check),
+                                 ("fix", "apply the scenario's reference fix to a running sandbox", cmd_fix)):
+        p = lab_sub.add_parser(name, help=helptext)
+        p.add_argument("scenario", nargs="?", help="the scenario (default: the one the sandbox holds)")
+        p.add_argument("--endpoint-url", required=True, help="the sandbox, as printed by `fargate-nb lab up`")
+        p.add_argument("--format", choices=("text", "json"), default="text")
+        p.set_defaults(func=func)
+
+    demo = sub.add_parser("demo", help="the main job on the bundled sandbox: diagnose a broken task, write a report")
+    demo.add_argument("--scenario", help="scenario to run (default: the representative broken one)")
+    demo.add_argument("--out", default=str(DEMO_DIR), help=f"where to write (default: {DEMO_DIR})")
+    demo.set_defaults(func=cmd_demo)
+
+
+def _scenario(scenario_id: str):
+    from fargate_nb.lab.scenarios import get_scenario
+
+    try:
+        return get_scenario(scenario_id)
+    except KeyError as exc:
+        raise UsageError(exc.args[0]) from exc
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from fargate_nb.lab.scenarios import SCENARIOS
+
+    if args.format == "json":
+        rows = [{"id": s.id, "title": s.title, "expected": [{"id": i, "target": t} for i, t in s.expected],
+                 "story": s.story, "teaches": s.teaches, "hint": s.hint} for s in SCENARIOS]
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    width = max(len(s.id) for s in SCENARIOS)
+    for s in SCENARIOS:
+        expected = ", ".join(f"{i}[{t}]" if t else i for i, t in s.expected) or "healthy"
+        print(f"{s.id:<{width}}  {s.title}  ({expected})")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from fargate_nb.cli.diagnose import render
+    from fargate_nb.lab.runner import run_scenario
+
+    scenario = _scenario(args.scenario)
+    result = run_scenario(scenario.id)
+    if args.format == "text":
+        print(f"Scenario {scenario.id}: {scenario.title}\n{scenario.story}\n")
+    sys.stdout.write(render(result.diagnosis, args.format, snapshot=result.snapshot))
+    return result.diagnosis.exit_code
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from fargate_nb.lab.runner import bring_up
+    from fargate_nb.lab.sandbox import Sandbox
+
+    scenario = _scenario(args.scenario)
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        with Sandbox(port=args.port) as sandbox:
+            env = bring_up(scenario.id, sandbox)
+            print(f"Sandbox for scenario {scenario.id} ({scenario.title}) is up.\n")
+            print("# paste into another shell (or set in JupyterLab) to use it:")
+            for key, value in sandbox.env.items():
+                print(f"export {key}={value}")
+            print(f"\ncluster: {env.cluster}\ntask:    {env.task_arn}")
+            if env.service_name:
+                print(f"service: {env.service_name}")
+            print(f"\nstory: {scenario.story}\nhint:  {scenario.hint}\n")
+            print(f"fargate-nb diagnose --cluster {env.cluster} --task {env.task_arn}")
+            print(f"fargate-nb lab check --endpoint-url {sandbox.endpoint_url}")
+            print("\nPress Ctrl-C to stop the sandbox.", flush=True)
+            try:
+                while not stop.wait(0.5):
+                    pass
+            except KeyboardInterrupt:
+                pass
+            print("\nstopping the sandbox", file=sys.stderr)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return EXIT_OK
+
+
+def _attached(args: argparse.Namespace):
+    from fargate_nb.lab.runner import attach
+
+    try:
+        sandbox, scenario, env = attach(args.endpoint_url)
+    except (ValueError, ConnectionError, LookupError) as exc:
+        raise UsageError(str(exc)) from exc
+    if args.scenario and args.scenario != scenario.id:
+        raise UsageError(f"the sandbox holds scenario {scenario.id!r}, not {args.scenario!r}")
+    return sandbox, scenario, env
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from fargate_nb.lab.runner import check_fix
+
+    sandbox, scenario, env = _attached(args)
+    result = check_fix(sandbox, scenario, env)
+    if args.format == "json":
+        print(json.dumps(result.to_dict(), indent=2))
+    elif result.fixed:
+        print(f"✓ Fixed: scenario {scenario.id} now diagnoses clean.")
+    else:
+        print(f"✗ Not fixed yet: {result.verdict}")
+        for f in result.still_failing:
+            target = f" [{f['target']}]" if f["target"] else ""
+            print(f"  still failing: {f['id']}{target} — {f['title']}")
+    return EXIT_OK if result.fixed else EXIT_FAIL
+
+
+def cmd_fix(args: argparse.Namespace) -> int:
+    from fargate_nb.lab.runner import apply_reference_fix
+
+    sandbox, scenario, env = _attached(args)
+    apply_reference_fix(sandbox, scenario, env)
+    print(f"applied the reference fix of {scenario.id}; run `fargate-nb lab check --endpoint-url {args.endpoint_url}`")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from fargate_nb.lab.runner import run_scenario
+    from fargate_nb.lab.scenarios import DEFAULT_SCENARIO
+    from fargate_nb.model import write_json_atomic
+    from fargate_nb.views.text import render_text
+
+    scenario = _scenario(args.scenario or DEFAULT_SCENARIO)
+    out = Path(args.out)
+    print(f"Demo: scenario {scenario.id} — {scenario.title}\n{scenario.story}\n", flush=True)
+    result = run_scenario(scenario.id)
+    sys.stdout.write(render_text(result.diagnosis, colour=sys.stdout.isatty()))
+    written = [result.snapshot.save(out / "snapshot.json"),
+               write_json_atomic(out / "diagnosis.json", result.diagnosis.to_dict())]
+    try:
+        from fargate_nb.report import generate_report
+    except ImportError:
+        generate_report = None
+    if generate_report is not None:
+        paths = generate_report(result.snapshot, out, title=f"Demo: {scenario.title}")
+        written.extend(p for p in (paths.html, paths.md, paths.ipynb) if p)
+    print("\nWrote:")
+    for path in written:
+        print(f"  {path}")
+    return EXIT_OK
