@@ -43,7 +43,7 @@ def _where(label: str | None, index: int | None, sid: str | None) -> str:
     return (", ".join(parts) + ": ") if parts else ""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Request:
     """One API call to authorize.
 
