@@ -98,6 +98,8 @@ def resolve(template: Template, values: dict[str, Any], unknown: frozenset[str])
 def _as_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     return str(value)
 
 

@@ -23,6 +23,7 @@ from fargate_nb.iam import catalogue
 from fargate_nb.iam.compile import CompiledStatement, compile_policy
 from fargate_nb.iam.evaluate import _check_shape
 from fargate_nb.iam.model import PolicyError, Problem
+from fargate_nb.iam.patterns import Unresolved
 
 AUTH_TOKEN = "ecr:GetAuthorizationToken"
 #: Keys never present when Fargate fetches the ECR token (it calls through an AWS-owned interface).
@@ -66,7 +67,7 @@ def _statement_problems(st: CompiledStatement) -> list[Problem]:
         add("notprincipal-allow", "NotPrincipal with \"Allow\" grants every principal except those "
             "listed (AWS no longer supports it): name the principals in Principal instead", "warning")
 
-    resource_star = st.resources is None or st.resource_matches("*", {}, frozenset())
+    resource_star = _covers_star(st)
     for pattern in st.actions:
         text = pattern.text
         if text == "*":
@@ -107,9 +108,17 @@ def _statement_problems(st: CompiledStatement) -> list[Problem]:
     return out
 
 
+def _covers_star(st: CompiledStatement) -> bool:
+    """Whether the statement's resources cover the "*" resource of actions without resource types."""
+    try:
+        return st.resource_matches("*", {}, frozenset())
+    except Unresolved:  # a variable in every resource: cannot be "*"
+        return False
+
+
 def _auth_token_conditions(st: CompiledStatement) -> list[Problem]:
     """VPC conditions on the ECR token call: evaluated with the keys absent, as Fargate sends it."""
-    if not st.action_matches(AUTH_TOKEN) or not st.resource_matches("*", {}, frozenset()):
+    if not st.action_matches(AUTH_TOKEN) or not _covers_star(st):
         return []
     vpc_conditions = [c for c in st.conditions if c.key in ABSENT_ON_AUTH_TOKEN]
     if not vpc_conditions:
@@ -121,7 +130,7 @@ def _auth_token_conditions(st: CompiledStatement) -> list[Problem]:
     for c in vpc_conditions:
         try:
             outcomes.append(c.evaluate({}, frozenset()))
-        except Exception:  # an unresolvable variable: the statement is invalid anyway
+        except Unresolved:  # an unresolvable variable: the statement is invalid anyway
             outcomes.append(False)
     if st.is_allow and any(o is False for o in outcomes):
         return [Problem(st.index, st.sid, "condition-never-matches",

@@ -235,3 +235,49 @@ def test_many_star_patterns_use_the_linear_matcher_correctly(pattern, text) -> N
     assert Pattern(many, "glob").matches(text) == twin_glob(many, text)
     assert Pattern("arn:aws:s3:::" + many, "resource").matches("arn:aws:s3:::" + text) == \
         twin_resource("arn:aws:s3:::" + many, "arn:aws:s3:::" + text)
+
+
+# -- broken input: only PolicyError, never another exception ------------------------------------------
+JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.sampled_from(
+    ["*", "Allow", "Deny", "ecr:*", "ecr:BatchGetImage", REPO, "2012-10-17", "2008-10-17", "aws:SourceVpce",
+     "StringEquals", "ForAnyValue:StringLike", "Null", "10.0.0.0/8", "${aws:username}", "arn:aws:iam::1:root",
+     ACCOUNT, "true", ""]))
+ELEMENT_NAMES = st.sampled_from(["Version", "Statement", "Sid", "Effect", "Action", "NotAction", "Resource",
+                                 "NotResource", "Principal", "NotPrincipal", "Condition", "AWS", "Service",
+                                 "StringEquals", "IpAddress", "DateLessThan", "aws:SourceVpce", "Bogus"])
+JSON_VALUES = st.recursive(JSON_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(ELEMENT_NAMES, inner, max_size=4)), max_leaves=12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(JSON_VALUES, st.text(max_size=30)), st.sampled_from(
+    ["identity_policies", "permissions_boundary", "resource_policy", "endpoint_policy", "scps"]))
+def test_garbage_documents_raise_policy_error_or_evaluate(doc, where) -> None:
+    from fargate_nb.iam import PolicyError
+
+    kwargs = {where: [doc] if where in ("identity_policies", "scps") else doc}
+    if where == "resource_policy" and doc is None:
+        return
+    try:
+        d = evaluate(Request("ecr:BatchGetImage", REPO, ROLE, {"aws:SourceVpce": "vpce-1"}), **kwargs)
+    except PolicyError as exc:
+        assert str(exc)
+    else:
+        assert d.decision in ("allowed", "explicit_deny", "implicit_deny", "unknown")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(ELEMENT_NAMES, JSON_VALUES, max_size=6), st.booleans())
+def test_garbage_statements_raise_policy_error_or_evaluate(statement, as_resource_policy) -> None:
+    from fargate_nb.iam import PolicyError
+
+    base = {"Effect": "Allow", "Action": "ecr:*"} | ({"Principal": "*"} if as_resource_policy else {"Resource": "*"})
+    doc = {"Version": "2012-10-17", "Statement": [{**base, **statement}]}
+    kwargs = {"resource_policy": doc} if as_resource_policy else {"identity_policies": [doc]}
+    try:
+        d = evaluate(Request("ecr:BatchGetImage", REPO, ROLE, {"aws:SourceVpce": "vpce-1", "aws:SourceIp": "10.0.0.1"}),
+                     **kwargs)
+    except PolicyError as exc:
+        assert str(exc)
+    else:
+        assert d.decision in ("allowed", "explicit_deny", "implicit_deny", "unknown")

@@ -96,3 +96,11 @@ def test_warnings_for_empty_elements_and_not_principal_allow() -> None:
     assert [(p.index, p.code, p.severity) for p in problems] == [
         (0, "empty-element", "warning"), (0, "empty-element", "warning"), (1, "notprincipal-allow", "warning")]
     assert all(isinstance(p, Problem) and str(p).startswith("statement ") for p in problems)
+
+
+def test_variables_do_not_break_validation() -> None:
+    doc = policy(allow("ecr:*", "arn:aws:ecr:us-east-1:111122223333:repository/${aws:PrincipalTag/team}"),
+                 deny("ecr:*", "*", Condition={"StringNotEquals": {"aws:SourceVpce": "${aws:PrincipalTag/vpce}"}}))
+    found = codes(doc)
+    assert (0, "resource-not-supported") in found
+    assert not any(c == "deny-always-matches" for _, c in found)  # unresolvable: the statement never applies
