@@ -15,6 +15,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 import boto3
+import botocore.loaders
+import botocore.session
 from botocore import exceptions as bce
 from botocore.config import Config
 
@@ -24,6 +26,19 @@ from fargate_nb.aws.errors import AwsUnavailableError, InvalidInputError, unavai
 REGION_RE = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$")
 DEFAULT_MAX_ATTEMPTS = 6  # adaptive mode: the first try plus five retries for throttling and 5xx
 DEFAULT_MAX_WORKERS = 8
+
+
+_LOADER: botocore.loaders.Loader | None = None
+_LOADER_LOCK = threading.Lock()
+
+
+def _shared_loader() -> botocore.loaders.Loader:
+    """One botocore data loader for the process: service models are parsed once, not per context."""
+    global _LOADER
+    with _LOADER_LOCK:
+        if _LOADER is None:
+            _LOADER = botocore.loaders.create_loader()
+        return _LOADER
 
 
 @dataclass(eq=False)
@@ -42,7 +57,7 @@ class AwsContext:
     @property
     def config(self) -> Config:
         return Config(
-            retries={"mode": "adaptive", "max_attempts": self.max_attempts},
+            retries={"mode": "adaptive", "total_max_attempts": self.max_attempts},
             connect_timeout=5,
             read_timeout=30,
             max_pool_connections=max(10, 2 * self.max_workers),
@@ -105,7 +120,9 @@ def make_context(region: str | None = None, profile: str | None = None, endpoint
     if max_workers < 1:
         raise InvalidInputError("max_workers must be at least 1")
     try:
-        session = boto3.session.Session(profile_name=profile or None, region_name=region)
+        core = botocore.session.get_session()
+        core.register_component("data_loader", _shared_loader())
+        session = boto3.session.Session(botocore_session=core, profile_name=profile or None, region_name=region)
     except bce.ProfileNotFound as exc:
         raise InvalidInputError(f"AWS profile {profile!r} is not configured (see ~/.aws/config)") from exc
     except bce.BotoCoreError as exc:

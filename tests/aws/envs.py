@@ -32,6 +32,17 @@ INDEX = {
 }
 
 
+_CLIENTS: dict[tuple[str, str], Any] = {}
+
+
+def client(sb: Any, service: str) -> Any:
+    """One client per service and server: building clients (loading models) is the slow part."""
+    key = (sb.endpoint_url, service)
+    if key not in _CLIENTS:
+        _CLIENTS[key] = sb.client(service)
+    return _CLIENTS[key]
+
+
 @dataclass
 class Env:
     cluster: str = "web"
@@ -55,7 +66,7 @@ class Env:
 
 
 def build_network(sb: Any, env: Env, *, endpoints: bool = True) -> None:
-    ec2 = sb.client("ec2")
+    ec2 = client(sb, "ec2")
     env.vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     # moto's RunTask needs DNS hostnames on to name the task ENI.
     ec2.modify_vpc_attribute(VpcId=env.vpc_id, EnableDnsHostnames={"Value": True})
@@ -83,7 +94,7 @@ def build_network(sb: Any, env: Env, *, endpoints: bool = True) -> None:
 
 
 def build_iam(sb: Any, env: Env) -> None:
-    iam = sb.client("iam")
+    iam = client(sb, "iam")
     env.boundary_arn = iam.create_policy(PolicyName="boundary", PolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))["Policy"]["Arn"]
     env.exec_role_arn = iam.create_role(RoleName="exec", AssumeRolePolicyDocument=json.dumps(TRUST),
@@ -99,7 +110,7 @@ def build_iam(sb: Any, env: Env) -> None:
 
 
 def build_ecr(sb: Any, env: Env, *, tag: str = "v1") -> None:
-    ecr = sb.client("ecr")
+    ecr = client(sb, "ecr")
     env.repo_arn = ecr.create_repository(repositoryName="app")["repository"]["repositoryArn"]
     ecr.put_image(repositoryName="app", imageManifest=json.dumps(INDEX), imageTag=tag,
                   imageManifestMediaType=INDEX["mediaType"])
@@ -111,14 +122,14 @@ def build_ecr(sb: Any, env: Env, *, tag: str = "v1") -> None:
 
 
 def build_secret(sb: Any, env: Env) -> None:
-    env.key_arn = sb.client("kms").create_key(Description="app secrets")["KeyMetadata"]["Arn"]
-    sm = sb.client("secretsmanager")
+    env.key_arn = client(sb, "kms").create_key(Description="app secrets")["KeyMetadata"]["Arn"]
+    sm = client(sb, "secretsmanager")
     env.secret_arn = sm.create_secret(Name="db", SecretString="not-read", KmsKeyId=env.key_arn)["ARN"]
     sm.put_resource_policy(SecretId="db", ResourcePolicy=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:*",
                                                  "Resource": "*",
                                                  "Condition": {"StringNotEquals": {"aws:PrincipalAccount": ACCOUNT}}}]}))
-    sb.client("logs").create_log_group(logGroupName=env.log_group)
+    client(sb, "logs").create_log_group(logGroupName=env.log_group)
 
 
 def container(env: Env, **overrides: Any) -> dict[str, Any]:
@@ -140,12 +151,12 @@ def register(sb: Any, env: Env, containers: list[dict[str, Any]] | None = None, 
     }
     kwargs.update(td)
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
-    env.task_definition_arn = sb.client("ecs").register_task_definition(**kwargs)["taskDefinition"]["taskDefinitionArn"]
+    env.task_definition_arn = client(sb, "ecs").register_task_definition(**kwargs)["taskDefinition"]["taskDefinitionArn"]
     return env.task_definition_arn
 
 
 def run_and_stop(sb: Any, env: Env, *, public_ip: bool = False, stop: bool = True) -> str:
-    ecs = sb.client("ecs")
+    ecs = client(sb, "ecs")
     ecs.create_cluster(clusterName=env.cluster)
     task = ecs.run_task(cluster=env.cluster, taskDefinition=env.task_definition_arn, launchType="FARGATE",
                         networkConfiguration={"awsvpcConfiguration": {
@@ -158,7 +169,7 @@ def run_and_stop(sb: Any, env: Env, *, public_ip: bool = False, stop: bool = Tru
 
 
 def create_service(sb: Any, env: Env, *, public_ip: bool = False) -> None:
-    ecs = sb.client("ecs")
+    ecs = client(sb, "ecs")
     ecs.create_cluster(clusterName=env.cluster)
     ecs.create_service(cluster=env.cluster, serviceName=env.service, taskDefinition=env.task_definition_arn,
                        desiredCount=1, launchType="FARGATE", networkConfiguration={"awsvpcConfiguration": {
@@ -166,8 +177,8 @@ def create_service(sb: Any, env: Env, *, public_ip: bool = False) -> None:
                            "assignPublicIp": "ENABLED" if public_ip else "DISABLED"}})
 
 
-def build_private_env(sb: Any, *, stop: bool = True) -> Env:
-    """The representative environment, with one stopped task that failed to pull."""
+def build_private_env(sb: Any, *, stop: bool = True, service: bool = True) -> Env:
+    """The representative environment, with one stopped task that failed to pull (and its service)."""
     env = Env()
     build_network(sb, env)
     build_iam(sb, env)
@@ -175,4 +186,6 @@ def build_private_env(sb: Any, *, stop: bool = True) -> Env:
     build_secret(sb, env)
     register(sb, env)
     run_and_stop(sb, env, stop=stop)
+    if service:
+        create_service(sb, env, public_ip=True)
     return env
