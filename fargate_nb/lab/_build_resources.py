@@ -177,7 +177,8 @@ def _grant_statements(ctx: BuildContext) -> list[dict[str, Any]]:
     spec, ids = ctx.spec, ctx.ids
     statements: list[dict[str, Any]] = []
     secret_arns = []
-    if spec.grant_registry_secret and spec.image_source == "dockerhub-private" and spec.registry_credentials:
+    # Granted even when the task definition forgot repositoryCredentials: the policy was written first.
+    if spec.grant_registry_secret and spec.image_source == "dockerhub-private":
         secret_arns.append(ids["registry_secret_arn"])
     if spec.grant_container_secrets:
         secret_arns += [v for v in ids["secrets"].values() if ":secretsmanager:" in v]

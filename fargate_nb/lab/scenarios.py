@@ -295,9 +295,9 @@ SCENARIOS: tuple[Scenario, ...] = (
               "DNS on, yet api.ecr resolves to public addresses and the tasks time out.",
         teaches="Endpoint private DNS only takes effect when the VPC has both enableDnsSupport and "
                 "enableDnsHostnames on.",
-        expected=(("net.vpc-dns", None),),
+        expected=(("net.vpc-dns", "ecr.api"), ("net.vpc-dns", "ecr.dkr"), ("net.vpc-dns", "logs")),
         hint="Check the VPC's DNS attributes.",
-        spec=EnvSpec(subnet="private-endpoints", vpc_dns_hostnames=False,
+        spec=EnvSpec(subnet="private-endpoints", endpoints=("ecr.api", "ecr.dkr", "logs"), vpc_dns_hostnames=False,
                      stopped_reason=_ECR_API_TIMEOUT.replace("{address}", "52.46.145.142")),
         fix=fixes.enable_vpc_dns,
     ),
