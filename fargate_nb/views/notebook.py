@@ -1,0 +1,395 @@
+"""What the notebooks call: renderer set-up, opening a target (AWS, a saved snapshot or the sandbox),
+and ``show_*`` functions that display one part of the diagnosis each.
+
+Every HTML output carries a ``fargate-nb-*`` CSS class (``fargate-nb-verdict``, ``-stopped``,
+``-diagram``, ``-permissions``, ``-network``, ``-findings``, ``-fixes``, ``-gaps``, ``-mermaid``,
+``-error``) so a report can find its parts. Bad input never raises here: the session carries the
+error, and every ``show_*`` then displays it as a message instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fargate_nb.model import Diagnosis, Snapshot
+from fargate_nb.views.diagram import STATUS_COLOURS, STATUS_MARKS, clean, sequence_figure
+from fargate_nb.views.mermaid import to_mermaid
+
+Bundle = dict[str, Any]  # an nbformat display_data output
+_DIAGRAM_COUNTER = [0]
+_SANDBOX_ENV = ("AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_ACCESS_KEY_ID",
+                "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_SESSION_TOKEN")
+
+
+def setup_notebook() -> None:
+    """Make executed notebooks self-contained: plotly.js embedded once (offline), figures as HTML.
+
+    Plotly 6+ defaults to a mimetype that nbconvert's HTML exporter drops, and plotly's own
+    ``notebook`` renderer adds a MathJax CDN script to every figure. Here plotly.js (from the
+    package, no CDN) is displayed once, and figures render as ``text/html`` that uses it.
+    """
+    import plotly.io as pio
+    from IPython.display import HTML, display
+    from plotly.io.base_renderers import MimetypeRenderer
+    from plotly.offline import get_plotlyjs
+
+    class OfflineHtmlRenderer(MimetypeRenderer):
+        """``text/html`` without plotly.js (loaded once by setup_notebook) and without MathJax."""
+
+        def to_mimebundle(self, fig_dict: Any) -> dict[str, str]:
+            return {"text/html": pio.to_html(fig_dict, full_html=False, include_plotlyjs=False,
+                                              include_mathjax=False, validate=False)}
+
+    pio.renderers["fargate_nb"] = OfflineHtmlRenderer()
+    pio.renderers.default = "fargate_nb"
+    display(HTML('<script type="text/javascript">window.PlotlyConfig = {MathJaxConfig: "local"};</script>'
+                 f'<script type="text/javascript">{get_plotlyjs()}</script>'
+                 '<div class="fargate-nb-setup" style="display:none">plotly.js loaded</div>'))
+    _DIAGRAM_COUNTER[0] = 0
+
+
+# -- sessions ------------------------------------------------------------------------------------
+@dataclass
+class Session:
+    """One diagnosed target, and the sandbox it lives in when it is a lab scenario."""
+
+    snapshot: Snapshot | None = None
+    diagnosis: Diagnosis | None = None
+    source: str = ""  # "snapshot file …", "AWS …", "sandbox scenario …"
+    error: str | None = None
+    sandbox: Any = None
+    owns_sandbox: bool = False  # started here, so `close` stops it
+    provisioned: Any = None
+    scenario: Any = None
+    _saved_env: dict[str, str | None] = field(default_factory=dict, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.diagnosis is not None and self.error is None
+
+    def rediagnose(self) -> Diagnosis | None:
+        """Collect and diagnose the same target again (after a fix was applied to the sandbox)."""
+        if self.provisioned is None or self.sandbox is None:
+            return self.diagnosis
+        from fargate_nb.diagnose import diagnose_live
+
+        try:
+            self.snapshot, self.diagnosis = diagnose_live(
+                cluster=self.provisioned.cluster, task=self.provisioned.task_arn,
+                region=self.sandbox.region, endpoint_url=self.sandbox.endpoint_url)
+            self.error = None
+        except Exception as exc:
+            self.error = f"could not diagnose again: {clean(f'{type(exc).__name__}: {exc}', 500)}"
+        return self.diagnosis
+
+    def close(self) -> None:
+        """Stop the sandbox (if this session started one) and restore the environment."""
+        if self.sandbox is not None and self.owns_sandbox:
+            self.sandbox.stop()
+        self.sandbox = None
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env = {}
+
+
+def open_session(*, region: str | None = None, profile: str | None = None, endpoint_url: str | None = None,
+                 cluster: str | None = None, task: str | None = None, service: str | None = None,
+                 snapshot_path: str | None = None, scenario: str | None = None) -> Session:
+    """Diagnose what the parameters name: a snapshot file (offline), a live task/service, or a lab scenario.
+
+    With none of ``snapshot_path``/``cluster``/``task``/``service``, a sandbox is started and the
+    scenario (default: the lab's default scenario) is provisioned and diagnosed.
+    """
+    if snapshot_path:
+        return _from_file(snapshot_path)
+    if cluster or task or service:
+        if not cluster:
+            return Session(error="a task or service needs its cluster: set the `cluster` parameter")
+        from fargate_nb.diagnose import diagnose_live
+
+        what = f"service {service}" if service and not task else f"task {task or '(latest)'}"
+        try:
+            snapshot, diagnosis = diagnose_live(cluster=cluster, task=task, service=service, region=region,
+                                                profile=profile, endpoint_url=endpoint_url)
+        except Exception as exc:
+            return Session(source=f"AWS {what}", error=_message("could not diagnose", exc))
+        return Session(snapshot, diagnosis, source=f"AWS cluster {clean(cluster, 100)}, {clean(what, 200)}")
+    return open_lab(scenario)
+
+
+def _from_file(path: str) -> Session:
+    from fargate_nb.diagnose import diagnose
+    from fargate_nb.model import SnapshotError
+
+    try:
+        snapshot = Snapshot.load(path)
+        diagnosis = diagnose(snapshot)
+    except SnapshotError as exc:
+        return Session(source=f"snapshot file {path}", error=clean(str(exc), 600))
+    except Exception as exc:
+        return Session(source=f"snapshot file {path}", error=_message("could not diagnose the snapshot", exc))
+    return Session(snapshot, diagnosis, source=f"snapshot file {clean(path, 200)} (offline, no AWS call)")
+
+
+def open_lab(scenario: str | None = None, sandbox: Any = None) -> Session:
+    """Start (or reuse and reset) a sandbox, provision a scenario in it, and diagnose its task."""
+    try:
+        from fargate_nb.lab.scenarios import DEFAULT_SCENARIO, get_scenario
+
+        chosen = get_scenario(scenario or DEFAULT_SCENARIO)
+    except Exception as exc:  # an unknown scenario id: say which ones exist
+        return Session(source=f"sandbox scenario {scenario}", error=_message("unknown scenario", exc))
+    owns = sandbox is None
+    session = Session(source=f"sandbox scenario {_scenario_id(chosen)}", scenario=chosen, owns_sandbox=owns)
+    try:
+        if owns:
+            session._saved_env = {k: os.environ.get(k) for k in _SANDBOX_ENV}
+            sandbox = start_sandbox()  # boto3 in fix cells reaches the sandbox too
+        else:
+            sandbox.reset()
+        session.sandbox = sandbox
+        from fargate_nb.lab.build import provision
+
+        session.provisioned = provision(sandbox, _scenario_spec(chosen))
+        from fargate_nb.diagnose import diagnose_live
+
+        session.snapshot, session.diagnosis = diagnose_live(
+            cluster=session.provisioned.cluster, task=session.provisioned.task_arn, region=sandbox.region,
+            endpoint_url=sandbox.endpoint_url)
+    except Exception as exc:
+        session.error = _message("the lab could not be set up", exc)
+    return session
+
+
+def start_sandbox() -> Any:
+    """A started sandbox for several lab sessions (`open_lab(..., sandbox=sb)`); this process's boto3 uses it."""
+    import logging
+
+    from fargate_nb.lab import Sandbox
+
+    sandbox = Sandbox().start()
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # moto's "not implemented" noise is not the user's
+    os.environ.update(sandbox.env)
+    os.environ.pop("AWS_PROFILE", None)
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    return sandbox
+
+
+def _scenario_id(scenario: Any) -> str:
+    return str(getattr(scenario, "id", None) or getattr(scenario, "name", None) or scenario)
+
+
+def _scenario_spec(scenario: Any) -> Any:
+    return getattr(scenario, "spec", scenario)
+
+
+def _message(prefix: str, exc: BaseException) -> str:
+    return clean(f"{prefix}: {type(exc).__name__}: {exc}", 800)
+
+
+# -- HTML parts ----------------------------------------------------------------------------------
+def _e(text: Any, limit: int = 2000) -> str:
+    return html.escape(clean(text, limit))
+
+
+def _bundle(html_text: str, plain: str, part: str) -> Bundle:
+    return {"output_type": "display_data", "data": {"text/html": html_text, "text/plain": plain},
+            "metadata": {"fargate_nb": part}}
+
+
+def _worst_status(diagnosis: Diagnosis) -> str:
+    if diagnosis.failed:
+        return "fail"
+    statuses = {s.status for s in diagnosis.steps}
+    return "unknown" if "unknown" in statuses else ("warn" if "warn" in statuses else "pass")
+
+
+def error_bundle(message: str) -> Bundle:
+    return _bundle(f'<div class="fargate-nb-error" style="color:{STATUS_COLOURS["fail"]};border:1px solid;'
+                   f'padding:6px 10px">✗ {_e(message)}</div>', f"error: {clean(message, 2000)}", "error")
+
+
+def verdict_bundle(diagnosis: Diagnosis, source: str = "") -> Bundle:
+    status = _worst_status(diagnosis)
+    colour = STATUS_COLOURS[status]
+    steps = " ".join(f'<span title="{_e(s.summary)}" style="color:{STATUS_COLOURS.get(s.status, "#757575")}">'
+                     f"{STATUS_MARKS.get(s.status, '?')} {_e(s.id)}</span>" for s in diagnosis.steps)
+    origin = f'<div style="color:#607d8b;font-size:smaller">evidence: {_e(source)}</div>' if source else ""
+    text = (f'<div class="fargate-nb-verdict fargate-nb-status-{status}" data-status="{status}" '
+            f'style="border-left:6px solid {colour};padding:6px 12px;margin:6px 0">'
+            f'<div style="font-size:1.15em;color:{colour}"><b>{STATUS_MARKS[status]} {_e(diagnosis.verdict)}</b></div>'
+            f"<div>{steps}</div>{origin}</div>")
+    return _bundle(text, f"verdict ({status}): {clean(diagnosis.verdict, 2000)}", "verdict")
+
+
+def stopped_bundle(diagnosis: Diagnosis) -> Bundle:
+    st = diagnosis.stopped
+    if not st:
+        return _bundle('<div class="fargate-nb-stopped">The task has no stopped reason '
+                       "(it is running, or a service or task definition was diagnosed).</div>",
+                       "no stopped reason", "stopped")
+    confirmed = {True: "confirmed by " + ", ".join(st.get("confirmed_by") or []),
+                 False: "not confirmed by the checks (fixed since, or outside what was read)",
+                 None: "no check can confirm it"}.get(st.get("confirmed"), "")
+    text = (f'<div class="fargate-nb-stopped"><div><b>Stopped reason:</b> <code>{_e(st.get("text"))}</code></div>'
+            f'<div><b>Means:</b> {_e(st.get("summary"))} — step <code>{_e(st.get("step") or "-")}</code>, '
+            f'cause <code>{_e(st.get("cause"))}</code></div><div><i>{_e(confirmed)}</i></div></div>')
+    return _bundle(text, f"stopped: {clean(st.get('text'), 1000)} -> {st.get('step')}/{st.get('cause')}", "stopped")
+
+
+def diagram_bundle(snapshot: Snapshot, diagnosis: Diagnosis, figure: Any = None) -> Bundle:
+    """The figure as HTML (plotly.js is loaded once by `setup_notebook`), inside a marked div."""
+    figure = figure or sequence_figure(snapshot, diagnosis)
+    _DIAGRAM_COUNTER[0] += 1
+    div_id = f"fargate-nb-diagram-{_DIAGRAM_COUNTER[0]}"
+    body = figure.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
+                          config={"displaylogo": False, "responsive": False})
+    failure = (figure.layout.meta or {}).get("first_failure") if figure.layout.meta else None
+    marker = f' data-first-failure="{_e(failure["finding"])}" data-step="{_e(failure["step"])}"' if failure else ""
+    plain = (f"sequence diagram: first failure {failure['finding']} at {failure['step']} ({failure['call']})"
+             if failure else "sequence diagram: no failing call")
+    return _bundle(f'<div class="fargate-nb-diagram"{marker}>{body}</div>', plain, "diagram")
+
+
+def mermaid_bundle(snapshot: Snapshot, diagnosis: Diagnosis) -> Bundle:
+    text = to_mermaid(snapshot, diagnosis)
+    return {"output_type": "display_data",
+            "data": {"text/markdown": f"```mermaid\n{text}```\n",
+                     "text/html": f'<pre class="fargate-nb-mermaid">{html.escape(text)}</pre>', "text/plain": text},
+            "metadata": {"fargate_nb": "mermaid"}}
+
+
+def table_bundle(styler: Any, part: str, plain: str) -> Bundle:
+    return _bundle(f'<div class="fargate-nb-{part}">{styler.to_html()}</div>', plain, part)
+
+
+def fixes_bundle(diagnosis: Diagnosis) -> Bundle:
+    """Each problem with its fix: summary, CLI commands with the real ids, and the policy JSON."""
+    blocks = []
+    for f in diagnosis.findings:
+        if f.status not in ("fail", "warn", "unknown"):
+            continue
+        colour = STATUS_COLOURS.get(f.status, "#757575")
+        target = f" [{_e(f.target)}]" if f.target else ""
+        parts = [f'<div class="fargate-nb-fix" data-finding="{_e(f.id)}" style="border-left:4px solid {colour};'
+                 f'padding:4px 10px;margin:8px 0"><div style="color:{colour}"><b>{STATUS_MARKS.get(f.status, "?")} '
+                 f"{_e(f.id)}{target}</b> — {_e(f.title)}</div>"]
+        if f.detail:
+            parts.append(f"<div>{_e(f.detail)}</div>")
+        if f.missing_permission:
+            parts.append(f"<div>grant <code>{_e(f.missing_permission)}</code> to the identity running fargate-nb</div>")
+        rem = f.remediation
+        if rem:
+            parts.append(f"<div><b>Fix:</b> {_e(rem.summary)}</div>")
+            if rem.commands:
+                parts.append("<pre>" + "\n".join(html.escape(c) for c in rem.commands) + "</pre>")
+            if rem.policy:
+                parts.append("<pre>" + html.escape(json.dumps(rem.policy, indent=2)) + "</pre>")
+        if f.doc_url and f.doc_url.startswith("https://"):
+            parts.append(f'<div><a href="{html.escape(f.doc_url, quote=True)}" target="_blank">AWS documentation</a></div>')
+        blocks.append("".join(parts) + "</div>")
+    body = "".join(blocks) or "<div>Nothing to fix: no check fails, warns or is unknown.</div>"
+    return _bundle(f'<div class="fargate-nb-fixes">{body}</div>', f"{len(blocks)} finding(s) with fixes", "fixes")
+
+
+def gaps_bundle(diagnosis: Diagnosis) -> Bundle:
+    if not diagnosis.gaps:
+        return _bundle('<div class="fargate-nb-gaps">Everything needed could be read.</div>', "no gaps", "gaps")
+    rows = "".join(f"<tr><td><code>{_e(g.api)}</code></td><td>{_e(g.resource or '')}</td>"
+                   f"<td><code>{_e(g.permission)}</code></td><td>{_e(g.error)}</td></tr>" for g in diagnosis.gaps)
+    text = (f'<div class="fargate-nb-gaps"><p>Could not read (grant these to the identity running fargate-nb):</p>'
+            f"<table><tr><th>API</th><th>resource</th><th>needs</th><th>error</th></tr>{rows}</table></div>")
+    return _bundle(text, f"{len(diagnosis.gaps)} gap(s)", "gaps")
+
+
+PARTS = ("verdict", "stopped", "diagram", "permissions", "network", "findings", "fixes", "gaps")
+
+
+def report_bundles(snapshot: Snapshot, diagnosis: Diagnosis, parts: Iterable[str] = PARTS, *,
+                   figure: Any = None, source: str = "") -> list[Bundle]:
+    """The views of one diagnosis as display outputs, in the given order (used by the widgets)."""
+    from fargate_nb.views import tables
+
+    makers = {
+        "verdict": lambda: verdict_bundle(diagnosis, source),
+        "stopped": lambda: stopped_bundle(diagnosis),
+        "diagram": lambda: diagram_bundle(snapshot, diagnosis, figure),
+        "permissions": lambda: table_bundle(tables.permissions_table(snapshot, diagnosis, styled=True),
+                                            "permissions", "permissions table"),
+        "network": lambda: table_bundle(tables.network_table(snapshot, diagnosis, styled=True),
+                                        "network", "network table"),
+        "findings": lambda: table_bundle(tables.findings_table(diagnosis, styled=True), "findings", "findings table"),
+        "fixes": lambda: fixes_bundle(diagnosis),
+        "gaps": lambda: gaps_bundle(diagnosis),
+        "mermaid": lambda: mermaid_bundle(snapshot, diagnosis),
+    }
+    out = []
+    for part in parts:
+        try:
+            out.append(makers[part]())
+        except Exception as exc:  # one broken view must not hide the others
+            out.append(error_bundle(_message(f"the {part} view failed", exc)))
+    return out
+
+
+# -- show_* (what notebook cells call) -------------------------------------------------------------
+def _display(bundle: Bundle) -> None:
+    from IPython.display import display
+
+    display(bundle["data"], metadata=dict(bundle["metadata"]), raw=True)
+
+
+def show(session: Session, *parts: str) -> None:
+    """Display parts of the session's diagnosis (all of `PARTS` when none is named), or its error."""
+    if not session.ok or session.snapshot is None or session.diagnosis is None:
+        _display(error_bundle(session.error or "nothing was diagnosed"))
+        return
+    for bundle in report_bundles(session.snapshot, session.diagnosis, parts or PARTS, source=session.source):
+        _display(bundle)
+
+
+def show_title(title: str, session: Session) -> None:
+    """The report's heading and where its evidence comes from."""
+    source = f'<div style="color:#607d8b">{_e(session.source)}</div>' if session.source else ""
+    _display(_bundle(f'<div class="fargate-nb-title"><h1>{_e(title, 200)}</h1>{source}</div>',
+                     f"{clean(title, 200)} — {clean(session.source)}", "title"))
+
+
+def show_scenario(session: Session) -> None:
+    """The lab scenario's title, story and hint (what the on-call engineer saw)."""
+    sc = session.scenario
+    if sc is None:
+        return
+    text = (f'<div class="fargate-nb-scenario"><h3>{_e(getattr(sc, "title", ""))} '
+            f'<code>{_e(_scenario_id(sc))}</code></h3><p>{_e(getattr(sc, "story", ""))}</p>'
+            f'<p><b>Teaches:</b> {_e(getattr(sc, "teaches", ""))}</p>'
+            f'<p><b>Hint:</b> <i>{_e(getattr(sc, "hint", ""))}</i></p></div>')
+    _display(_bundle(text, f"scenario {_scenario_id(sc)}: {clean(getattr(sc, 'title', ''))}", "scenario"))
+
+
+def show_json(document: Any, caption: str = "") -> None:
+    """A policy or other document as indented JSON (escaped)."""
+    body = html.escape(json.dumps(document, indent=2, default=str))
+    head = f"<div><b>{_e(caption)}</b></div>" if caption else ""
+    _display(_bundle(f'<div class="fargate-nb-json">{head}<pre>{body}</pre></div>',
+                     json.dumps(document, indent=2, default=str), "json"))
+
+
+def show_source(func: Any, caption: str = "") -> None:
+    """The source of a function (the scenario's reference fix), for learners to read and adapt."""
+    import inspect
+
+    try:
+        source = inspect.getsource(func)
+    except (OSError, TypeError):
+        source = f"# source of {getattr(func, '__name__', func)!s} is not available"
+    head = f"<div><b>{_e(caption)}</b></div>" if caption else ""
+    _display(_bundle(f'<div class="fargate-nb-source">{head}<pre>{html.escape(source)}</pre></div>', source, "source"))

@@ -1,0 +1,319 @@
+"""Interactive widgets: pick a task and diagnose it (`TaskPicker`), try fixes offline (`WhatIfPanel`).
+
+Both render into an `ipywidgets.Output` by setting its ``outputs`` directly (kernel side), so
+they work without a browser (tests drive them with ``.value`` and ``.click()``) and never block a
+headless papermill run. Errors become a message in the widget, never a traceback.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import ipywidgets as widgets
+
+from fargate_nb.model import Diagnosis, Finding, Snapshot
+from fargate_nb.views.diagram import clean
+
+DiagnoseLive = Callable[..., tuple[Snapshot, Diagnosis]]
+
+
+def _error_text(exc: BaseException) -> str:
+    return clean(f"{type(exc).__name__}: {exc}", 500)
+
+
+def _pick(item: Any, *names: str) -> Any:
+    """A field of a discovery result, whether it is a dict or an object."""
+    for name in names:
+        value = item.get(name) if isinstance(item, dict) else getattr(item, name, None)
+        if value not in (None, ""):
+            return value
+    return None
+
+
+class TaskPicker:
+    """Region → cluster → a recent stopped task (newest first, with its reason) or a service → Diagnose.
+
+    Defaults come from the notebook's papermill parameters. ``on_result(snapshot, diagnosis)`` is
+    called after a successful diagnosis (the notebook uses it to draw the views).
+    """
+
+    def __init__(self, *, region: str | None = None, profile: str | None = None, endpoint_url: str | None = None,
+                 cluster: str | None = None, task: str | None = None, service: str | None = None,
+                 since_hours: float = 1.0, on_result: Callable[[Snapshot, Diagnosis], None] | None = None,
+                 diagnose_live: DiagnoseLive | None = None, autoload: bool = True) -> None:
+        self.profile, self.endpoint_url = profile, endpoint_url
+        self.since_hours = since_hours
+        self.on_result = on_result
+        self._diagnose_live = diagnose_live
+        self._wanted = {"cluster": cluster, "task": task, "service": service}
+        self.snapshot: Snapshot | None = None
+        self.diagnosis: Diagnosis | None = None
+        self.error: str | None = None
+        self.region = widgets.Text(value=region or "", description="Region", placeholder="e.g. eu-west-1")
+        self.cluster = widgets.Dropdown(options=[], description="Cluster")
+        self.target = widgets.Dropdown(options=[], description="Task", layout=widgets.Layout(width="70%"))
+        self.load_button = widgets.Button(description="Load clusters", icon="refresh")
+        self.diagnose_button = widgets.Button(description="Diagnose", button_style="danger", icon="stethoscope")
+        self.status = widgets.HTML()
+        self.output = widgets.Output()
+        self.load_button.on_click(lambda _: self.load_clusters())
+        self.diagnose_button.on_click(lambda _: self.run())
+        self.cluster.observe(lambda change: self.load_targets(), names="value")
+        self.box = widgets.VBox([widgets.HBox([self.region, self.load_button]), self.cluster,
+                                 widgets.HBox([self.target, self.diagnose_button]), self.status, self.output])
+        if autoload:
+            self.load_clusters()
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.box)
+
+    # -- discovery -----------------------------------------------------------------------------
+    def _context(self) -> Any:
+        from fargate_nb.aws import make_context
+
+        return make_context(region=self.region.value.strip() or None, profile=self.profile,
+                            endpoint_url=self.endpoint_url)
+
+    def _say(self, text: str, error: bool = False) -> None:
+        colour = "#c62828" if error else "#455a64"
+        self.status.value = f'<span style="color:{colour}">{html.escape(clean(text, 600))}</span>'
+        self.error = clean(text, 600) if error else None
+
+    def load_clusters(self) -> None:
+        """List the region's clusters; select the wanted one (parameter) or the first."""
+        try:
+            from fargate_nb.aws.discover import list_clusters
+
+            clusters = list_clusters(self._context())
+        except Exception as exc:  # no credentials, denied, unreachable: say so in the widget
+            self._say(f"could not list clusters: {_error_text(exc)}", error=True)
+            return
+        options = []
+        for c in clusters or []:
+            arn = _pick(c, "clusterArn", "arn") or (c if isinstance(c, str) else None)
+            name = _pick(c, "clusterName", "name") or (str(arn).rsplit("/", 1)[-1] if arn else None)
+            if name:
+                options.append((clean(name, 80), name))
+        self.cluster.options = options
+        wanted = self._wanted.get("cluster")
+        names = [v for _, v in options]
+        if wanted and wanted.rsplit("/", 1)[-1] in names:
+            self.cluster.value = wanted.rsplit("/", 1)[-1]
+        self._say(f"{len(options)} cluster(s)" if options else "no clusters in this region")
+        if self.cluster.value:
+            self.load_targets()
+
+    def load_targets(self) -> None:
+        """Recent stopped tasks (newest first, with their stopped reason), then the cluster's services."""
+        cluster = self.cluster.value
+        if not cluster:
+            self.target.options = []
+            return
+        try:
+            from fargate_nb.aws.discover import list_services, list_stopped_tasks
+
+            ctx = self._context()
+            tasks = list(list_stopped_tasks(ctx, cluster, timedelta(hours=self.since_hours)) or [])
+            services = list(list_services(ctx, cluster) or [])
+        except Exception as exc:
+            self._say(f"could not list tasks of {cluster}: {_error_text(exc)}", error=True)
+            return
+        tasks.sort(key=lambda t: str(_pick(t, "stoppedAt", "stopped_at") or ""), reverse=True)
+        options: list[tuple[str, tuple[str, str]]] = []
+        for t in tasks:
+            arn = _pick(t, "taskArn", "arn")
+            if not arn:
+                continue
+            reason = _pick(t, "stoppedReason", "reason") or ""
+            when = _pick(t, "stoppedAt", "stopped_at") or ""
+            label = f"task {str(arn).rsplit('/', 1)[-1][:12]} · stopped {str(when)[:19]} · {clean(reason, 90)}"
+            options.append((label, ("task", str(arn))))
+        for s in services:
+            name = _pick(s, "serviceName", "name") or (s.rsplit("/", 1)[-1] if isinstance(s, str) else None)
+            if name:
+                options.append((f"service {clean(name, 80)}", ("service", str(name))))
+        self.target.options = options
+        values = [v for _, v in options]
+        for kind in ("task", "service"):
+            wanted = self._wanted.get(kind)
+            match = next((v for v in values if v[0] == kind and wanted and
+                          (v[1] == wanted or v[1].rsplit("/", 1)[-1] == wanted.rsplit("/", 1)[-1])), None)
+            if match:
+                self.target.value = match
+                break
+        self._say(f"{len(tasks)} stopped task(s) in the last {self.since_hours:g} h, {len(services)} service(s)")
+
+    # -- diagnosis -----------------------------------------------------------------------------
+    def run(self) -> Diagnosis | None:
+        """Diagnose the selected task or service (the Diagnose button)."""
+        cluster = self.cluster.value or self._wanted.get("cluster")
+        choice = self.target.value
+        if not cluster or not choice:
+            self._say("pick a cluster and a task or service first", error=True)
+            return None
+        kind, ident = choice
+        live = self._diagnose_live
+        if live is None:
+            from fargate_nb.diagnose import diagnose_live as live
+        self._say(f"diagnosing {kind} {ident} …")
+        try:
+            snapshot, diagnosis = live(cluster=cluster, task=ident if kind == "task" else None,
+                                       service=ident if kind == "service" else None,
+                                       region=self.region.value.strip() or None, profile=self.profile,
+                                       endpoint_url=self.endpoint_url)
+        except Exception as exc:
+            self._say(f"could not diagnose {kind} {ident}: {_error_text(exc)}", error=True)
+            return None
+        self.snapshot, self.diagnosis = snapshot, diagnosis
+        self._say(diagnosis.verdict, error=False)
+        if self.on_result is not None:
+            self.on_result(snapshot, diagnosis)
+        else:
+            from fargate_nb.views.notebook import report_bundles
+
+            self.output.outputs = tuple(report_bundles(snapshot, diagnosis))
+        return diagnosis
+
+
+def fixable(diagnosis: Diagnosis) -> list[Finding]:
+    """Findings whose remediation carries a what-if fix, problems only, one per distinct fix."""
+    seen: list[Any] = []
+    out = []
+    for f in diagnosis.findings:
+        fix = f.remediation.fix if f.remediation else None
+        if f.status in ("fail", "warn", "unknown") and fix and fix not in seen:
+            seen.append(fix)
+            out.append(f)
+    return out
+
+
+class WhatIfPanel:
+    """Tick the fixes the findings propose; each tick re-diagnoses a patched copy (no AWS call).
+
+    ``current_snapshot`` / ``current_diagnosis`` / ``figure`` always describe what is on screen.
+    """
+
+    def __init__(self, snapshot: Snapshot, diagnosis: Diagnosis, *, render: bool = True) -> None:
+        self.snapshot, self.diagnosis = snapshot, diagnosis
+        self.current_snapshot, self.current_diagnosis = snapshot, diagnosis
+        self.figure: Any = None
+        self.error: str | None = None
+        self._render_views = render
+        self.findings = fixable(diagnosis)
+        self.checkboxes = [
+            widgets.Checkbox(value=False, indent=False, layout=widgets.Layout(width="auto"),
+                             description=clean(f"{f.id}{f' [{f.target}]' if f.target else ''}: "
+                                               f"{f.remediation.summary if f.remediation else ''}", 140))
+            for f in self.findings
+        ]
+        for box in self.checkboxes:
+            box.observe(lambda change: self.refresh(), names="value")
+        self.status = widgets.HTML()
+        self.output = widgets.Output()
+        header = widgets.HTML("<b>What if…</b> tick a fix to see the pull with it applied "
+                              "(a copy of the evidence is patched; AWS is not called)."
+                              if self.findings else "<i>No finding proposes a fix that can be tried here.</i>")
+        self.box = widgets.VBox([header, *self.checkboxes, self.status, self.output])
+        self.refresh()
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.box)
+
+    @property
+    def selected_fixes(self) -> list[dict[str, Any]]:
+        return [f.remediation.fix for f, box in zip(self.findings, self.checkboxes, strict=True)
+                if box.value and f.remediation and f.remediation.fix]
+
+    def select(self, finding_id: str, value: bool = True) -> None:
+        """Tick (or untick) the fix of the first fixable finding with this id."""
+        for f, box in zip(self.findings, self.checkboxes, strict=True):
+            if f.id == finding_id:
+                box.value = value
+                return
+        raise KeyError(f"no fixable finding {finding_id!r}")
+
+    def refresh(self) -> None:
+        """Apply the ticked fixes to a copy of the snapshot, re-diagnose, redraw."""
+        from fargate_nb.diagnose import diagnose
+        from fargate_nb.fixes import apply_fixes
+
+        fixes = self.selected_fixes
+        try:
+            patched = apply_fixes(self.snapshot, fixes) if fixes else self.snapshot
+            result = diagnose(patched)
+        except Exception as exc:  # a fix that does not apply must not break the panel
+            self.error = _error_text(exc)
+            self.status.value = f'<span style="color:#c62828">could not apply the fixes: {html.escape(self.error)}</span>'
+            return
+        self.error = None
+        self.current_snapshot, self.current_diagnosis = patched, result
+        applied = f"{len(fixes)} fix(es) applied — " if fixes else ""
+        self.status.value = f"<b>{html.escape(applied)}</b>{html.escape(clean(result.verdict, 400))}"
+        from fargate_nb.views.diagram import sequence_figure
+
+        self.figure = sequence_figure(patched, result)
+        if self._render_views:
+            from fargate_nb.views.notebook import report_bundles
+
+            self.output.outputs = tuple(report_bundles(patched, result, parts=("verdict", "diagram", "findings"),
+                                                       figure=self.figure))
+
+
+class FixChecker:
+    """"Check my fix": run the lab task again and diagnose it; passes when no check fails.
+
+    Interactive: a button. Headless (``interactive=False``): `check` runs once and the result is shown.
+    """
+
+    def __init__(self, session: Any, *, interactive: bool = True) -> None:
+        self.session = session
+        self.interactive = interactive
+        self.passed: bool | None = None
+        self.button = widgets.Button(description="Check my fix", button_style="success", icon="check")
+        self.result = widgets.HTML()
+        self.button.on_click(lambda _: self.check())
+        self.box = widgets.VBox([self.button, self.result] if interactive else [self.result])
+        if not interactive:
+            self.check()
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import HTML, display
+
+        display(self.box if self.interactive else HTML(self.result.value))  # headless: plain HTML survives export
+
+    def check(self) -> bool | None:
+        session = self.session
+        if getattr(session, "provisioned", None) is None or getattr(session, "sandbox", None) is None:
+            self._show(None, "this check needs a lab session (a sandbox scenario)")
+            return None
+        try:
+            from fargate_nb.lab.build import run_task
+
+            session.provisioned.task_arn = run_task(session.sandbox, session.provisioned)
+        except Exception as exc:
+            self._show(False, f"the task could not be run again: {_error_text(exc)}")
+            return False
+        diagnosis = session.rediagnose()
+        if diagnosis is None or session.error:
+            self._show(False, session.error or "nothing was diagnosed")
+            return False
+        failing = sorted({f"{f.id}[{f.target}]" if f.target else f.id for f in diagnosis.failed})
+        if failing:
+            self._show(False, f"not yet: still failing {', '.join(failing)} — {diagnosis.verdict}")
+            return False
+        self._show(True, f"fixed: {diagnosis.verdict}")
+        return True
+
+    def _show(self, passed: bool | None, text: str) -> None:
+        self.passed = passed
+        colour = {True: "#2e7d32", False: "#c62828", None: "#757575"}[passed]
+        mark = {True: "✓", False: "✗", None: "?"}[passed]
+        self.result.value = (f'<div class="fargate-nb-fix-check" data-passed="{str(passed).lower()}" '
+                             f'style="color:{colour};font-weight:bold">{mark} {html.escape(clean(text, 800))}</div>')

@@ -1,0 +1,69 @@
+"""Synthetic snapshots and diagnoses for the view tests (the engine derives steps and verdict)."""
+
+from __future__ import annotations
+
+from fargate_nb.diagnose import step_results, verdict
+from fargate_nb.model import Diagnosis, Finding, Remediation, Snapshot
+from fargate_nb.pullflow import plan
+
+ACCT = "111122223333"
+REGION = "us-east-1"
+EXEC_ROLE = f"arn:aws:iam::{ACCT}:role/payments-exec"
+TASK_ROLE = f"arn:aws:iam::{ACCT}:role/payments-task"
+ECR_IMAGE = f"{ACCT}.dkr.ecr.{REGION}.amazonaws.com/payments-api:1.4.2"
+DB_SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCT}:secret:db-AbCdEf"
+KEY_ARN = f"arn:aws:kms:{REGION}:{ACCT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def make_snapshot(image: str = ECR_IMAGE, *, secrets: bool = True, logs: bool = True, cmk: bool = False,
+                  credentials: str | None = None, execution_role: str | None = EXEC_ROLE,
+                  container: str = "api") -> Snapshot:
+    c: dict = {"name": container, "image": image}
+    if secrets:
+        c["secrets"] = [{"name": "DB", "valueFrom": DB_SECRET}, {"name": "FLAG", "valueFrom": "/payments/flag"}]
+    if logs:
+        c["logConfiguration"] = {"logDriver": "awslogs", "options": {
+            "awslogs-group": "/ecs/payments-api", "awslogs-region": REGION, "awslogs-stream-prefix": "ecs"}}
+    if credentials:
+        c["repositoryCredentials"] = {"credentialsParameter": credentials}
+    td = {"family": "payments-api", "containerDefinitions": [c], "taskRoleArn": TASK_ROLE}
+    if execution_role:
+        td["executionRoleArn"] = execution_role
+    snap = Snapshot(region=REGION, account=ACCT, task_definition=td,
+                    subject={"kind": "task", "cluster": "payments", "task": "0123456789abcdef"},
+                    task={"taskArn": f"arn:aws:ecs:{REGION}:{ACCT}:task/payments/0123456789abcdef"})
+    if cmk:
+        snap.secrets[DB_SECRET] = {"ARN": DB_SECRET, "Name": "db", "KmsKeyId": KEY_ARN}
+        snap.kms_keys[KEY_ARN] = {"KeyMetadata": {"Arn": KEY_ARN, "KeyId": KEY_ARN.rsplit("/", 1)[-1],
+                                                  "KeyManager": "CUSTOMER"}, "Policy": None}
+    return snap
+
+
+def make_diagnosis(snapshot: Snapshot, findings: list[Finding]) -> Diagnosis:
+    steps = step_results(findings, plan(snapshot))
+    return Diagnosis(subject=dict(snapshot.subject), region=snapshot.region, account=snapshot.account,
+                     steps=steps, findings=findings, gaps=list(snapshot.gaps), verdict=verdict(steps, findings))
+
+
+def passing(snapshot: Snapshot) -> list[Finding]:
+    """One passing finding per call the snapshot's pull makes."""
+    return [
+        Finding("exec-role.trust", "pass", "assume-role", "the execution role trusts ecs-tasks.amazonaws.com"),
+        Finding("iam.ecr-auth", "pass", "registry-auth", "ecr:GetAuthorizationToken allowed"),
+        Finding("net.endpoint-sg", "pass", "registry-auth", "endpoint admits 443", target="ecr.api"),
+        Finding("iam.secrets", "pass", "secrets", "secrets readable"),
+        Finding("iam.ecr-pull", "pass", "manifest", "pull allowed"),
+        Finding("net.no-route", "pass", "layers", "S3 reachable", target="s3"),
+        Finding("iam.logs", "pass", "logs", "logs allowed"),
+    ]
+
+
+def ecr_auth_denied() -> Finding:
+    return Finding("iam.ecr-auth", "fail", "registry-auth",
+                   "ecr:GetAuthorizationToken is not allowed for role payments-exec",
+                   evidence=["ecr:GetAuthorizationToken on *: implicit_deny — no statement allows it"],
+                   remediation=Remediation("Allow ecr:GetAuthorizationToken on * in the execution role",
+                                           commands=["aws iam put-role-policy --role-name payments-exec ..."],
+                                           policy={"Version": "2012-10-17", "Statement": [
+                                               {"Effect": "Allow", "Action": "ecr:GetAuthorizationToken",
+                                                "Resource": "*"}]}))
