@@ -1,7 +1,7 @@
 """Evaluations per second of the local IAM evaluator (prints figures; asserts nothing).
 
 A 10-statement identity policy with conditions, the context passed as a plain dict on every
-call. "warm": the document is compiled once and found in the cache on every call (the target is
+call (the figure is the best of three rounds). "warm": the document is compiled once and found in the cache on every call (the target is
 at least 20,000/s); "cold": the cache is cleared before every call, so each evaluation parses and
 compiles the document again.
 
@@ -56,16 +56,21 @@ def _context() -> dict[str, object]:
             "aws:ViaAWSService": False}
 
 
-def _rate(fn, seconds: float) -> float:
-    n, start = 0, time.perf_counter()
-    deadline = start + seconds
-    while True:
-        for _ in range(200):
-            fn()
-        n += 200
-        now = time.perf_counter()
-        if now >= deadline:
-            return n / (now - start)
+def _rate(fn, seconds: float, rounds: int = 3) -> float:
+    """Best rate over a few rounds: other processes on a shared machine only ever slow a round down."""
+    best = 0.0
+    for _ in range(rounds):
+        n, start = 0, time.perf_counter()
+        deadline = start + seconds / rounds
+        while True:
+            for _ in range(200):
+                fn()
+            n += 200
+            now = time.perf_counter()
+            if now >= deadline:
+                break
+        best = max(best, n / (now - start))
+    return best
 
 
 def main() -> None:

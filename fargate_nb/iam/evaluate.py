@@ -103,8 +103,8 @@ def _statement_applies(st: CompiledStatement, request: Request, ctx: dict[str, A
         return frozenset((exc.key,)) if exc.unknown else False
 
 
-def _record(out: _Outcome, st: CompiledStatement, result: Tri, kind: str | None = None) -> None:
-    hit = MatchedStatement(out.label, st.index, st.sid, st.effect, st.raw,
+def _record(out: _Outcome, st: CompiledStatement, result: Tri, kind: str | None, label: str) -> None:
+    hit = MatchedStatement(label, st.index, st.sid, st.effect, st.raw,
                            "match" if result is True else "unknown")
     if result is not True:
         out.unknown_hits.append(hit)
@@ -139,12 +139,13 @@ def _check_shape(policy: CompiledPolicy, label: str, role: str) -> None:
 
 
 def _evaluate_policy(doc: PolicyInput, label: str, role: str, request: Request, caller: Caller,
-                     ctx: dict[str, Any], unknown: frozenset[str], *,
-                     boundary_present: bool = False) -> _Outcome:
+                     ctx: dict[str, Any], unknown: frozenset[str], *, boundary_present: bool = False,
+                     into: _Outcome | None = None) -> _Outcome:
+    """What one policy says; ``into`` accumulates several policies of one kind (identity policies)."""
     policy = compile_policy(doc, label)
     if role not in policy.checked_roles:
         _check_shape(policy, label, role)
-    out = _Outcome(label)
+    out = into if into is not None else _Outcome(label)
     for st in policy.for_action(request.action):
         kind: str | None = None
         if st.principals is not None:
@@ -160,7 +161,7 @@ def _evaluate_policy(doc: PolicyInput, label: str, role: str, request: Request, 
                 continue
         result = _statement_applies(st, request, ctx, unknown)
         if result is not False:
-            _record(out, st, result, kind)
+            _record(out, st, result, kind, label)
     return out
 
 
@@ -194,7 +195,7 @@ def _check_request(request: Request) -> None:
         raise ValueError(f"request action {request.action!r} is not in the form service:Action")
     if not isinstance(request.resource, str) or not request.resource:
         raise ValueError("request resource must be an ARN or \"*\"")
-    if not isinstance(request.context or {}, Mapping):
+    if request.context and not isinstance(request.context, (dict, Mapping)):
         raise ValueError("request context must be a mapping of condition key -> value")
 
 
@@ -217,8 +218,10 @@ def evaluate(request: Request, identity_policies: Sequence[PolicyInput] | None =
     kms = resource_kind == "kms"
     has_boundary = permissions_boundary is not None and not caller.is_service
 
-    identity = [_evaluate_policy(doc, label, "identity", request, caller, ctx, unknown)
-                for label, doc in _labelled(identity_policies)] if not caller.is_service else []
+    identity = _Outcome("identity")  # every identity-based policy counts alike: one accumulator
+    if not caller.is_service:
+        for label, doc in _labelled(identity_policies):
+            _evaluate_policy(doc, label, "identity", request, caller, ctx, unknown, into=identity)
     boundary = (_evaluate_policy(permissions_boundary, "boundary", "boundary", request, caller, ctx, unknown)
                 if has_boundary else None)
     resource = (_evaluate_policy(resource_policy, "resource", "resource", request, caller, ctx, unknown,
@@ -230,7 +233,7 @@ def evaluate(request: Request, identity_policies: Sequence[PolicyInput] | None =
         scps = [scps]
     scp_levels = [_evaluate_policy(doc, f"scp[{i}]", "scp", request, caller, ctx, unknown)
                   for i, doc in enumerate(scps or ())] if not caller.is_service else []
-    outcomes = [o for o in (*identity, boundary, resource, endpoint, *scp_levels) if o is not None]
+    outcomes = [o for o in (identity, boundary, resource, endpoint, *scp_levels) if o is not None]
     deny = tri_or(o.deny for o in outcomes)
 
     # each requirement: (name, Tri, why it fails)
@@ -246,7 +249,7 @@ def evaluate(request: Request, identity_policies: Sequence[PolicyInput] | None =
     return _decide(request, deny, allowed, needs, outcomes)
 
 
-def _grant(caller: Caller, identity: list[_Outcome], boundary: _Outcome | None,
+def _grant(caller: Caller, identity: _Outcome, boundary: _Outcome | None,
            resource: _Outcome | None, kms: bool, resource_account: str | None,
            request: Request) -> tuple[Tri, str]:
     """Whether some policy grants the request, and (when not) a sentence saying what is missing."""
@@ -258,7 +261,7 @@ def _grant(caller: Caller, identity: list[_Outcome], boundary: _Outcome | None,
     if caller.is_service:
         return r_kind("service"), (f"the {'key' if kms else 'resource'} policy does not allow "
                                    f"the service principal {who} to call {action}")
-    id_allow: Tri = tri_or(o.allow for o in identity)
+    id_allow: Tri = identity.allow
     if caller.kind == "root" and not kms:
         id_allow = True  # the root user has full access to its own account's resources
     b_allow: Tri = boundary.allow if boundary is not None else True
