@@ -65,7 +65,10 @@ def _derived_keys(caller: Caller) -> tuple[tuple[str, Any], ...]:
     """Keys AWS puts in every request signed by an IAM principal ("AWS global condition context keys")."""
     if caller.is_service or not caller.account:
         return ()
-    derived = [("aws:principalaccount", caller.account), ("aws:principalarn", caller.principal_arn),
+    # a session ARN does not carry its role's path, so aws:PrincipalArn is only derived for the
+    # others; for a session it is present but unknown (see _context)
+    arn = caller.principal_arn if caller.kind != "session" else None
+    derived = [("aws:principalaccount", caller.account), ("aws:principalarn", arn),
                ("aws:principaltype", _PRINCIPAL_TYPE.get(caller.kind))]
     if caller.kind == "user":
         derived.append(("aws:username", caller.raw.rsplit("/", 1)[-1]))
@@ -81,6 +84,8 @@ def _context(request: Request, caller: Caller) -> tuple[dict[str, Any], frozense
     for key, value in _derived_keys(caller):
         if key not in ctx and key not in unknown:
             ctx[key] = value
+    if caller.kind == "session" and "aws:principalarn" not in ctx:
+        unknown = unknown | {"aws:principalarn"}
     return ctx, unknown
 
 
@@ -344,7 +349,8 @@ def _decide(request: Request, deny: Tri, allowed: Tri, needs: list[tuple[str, Tr
         possible.update(("allowed", "implicit_deny"))
         keys |= allowed  # type: ignore[operator]
     key_policy_missing = KEY_POLICY_UNKNOWN in keys
-    spelled = {str(k).lower(): str(k) for k in request.unknown_keys or ()}
+    spelled = {"aws:principalarn": "aws:PrincipalArn",
+               **{str(k).lower(): str(k) for k in request.unknown_keys or ()}}
     keys = frozenset(spelled.get(k, k) for k in keys - {KEY_POLICY_UNKNOWN})
     parts = []
     if keys:

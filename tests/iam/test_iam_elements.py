@@ -165,3 +165,16 @@ def test_single_statement_object_and_list_are_equivalent() -> None:
     as_list = policy(allow("ecr:BatchGetImage", REPO))
     r = Request("ecr:BatchGetImage", REPO, ROLE)
     assert evaluate(r, [as_object]).decision == evaluate(r, [as_list]).decision == "allowed"
+
+
+def test_principal_arn_is_derived_for_roles_and_unknown_for_sessions() -> None:
+    # "aws:PrincipalArn ... For IAM roles, the request context returns the ARN of the role, not the ARN
+    # of the user that assumed the role" - a session ARN does not say the role's path, so it is unknown
+    doc = policy(allow("ecr:BatchGetImage", "*", Condition={"ArnEquals": {"aws:PrincipalArn": ROLE}}))
+    assert evaluate(Request("ecr:BatchGetImage", REPO, ROLE), [doc]).decision == "allowed"
+    d = evaluate(Request("ecr:BatchGetImage", REPO, SESSION), [doc])
+    assert d.decision == "unknown" and d.missing_context == {"aws:PrincipalArn"}
+    given = Request("ecr:BatchGetImage", REPO, SESSION, {"aws:PrincipalArn": ROLE})
+    assert evaluate(given, [doc]).decision == "allowed"
+    null = policy(allow("ecr:BatchGetImage", "*", Condition={"Null": {"aws:PrincipalArn": "false"}}))
+    assert evaluate(Request("ecr:BatchGetImage", REPO, SESSION), [null]).decision == "allowed"
