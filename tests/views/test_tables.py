@@ -1,0 +1,193 @@
+"""The tables: decisions per role from the local evaluator, network columns from findings, escaping."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from view_factories import (
+    ACCT,
+    DB_SECRET,
+    EXEC_ROLE,
+    KEY_ARN,
+    REGION,
+    TASK_ROLE,
+    ecr_auth_denied,
+    make_diagnosis,
+    make_snapshot,
+    passing,
+)
+
+from fargate_nb.iam import Request, evaluate
+from fargate_nb.model import Finding, Remediation
+from fargate_nb.pullflow import plan
+from fargate_nb.views.tables import (
+    css_string,
+    endpoints_table,
+    findings_table,
+    minimal_execution_policy,
+    network_table,
+    permissions_table,
+)
+
+REPO_ARN = f"arn:aws:ecr:{REGION}:{ACCT}:repository/payments-api"
+ECR_AND_LOGS = {"Version": "2012-10-17", "Statement": [{
+    "Sid": "PullAndLog", "Effect": "Allow", "Resource": "*",
+    "Action": ["ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer",
+               "ecr:BatchGetImage", "logs:CreateLogStream", "logs:PutLogEvents"]}]}
+
+
+def _role(arn, inline=None, attached=None):
+    return {"Role": {"RoleName": arn.rsplit("/", 1)[-1], "Arn": arn,
+                     "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                         "Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                         "Action": "sts:AssumeRole"}]}},
+            "InlinePolicies": inline or {}, "AttachedPolicies": attached or [], "PermissionsBoundary": None}
+
+
+def _snapshot_with_roles(exec_inline=None, task_inline=None, **kwargs):
+    snap = make_snapshot(**kwargs)
+    snap.roles[EXEC_ROLE] = _role(EXEC_ROLE, attached=[{
+        "PolicyArn": "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+        "PolicyName": "AmazonECSTaskExecutionRolePolicy", "Document": ECR_AND_LOGS}], inline=exec_inline)
+    snap.roles[TASK_ROLE] = _role(TASK_ROLE, inline=task_inline)
+    return snap
+
+
+def _row(df, action, resource_part=""):
+    rows = df[(df["action"] == action) & df["resource"].str.contains(resource_part, regex=False)]
+    assert len(rows) == 1, f"{action} {resource_part}: {len(rows)} rows"
+    return rows.iloc[0]
+
+
+def test_permissions_are_decided_for_both_roles_with_the_deciding_statement():
+    snap = _snapshot_with_roles(task_inline={"app": {"Version": "2012-10-17", "Statement": [
+        {"Sid": "ReadDb", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": DB_SECRET}]}})
+    df = permissions_table(snap)
+    needed = [(n.action, n.resource) for n in plan(snap).needs]
+    assert list(zip(df["action"], df["resource"], strict=True)) == needed
+    auth = _row(df, "ecr:GetAuthorizationToken")
+    assert (auth["execution role"], auth["task role"]) == ("allowed", "denied")
+    assert "AmazonECSTaskExecutionRolePolicy" in auth["execution role by"]
+    assert "PullAndLog" in auth["execution role by"]
+    secret = _row(df, "secretsmanager:GetSecretValue")
+    assert (secret["execution role"], secret["task role"]) == ("denied", "allowed")
+    assert "ReadDb" in secret["task role by"]
+    assert _row(df, "ssm:GetParameters")["execution role"] == "denied"
+
+
+def test_an_explicit_deny_is_named():
+    deny = {"guard": {"Version": "2012-10-17", "Statement": [
+        {"Sid": "NoImagesFromOutside", "Effect": "Deny", "Action": "ecr:BatchGetImage", "Resource": "*"}]}}
+    df = permissions_table(_snapshot_with_roles(exec_inline=deny, secrets=False))
+    row = _row(df, "ecr:BatchGetImage")
+    assert row["execution role"] == "explicit deny"
+    assert "NoImagesFromOutside" in row["execution role by"]
+    assert _row(df, "ecr:GetDownloadUrlForLayer")["execution role"] == "allowed"
+
+
+def test_missing_unread_and_absent_roles():
+    snap = make_snapshot(secrets=False, logs=False)
+    snap.roles[EXEC_ROLE] = None  # looked up: does not exist
+    df = permissions_table(snap)
+    assert set(df["execution role"]) == {"denied"}
+    assert df["execution role by"].str.contains("does not exist").all()
+    assert set(df["task role"]) == {"unknown"}  # never read
+    snap.task_definition.pop("taskRoleArn")
+    assert set(permissions_table(snap)["task role"]) == {"no role"}
+
+
+def test_customer_managed_keys_add_a_kms_row():
+    snap = _snapshot_with_roles(cmk=True, logs=False)
+    assert _row(permissions_table(snap), "kms:Decrypt", KEY_ARN)["execution role"] == "unknown"  # no key policy
+    snap.kms_keys[KEY_ARN]["Policy"] = {"Version": "2012-10-17", "Statement": [{  # the default key policy
+        "Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCT}:root"},
+        "Action": "kms:*", "Resource": "*"}]}
+    row = _row(permissions_table(snap), "kms:Decrypt", KEY_ARN)
+    assert row["step"] == "secrets" and row["execution role"] == "denied"
+    assert "kms:Decrypt" not in set(permissions_table(_snapshot_with_roles(logs=False))["action"])
+
+
+def test_styled_permissions_escape_hostile_policy_text():
+    evil = '"</style><script>alert(1)</script>'
+    snap = _snapshot_with_roles(exec_inline={"x": {"Version": "2012-10-17", "Statement": [
+        {"Sid": evil, "Effect": "Deny", "Action": "ssm:GetParameters", "Resource": "*"}]}})
+    html = permissions_table(snap, styled=True).to_html()
+    assert "<script>" not in html and "</style><script" not in html
+    assert 'class="fargate-nb-permissions"' in html
+    assert css_string(evil) in html  # the tooltip still carries the Sid, CSS-escaped
+    assert re.search(r"color: #c62828", html)  # denied cells are red
+
+
+def test_css_string_cannot_end_the_string_or_the_style_block():
+    text = css_string('a"b\\c</style>\nnext')
+    assert '"' not in text and "<" not in text and "\n" not in text
+    assert text.startswith("a\\22 b\\5c c\\3c /style\\3e ")
+    assert "\\a next" in text
+
+
+def test_network_table_columns_come_from_the_findings():
+    snap = make_snapshot()
+    findings = passing(snap) + [
+        Finding("net.endpoint-sg", "fail", "manifest", "the endpoint SG does not admit 443", target="ecr.dkr"),
+        Finding("net.task-sg-egress", "pass", "manifest", "443 out allowed", target="ecr.dkr"),
+        Finding("net.endpoint-private-dns", "warn", "logs", "private DNS off", target="logs"),
+    ]
+    df = network_table(snap, make_diagnosis(snap, findings)).set_index("destination")
+    assert list(df.index) == ["ecr.api", "ecr.dkr", "s3", "secretsmanager", "ssm", "logs"]
+    assert (df.loc["ecr.dkr", "SG in"], df.loc["ecr.dkr", "SG out"], df.loc["ecr.dkr", "status"]) == ("fail", "pass", "fail")
+    assert df.loc["ecr.dkr", "findings"] == "net.endpoint-sg"
+    assert (df.loc["logs", "DNS"], df.loc["logs", "status"]) == ("warn", "warn")
+    assert df.loc["ssm", "SG in"] == "—"
+    assert df.loc["ecr.api", "path"] == "unknown"  # no network evidence in this snapshot
+    styled = network_table(snap, make_diagnosis(snap, findings), styled=True).to_html()
+    assert "the endpoint SG does not admit 443" in styled  # tooltip
+    assert 'class="fargate-nb-network"' in styled
+
+
+def test_findings_table_filters_and_shows_fixes_only_for_problems():
+    snap = make_snapshot(secrets=False)
+    ok = Finding("iam.logs", "pass", "logs", "ok", remediation=Remediation("should not show"))
+    diag = make_diagnosis(snap, [ecr_auth_denied(), ok, Finding("taskdef.invalid", "fail", None, "<b>bad</b> field")])
+    df = findings_table(diag)
+    assert list(df["id"]) == ["iam.ecr-auth", "iam.logs", "taskdef.invalid"]
+    assert df.set_index("id").loc["iam.logs", "fix"] == ""
+    assert df.set_index("id").loc["iam.ecr-auth", "fix"].startswith("Allow ecr:GetAuthorizationToken")
+    assert df.set_index("id").loc["taskdef.invalid", "step"] == "task definition"
+    assert list(findings_table(diag, statuses=["fail"])["id"]) == ["iam.ecr-auth", "taskdef.invalid"]
+    html = findings_table(diag, styled=True).to_html()
+    assert "<b>bad</b>" not in html and "&lt;b&gt;bad&lt;/b&gt;" in html
+    assert findings_table(make_diagnosis(snap, [])).empty
+
+
+def test_the_minimal_policy_allows_exactly_what_the_pull_needs():
+    snap = make_snapshot(cmk=True)
+    policy = minimal_execution_policy(snap)
+    label = [("minimal", policy)]
+
+    def decide(action, resource):
+        return evaluate(Request(action, resource, principal=EXEC_ROLE), identity_policies=label).decision
+
+    for need in plan(snap).needs:
+        assert decide(need.action, need.resource) == "allowed", need
+    assert decide("kms:Decrypt", KEY_ARN) == "allowed"
+    auth = next(s for s in policy["Statement"] if s["Action"] == "ecr:GetAuthorizationToken")
+    assert auth["Resource"] == "*"
+    assert decide("ecr:BatchGetImage", f"arn:aws:ecr:{REGION}:{ACCT}:repository/other") == "implicit_deny"
+    assert decide("secretsmanager:GetSecretValue", DB_SECRET.replace("db-", "other-")) == "implicit_deny"
+    assert decide("s3:GetObject", "*") == "implicit_deny"
+
+
+@pytest.mark.parametrize("image, expected", [
+    (None, ["ecr.api", "ecr.dkr", "s3", "secretsmanager", "ssm", "logs"]),
+    ("nginx:1.27", ["registry-1.docker.io", "secretsmanager", "ssm", "logs"]),
+])
+def test_endpoints_table_lists_what_a_private_subnet_needs(image, expected):
+    snap = make_snapshot(image) if image else make_snapshot()
+    df = endpoints_table(snap).set_index("destination")
+    assert list(df.index) == expected
+    if "s3" in df.index:
+        assert df.loc["s3", "type"].startswith("gateway")
+        assert df.loc["ecr.dkr", "endpoint service"] == f"com.amazonaws.{REGION}.ecr.dkr"
+    else:
+        assert df.loc["registry-1.docker.io", "endpoint service"].startswith("(none")
