@@ -99,14 +99,17 @@ class TaskPicker:
             name = _pick(c, "clusterName", "name") or (str(arn).rsplit("/", 1)[-1] if arn else None)
             if name:
                 options.append((clean(name, 80), name))
+        before = self.cluster.value
         self.cluster.options = options
         wanted = self._wanted.get("cluster")
         names = [v for _, v in options]
         if wanted and wanted.rsplit("/", 1)[-1] in names:
             self.cluster.value = wanted.rsplit("/", 1)[-1]
+        elif names and self.cluster.value is None:
+            self.cluster.value = names[0]
         self._say(f"{len(options)} cluster(s)" if options else "no clusters in this region")
-        if self.cluster.value:
-            self.load_targets()
+        if self.cluster.value and self.cluster.value == before:
+            self.load_targets()  # otherwise the cluster observer has just done it
 
     def load_targets(self) -> None:
         """Recent stopped tasks (newest first, with their stopped reason), then the cluster's services."""
@@ -146,6 +149,9 @@ class TaskPicker:
             if match:
                 self.target.value = match
                 break
+        else:
+            if values and self.target.value is None:
+                self.target.value = values[0]  # newest stopped task first
         self._say(f"{len(tasks)} stopped task(s) in the last {self.since_hours:g} h, {len(services)} service(s)")
 
     # -- diagnosis -----------------------------------------------------------------------------
@@ -246,8 +252,11 @@ class WhatIfPanel:
 
         fixes = self.selected_fixes
         try:
-            patched = apply_fixes(self.snapshot, fixes) if fixes else self.snapshot
-            result = diagnose(patched)
+            if fixes:
+                patched = apply_fixes(self.snapshot, fixes)
+                result = diagnose(patched)
+            else:  # nothing ticked: what was given
+                patched, result = self.snapshot, self.diagnosis
         except Exception as exc:  # a fix that does not apply must not break the panel
             self.error = _error_text(exc)
             self.status.value = f'<span style="color:#c62828">could not apply the fixes: {html.escape(self.error)}</span>'
