@@ -38,6 +38,10 @@ from fargate_nb.scrub import scrub_obj, scrub_text
 IAM_ACTION_OVERRIDES: dict[tuple[str, str], str] = {}
 #: Only these verbs may ever be sent: the kit is read-only.
 READ_ONLY_PREFIXES = ("Describe", "Get", "List", "BatchGet", "Simulate")
+#: Reads that return secrets or credentials: the kit never makes them.
+NEVER = frozenset({("secretsmanager", "GetSecretValue"), ("secretsmanager", "BatchGetSecretValue"),
+                   ("ssm", "GetParameter"), ("ssm", "GetParameters"), ("ssm", "GetParametersByPath"),
+                   ("ecr", "GetAuthorizationToken"), ("ecr", "GetDownloadUrlForLayer")})
 
 Job = Callable[[], "Iterable[Job] | None"]
 
@@ -78,6 +82,8 @@ class Caller:
         """Call ``service.operation(**params)``; never raises for denied, throttled or missing resources."""
         if not operation.startswith(READ_ONLY_PREFIXES):
             raise RuntimeError(f"refusing to call {service}:{operation}: the collector is read-only")
+        if (service, operation) in NEVER:
+            raise RuntimeError(f"refusing to call {service}:{operation}: the kit never reads secret values")
         action = iam_action(service, operation)
         try:
             client = self.ctx.client(service, region)

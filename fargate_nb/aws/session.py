@@ -121,6 +121,8 @@ def make_context(region: str | None = None, profile: str | None = None, endpoint
         raise InvalidInputError("max_workers must be at least 1")
     try:
         core = botocore.session.get_session()
+        if profile and profile not in core.available_profiles:
+            raise bce.ProfileNotFound(profile=profile)
         core.register_component("data_loader", _shared_loader())
         session = boto3.session.Session(botocore_session=core, profile_name=profile or None, region_name=region)
     except bce.ProfileNotFound as exc:

@@ -140,7 +140,7 @@ def container(env: Env, **overrides: Any) -> dict[str, Any]:
             "awslogs-group": env.log_group, "awslogs-region": REGION, "awslogs-stream-prefix": "ecs"}},
     }
     spec.update(overrides)
-    return spec
+    return {k: v for k, v in spec.items() if v is not None}
 
 
 def register(sb: Any, env: Env, containers: list[dict[str, Any]] | None = None, **td: Any) -> str:
@@ -188,4 +188,23 @@ def build_private_env(sb: Any, *, stop: bool = True, service: bool = True) -> En
     run_and_stop(sb, env, stop=stop)
     if service:
         create_service(sb, env, public_ip=True)
+        build_worker(sb, env)
     return env
+
+
+def build_worker(sb: Any, env: Env) -> None:
+    """A second service whose secrets come from Parameter Store (a bare name and an ARN)."""
+    ssm = client(sb, "ssm")
+    ssm.put_parameter(Name="/app/flag", Value="not-read", Type="SecureString")
+    ssm.put_parameter(Name="plain", Value="not-read-either", Type="String")
+    worker = container(env, name="worker", secrets=[
+        {"name": "FLAG", "valueFrom": "/app/flag"},
+        {"name": "PLAIN", "valueFrom": f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/plain"},
+        {"name": "GONE", "valueFrom": "/app/gone"}])
+    td = client(sb, "ecs").register_task_definition(
+        family="worker", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+        executionRoleArn=env.exec_role_arn, containerDefinitions=[worker])["taskDefinition"]["taskDefinitionArn"]
+    client(sb, "ecs").create_service(
+        cluster=env.cluster, serviceName="worker", taskDefinition=td, desiredCount=1, launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": env.subnet_ids[1:], "securityGroups": [env.task_sg]}})
+    env.extra["worker_task_definition"] = td

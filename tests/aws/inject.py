@@ -86,7 +86,7 @@ def simulator(decide: Any) -> Any:
     ``ResourceSpecificResults`` as the IAM API documents.
     """
 
-    def respond(request: Any) -> AWSResponse:
+    def respond(request: Any, **_: Any) -> AWSResponse:
         body = request.body.decode() if isinstance(request.body, bytes) else str(request.body or "")
         form = parse_qs(body)
         actions, resources = _members(form, "ActionNames"), _members(form, "ResourceArns") or ["*"]

