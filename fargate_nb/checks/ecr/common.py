@@ -1,0 +1,56 @@
+"""Shared by the ECR checks: documentation links, the task's ECR images, evidence lookups."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fargate_nb.model import Finding, Snapshot
+from fargate_nb.pullflow import ImageRef, PullPlan
+
+ECR_ON_ECS = "https://docs.aws.amazon.com/AmazonECR/latest/userguide/ECR_on_ECS.html"
+REPO_POLICY_DOC = "https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-policy-examples.html"
+CANNOT_PULL_DOC = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_cannot_pull_image.html"
+PLATFORM_DOC = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#runtime-platform"
+LIFECYCLE_DOC = "https://docs.aws.amazon.com/AmazonECR/latest/userguide/LifecyclePolicies.html"
+SCANNING_DOC = "https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-scanning.html"
+MUTABILITY_DOC = "https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html"
+PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+REPO_APIS = ("ecr:DescribeRepositories",)
+IMAGE_APIS = ("ecr:DescribeImages", "ecr:BatchGetImage")
+PLATFORM_FAILURE = re.compile(r"descriptor matching platform|no matching manifest for|exec format error", re.I)
+
+
+def ecr_images(plan: PullPlan) -> dict[str, list[tuple[str, ImageRef]]]:
+    """Repository ARN -> [(container, image)] for the task's ECR images."""
+    repos: dict[str, list[tuple[str, ImageRef]]] = {}
+    for container, image in plan.images.items():
+        arn = image.repository_arn()
+        if image.ecr and arn:
+            repos.setdefault(arn, []).append((container, image))
+    return repos
+
+
+def partitioned(snapshot: Snapshot, arn: str) -> str:
+    partition = snapshot.partition or "aws"
+    return arn if partition == "aws" else arn.replace("arn:aws:", f"arn:{partition}:", 1)
+
+
+def skipped(check_id: str, step: str, title: str, detail: str, **kw: Any) -> list[Finding]:
+    return [Finding(check_id, "skipped", step, title, detail, **kw)]
+
+
+def image_entry(snapshot: Snapshot, image: ImageRef) -> Any:
+    """``snapshot.images`` entry for an image (``...`` when not read)."""
+    if image.raw in snapshot.images:
+        return snapshot.images[image.raw]
+    for entry in snapshot.images.values():
+        if isinstance(entry, dict) and entry.get("repository_arn") == image.repository_arn() and \
+                entry.get("tag") == image.tag and entry.get("digest", image.digest) == image.digest:
+            return entry
+    return ...
+
+
+def repo_state(snapshot: Snapshot, image: ImageRef) -> Any:
+    arn = image.repository_arn() or ""
+    return snapshot.repositories.get(arn, snapshot.repositories.get(partitioned(snapshot, arn), ...))
