@@ -63,8 +63,7 @@ def collect(ctx: AwsContext, cluster: str, task: str | None = None, service: str
 
 
 def _internal_error(col: Collection, job: Job, exc: Exception) -> None:
-    col.gap("fargate-nb:collector", f"internal error in {job_name(job)}: {type(exc).__name__}: {exc}"[:500],
-            permission="")
+    col.gap("fargate-nb:collector", f"internal error in {job_name(job)}: {type(exc).__name__}: {exc}"[:500])
 
 
 # -- who and what ----------------------------------------------------------------------------------
@@ -179,7 +178,7 @@ def _describe_task_definition(col: Collection, td_arn: str) -> list[Job]:
     out = col.call("ecs", "DescribeTaskDefinition", resource=td_arn, taskDefinition=td_arn, include=["TAGS"])
     if not out.ok:
         if out.missing:
-            col.gap("ecs:DescribeTaskDefinition", "the task definition does not exist (deleted)", td_arn, permission="")
+            col.gap("ecs:DescribeTaskDefinition", "the task definition does not exist (deleted)", td_arn)
         return []
     col.snap.task_definition = jsonable(out.data.get("taskDefinition") or {})
     _adopt_account(col, col.snap.task_definition.get("taskDefinitionArn"))

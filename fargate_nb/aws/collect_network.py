@@ -66,7 +66,7 @@ def _subnets(col: Collection, subnet_ids: list[str], find_vpc: bool) -> list[Job
         return [partial(_security_groups, col)]  # no subnet left: still read the task's groups
     if len(vpcs) > 1:
         col.gap("ec2:DescribeSubnets", f"the task's subnets are in several VPCs ({', '.join(vpcs)}); "
-                f"only {vpcs[0]} is read", ",".join(subnet_ids), permission="")
+                f"only {vpcs[0]} is read", ",".join(subnet_ids))
     return _vpc_jobs(col, vpcs[0])
 
 

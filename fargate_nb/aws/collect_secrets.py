@@ -33,8 +33,8 @@ def secret_jobs(col: Collection, plan: PullPlan) -> list[Job]:
         elif ref.kind == "ssm":
             jobs.append(partial(_describe_parameter, col, ref))
         else:
-            col.gap("secrets", f"unsupported valueFrom {ref.value_from[:200]!r}: neither a Secrets Manager "
-                    "secret nor an SSM parameter", ref.value_from[:200], permission="")
+            col.gap("ecs:DescribeTaskDefinition", f"unsupported valueFrom {ref.value_from[:200]!r}: neither a Secrets Manager "
+                    "secret nor an SSM parameter", ref.value_from[:200])
     return jobs
 
 

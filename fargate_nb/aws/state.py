@@ -8,6 +8,7 @@ from typing import Any
 from fargate_nb.aws.calls import Caller, Outcome
 from fargate_nb.aws.session import AwsContext
 from fargate_nb.model import Gap, Snapshot
+from fargate_nb.scrub import scrub_text
 
 
 class Collection:
@@ -46,7 +47,10 @@ class Collection:
         with self._lock:
             return dict(self.parts.get(name) or {})
 
-    def gap(self, api: str, error: str, resource: str | None = None, permission: str | None = None) -> None:
-        """Record evidence that could not be read for a reason other than a failed call."""
-        self.caller.add_gap(Gap(api=api, permission=permission if permission is not None else api,
-                                error=error, resource=resource))
+    def gap(self, api: str, error: str, resource: str | None = None) -> None:
+        """Record evidence that could not be used for a reason no permission would fix.
+
+        (A malformed ARN, a role in another account, a policy that is not JSON ...): the
+        ``permission`` is empty so nobody is told to grant something that would not help.
+        """
+        self.caller.add_gap(Gap(api=api, permission="", error=scrub_text(error)[:500], resource=resource))

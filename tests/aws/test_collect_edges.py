@@ -109,6 +109,8 @@ def test_hostile_task_definition_strings_give_gaps_not_crashes(aws):
     assert "account 999999999999" in by_resource[env.task_role_arn].error
     assert "unsupported valueFrom" in by_resource["arn:aws:s3:::bucket/key"].error
     assert "shared from account" in by_resource["arn:aws:ssm:us-east-1:999999999999:parameter/shared"].error
+    assert all(by_resource[r].permission == "" for r in (env.exec_role_arn, env.task_role_arn,
+                                                             "arn:aws:s3:::bucket/key"))
     assert snap.roles == {} and snap.images[env.image]["ecr"] is False
     assert snap.to_dict()  # still serialisable
 

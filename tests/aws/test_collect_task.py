@@ -192,6 +192,19 @@ def test_denied_calls_become_gaps_and_the_rest_is_collected(private_env):
     assert snap.task_definition and snap.network["vpc"]["EnableDnsSupport"] is True
 
 
+def test_denied_subject_calls_leave_a_snapshot_that_says_why(private_env):
+    _, snap, _ = _collect(private_env, rules={("ecs", "DescribeTasks"): (400, "AccessDeniedException", "no")})
+    assert [(g.api, g.permission, g.resource) for g in snap.gaps] == [
+        ("ecs:DescribeTasks", "ecs:DescribeTasks", private_env.task_arn)]
+    assert snap.task is None and snap.task_definition is None and snap.network == {}
+    assert snap.account == ACCOUNT  # from the caller identity
+
+    _, snap, _ = _collect(private_env, rules={("ecs", "DescribeTaskDefinition"): (400, "AccessDeniedException", "no")})
+    assert [g.api for g in snap.gaps] == ["ecs:DescribeTaskDefinition"]
+    assert snap.task and snap.task_definition is None and snap.roles == {} and snap.images == {}
+    assert snap.network["vpc"]["VpcId"] == private_env.vpc_id  # the network does not need the task definition
+
+
 def test_throttling_is_retried_then_recorded_as_a_gap(private_env):
     rules = {("cloudwatch-logs", "DescribeLogGroups"): (400, "ThrottlingException", "Rate exceeded"),
              ("ec2", "DescribeRouteTables"): (503, "RequestLimitExceeded", "Request limit exceeded.")}
