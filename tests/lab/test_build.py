@@ -31,14 +31,14 @@ def _routes(env, table: str) -> list[dict]:
         "RouteTables"][0]["Routes"]
 
 
-def test_defaults_build_a_healthy_public_service(lab):
-    env = provision(lab, EnvSpec())
+def test_defaults_build_a_healthy_public_service(aws):
+    env = provision(aws, EnvSpec())
     ec2, ecs, iam, ecr = (_client(s) for s in ("ec2", "ecs", "iam", "ecr"))
 
-    task = describe_task(lab, env)
+    task = describe_task(aws, env)
     assert task["lastStatus"] == "RUNNING" and not task.get("stoppedReason")
     # Described twice: still RUNNING (moto would otherwise advance it one state per read).
-    assert describe_task(lab, env)["lastStatus"] == "RUNNING"
+    assert describe_task(aws, env)["lastStatus"] == "RUNNING"
     assert task["launchType"] == "FARGATE" and task["group"] == "service:api"
     eni_id = next(d["value"] for d in task["attachments"][0]["details"] if d["name"] == "networkInterfaceId")
     eni = ec2.describe_network_interfaces(NetworkInterfaceIds=[eni_id])["NetworkInterfaces"][0]
@@ -76,13 +76,13 @@ def test_defaults_build_a_healthy_public_service(lab):
     assert [g["logGroupName"] for g in groups] == ["/ecs/payments-api"]
 
 
-def test_private_endpoints_with_broken_knobs(lab):
+def test_private_endpoints_with_broken_knobs(aws):
     spec = EnvSpec(subnet="private-endpoints", endpoint_private_dns=False, task_sg_egress="443-vpc-only",
                    nacl="block-443-out", endpoint_policies={"s3": {"Version": "2012-10-17", "Statement": [
                        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
                         "Resource": "arn:aws:s3:::prod-${region}-starport-layer-bucket/*"}]}},
                    vpc_dns_support=False)
-    env = provision(lab, spec)
+    env = provision(aws, spec)
     ec2 = _client("ec2")
     assert env.ids["internet_gateway"] is None and env.ids["nat_gateway"] is None
     assert not any(r.get("DestinationCidrBlock") == "0.0.0.0/0" for r in _routes(env, "task"))
@@ -111,12 +111,12 @@ def test_private_endpoints_with_broken_knobs(lab):
     assert deny == [{**deny[0], "Egress": True, "PortRange": {"From": 443, "To": 443}}]
     assert ec2.describe_vpc_attribute(VpcId=env.ids["vpc"], Attribute="enableDnsSupport")[
         "EnableDnsSupport"]["Value"] is False
-    assert describe_task(lab, env)["lastStatus"] == "RUNNING"
+    assert describe_task(aws, env)["lastStatus"] == "RUNNING"
     assert env.ids["public_ip"] is None
 
 
-def test_nat_subnet_routes_through_a_nat_gateway(lab):
-    env = provision(lab, EnvSpec(subnet="private-nat", task_sg_egress="none", nacl="block-ephemeral-in"))
+def test_nat_subnet_routes_through_a_nat_gateway(aws):
+    env = provision(aws, EnvSpec(subnet="private-nat", task_sg_egress="none", nacl="block-ephemeral-in"))
     ec2 = _client("ec2")
     default = next(r for r in _routes(env, "task") if r.get("DestinationCidrBlock") == "0.0.0.0/0")
     assert default["NatGatewayId"] == env.ids["nat_gateway"]
@@ -130,12 +130,12 @@ def test_nat_subnet_routes_through_a_nat_gateway(lab):
     assert env.ids["public_ip"] is None
 
 
-def test_dockerhub_private_with_cmk_secrets_and_stopped_reason(lab):
+def test_dockerhub_private_with_cmk_secrets_and_stopped_reason(aws):
     spec = EnvSpec(image_source="dockerhub-private", registry_secret_kms=True, awslogs="create-group",
                    container_secrets=(ContainerSecret(), ContainerSecret("API_KEY", "ssm", kms=True),
                                       ContainerSecret("STRIPE_KEY", exists=False)),
                    stopped_reason="unable to read {registry_secret_arn} as {execution_role_name} in {task_id}")
-    env = provision(lab, spec)
+    env = provision(aws, spec)
     sm, iam = _client("secretsmanager"), _client("iam")
     key = env.ids["kms_keys"]["secrets"]
     secret = sm.describe_secret(SecretId=env.ids["registry_secret_arn"])
@@ -160,14 +160,14 @@ def test_dockerhub_private_with_cmk_secrets_and_stopped_reason(lab):
     assert statements["ReadParameters"]["Resource"] == [secrets["API_KEY"]]
     assert statements["CreateLogGroup"]["Action"] == "logs:CreateLogGroup"
 
-    task = describe_task(lab, env)
+    task = describe_task(aws, env)
     assert task["lastStatus"] == "STOPPED"
     assert task["stoppedReason"] == (f"unable to read {env.ids['registry_secret_arn']} as payments-api-execution "
                                      f"in {env.task_id}")
 
 
-def test_cross_account_repository_and_multi_arch_index(lab):
-    env = provision(lab, EnvSpec(image_source="ecr-cross-account", image_platforms=("linux/amd64", "linux/arm64")))
+def test_cross_account_repository_and_multi_arch_index(aws):
+    env = provision(aws, EnvSpec(image_source="ecr-cross-account", image_platforms=("linux/amd64", "linux/arm64")))
     ecr = _client("ecr")
     assert env.ids["repository_uri"] == f"{ARTIFACTS_ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/payments-api"
     repo = ecr.describe_repositories(registryId=ARTIFACTS_ACCOUNT, repositoryNames=["payments-api"])["repositories"][0]
@@ -186,8 +186,8 @@ def test_cross_account_repository_and_multi_arch_index(lab):
 
 
 @pytest.mark.parametrize(("state", "has_arn"), [("not-found", True), ("absent", False)])
-def test_execution_role_absent_or_deleted(lab, state, has_arn):
-    env = provision(lab, EnvSpec(execution_role=state))
+def test_execution_role_absent_or_deleted(aws, state, has_arn):
+    env = provision(aws, EnvSpec(execution_role=state))
     td = _task_definition(env)
     assert ("executionRoleArn" in td) is has_arn
     roles = [r["RoleName"] for r in _client("iam").list_roles()["Roles"]]
@@ -196,10 +196,10 @@ def test_execution_role_absent_or_deleted(lab, state, has_arn):
         assert td["executionRoleArn"].endswith(":role/payments-api-execution-old")
 
 
-def test_custom_policy_boundary_and_missing_tag(lab):
+def test_custom_policy_boundary_and_missing_tag(aws):
     boundary = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "logs:*", "Resource": "*"}]}
     statement = {"Effect": "Allow", "Action": "ecr:BatchGetImage", "Resource": "${repository_arn}"}
-    env = provision(lab, EnvSpec(execution_role_policy="custom", execution_role_statements=(statement,),
+    env = provision(aws, EnvSpec(execution_role_policy="custom", execution_role_statements=(statement,),
                                  permissions_boundary=boundary, image_pushed=False, awslogs="none"))
     iam, ecr = _client("iam"), _client("ecr")
     assert iam.list_attached_role_policies(RoleName="payments-api-execution")["AttachedPolicies"] == []
@@ -212,12 +212,12 @@ def test_custom_policy_boundary_and_missing_tag(lab):
     assert "logConfiguration" not in _task_definition(env)["containerDefinitions"][0]
 
 
-def test_run_task_again_with_dns_hostnames_off(lab):
-    env = provision(lab, EnvSpec(subnet="private-endpoints", vpc_dns_hostnames=False, stopped_reason="first"))
-    second = run_task(lab, env)
+def test_run_task_again_with_dns_hostnames_off(aws):
+    env = provision(aws, EnvSpec(subnet="private-endpoints", vpc_dns_hostnames=False, stopped_reason="first"))
+    second = run_task(aws, env)
     assert second != env.task_arn
-    assert describe_task(lab, env, second)["lastStatus"] == "RUNNING"
-    assert describe_task(lab, env)["stoppedReason"] == "first"
+    assert describe_task(aws, env, second)["lastStatus"] == "RUNNING"
+    assert describe_task(aws, env)["stoppedReason"] == "first"
     attribute = _client("ec2").describe_vpc_attribute(VpcId=env.ids["vpc"], Attribute="enableDnsHostnames")
     assert attribute["EnableDnsHostnames"]["Value"] is False  # restored after moto's RunTask
 
@@ -243,9 +243,9 @@ def test_provision_needs_a_running_sandbox():
         provision(nobody)
 
 
-def test_a_refused_step_names_the_step(lab):
-    env = provision(lab, EnvSpec())
+def test_a_refused_step_names_the_step(aws):
+    env = provision(aws, EnvSpec())
     with pytest.raises(ProvisionError, match=r"provisioning failed at create the ECR repository: "
                                              r"RepositoryAlreadyExistsException"):
-        provision(lab, EnvSpec(vpc_cidr="10.41.0.0/16"))
-    assert describe_task(lab, env)["lastStatus"] == "RUNNING"
+        provision(aws, EnvSpec(vpc_cidr="10.41.0.0/16"))
+    assert describe_task(aws, env)["lastStatus"] == "RUNNING"

@@ -246,9 +246,9 @@ def test_every_scenario_has_a_story_check():
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
-def test_state_matches_the_story_and_the_fix_repairs_it(lab, scenario: Scenario):
-    env = scenario.provision(lab)
-    task = describe_task(lab, env)
+def test_state_matches_the_story_and_the_fix_repairs_it(aws, scenario: Scenario):
+    env = scenario.provision(aws)
+    task = describe_task(aws, env)
     if scenario.healthy:
         assert task["lastStatus"] == "RUNNING" and not task.get("stoppedReason")
         assert HEALTHY_STATE[scenario.id](env), f"{scenario.id}: the healthy set-up is not as described"
@@ -261,8 +261,8 @@ def test_state_matches_the_story_and_the_fix_repairs_it(lab, scenario: Scenario)
     assert before(env), f"{scenario.id}: the AWS state does not match the story"
 
     stopped_arn = env.task_arn
-    new_arn = scenario.repair(lab, env)
+    new_arn = scenario.repair(aws, env)
     assert after(env), f"{scenario.id}: the reference fix did not change the state as intended"
     assert new_arn == env.task_arn != stopped_arn
-    assert describe_task(lab, env)["lastStatus"] == "RUNNING"
-    assert describe_task(lab, env, stopped_arn)["stoppedReason"] == reason  # the incident stays on record
+    assert describe_task(aws, env)["lastStatus"] == "RUNNING"
+    assert describe_task(aws, env, stopped_arn)["stoppedReason"] == reason  # the incident stays on record

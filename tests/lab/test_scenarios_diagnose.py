@@ -31,9 +31,9 @@ def _label(findings) -> list[tuple[str, str | None]]:
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
-def test_diagnosis_matches_the_scenario_and_the_fix_makes_it_clean(lab, scenario: Scenario):
-    env = scenario.provision(lab)
-    snapshot, diagnosis = _diagnose(lab, env)
+def test_diagnosis_matches_the_scenario_and_the_fix_makes_it_clean(aws, scenario: Scenario):
+    env = scenario.provision(aws)
+    snapshot, diagnosis = _diagnose(aws, env)
     assert snapshot.task and snapshot.task["taskArn"] == env.task_arn
     failed = _label(diagnosis.failed)
     for finding_id, target in scenario.expected:
@@ -51,8 +51,8 @@ def test_diagnosis_matches_the_scenario_and_the_fix_makes_it_clean(lab, scenario
     assert diagnosis.stopped and diagnosis.stopped.get("confirmed") is True, (
         f"{scenario.id}: stopped reason classified as {diagnosis.stopped} is not confirmed by {failed}")
 
-    scenario.repair(lab, env)
-    snapshot, diagnosis = _diagnose(lab, env)
+    scenario.repair(aws, env)
+    snapshot, diagnosis = _diagnose(aws, env)
     assert snapshot.task["lastStatus"] == "RUNNING"
     assert _label(diagnosis.failed) == [], f"{scenario.id}: still failing after the reference fix"
 
