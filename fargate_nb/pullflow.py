@@ -148,12 +148,17 @@ class PullPlan:
         return seen
 
 
-def resolve_secret(value_from: str, region: str, account: str, partition: str = "aws") -> tuple[str, str, str]:
+def resolve_secret(value_from: str, region: str, account: str, partition: str = "aws",
+                   *, registry_credentials: bool = False) -> tuple[str, str, str]:
     """Return ``(kind, iam_arn, lookup_id)`` for a ``valueFrom``/``credentialsParameter``.
 
     Secrets Manager references may carry ``:json-key:version-stage:version-id`` after the secret
     ARN; IAM sees the secret ARN alone. SSM parameters may be a bare name (same region/account).
+    ``repositoryCredentials.credentialsParameter`` only takes a Secrets Manager secret (ARN or
+    name), so a bare name there is a secret's name, not a parameter's.
     """
+    if registry_credentials and not value_from.startswith("arn:"):
+        return "secretsmanager", f"arn:{partition}:secretsmanager:{region}:{account}:secret:{value_from}", value_from
     if value_from.startswith("arn:"):
         parts = value_from.split(":")
         service = parts[2] if len(parts) > 2 else ""
@@ -208,7 +213,7 @@ def plan(snapshot: Snapshot) -> PullPlan:
             host = image.registry
             result.destinations.append(Destination(host, "manifest", f"container {cname} pulls {image.raw}"))
         if creds:
-            kind, arn, lookup = resolve_secret(creds, region, account, partition)
+            kind, arn, lookup = resolve_secret(creds, region, account, partition, registry_credentials=True)
             ref = SecretRef(cname, "repositoryCredentials", creds, kind, arn, lookup)
             result.registry_credentials.append(ref)
             result.needed_steps["registry-auth"] = True

@@ -86,3 +86,13 @@ def test_private_registry_credentials_are_a_registry_auth_need():
 def test_no_task_definition_means_an_empty_plan():
     p = plan(Snapshot(region="us-east-1"))
     assert not any(p.needed_steps.values()) and not p.needs
+
+
+def test_registry_credentials_by_name_are_a_secrets_manager_secret():
+    kind, arn, lookup = resolve_secret("dockerhub-creds", "us-east-1", ACCT, registry_credentials=True)
+    assert (kind, lookup) == ("secretsmanager", "dockerhub-creds")
+    assert arn == f"arn:aws:secretsmanager:us-east-1:{ACCT}:secret:dockerhub-creds"
+    p = plan(_snap([{"name": "web", "image": "acme/private:1",
+                     "repositoryCredentials": {"credentialsParameter": "dockerhub-creds"}}]))
+    assert p.registry_credentials[0].kind == "secretsmanager"
+    assert p.targets() == ["registry-1.docker.io", "secretsmanager"]
