@@ -104,7 +104,7 @@ def _decide(snapshot: Snapshot, role_value: Any, need: Need) -> tuple[str, str]:
         getattr(decision, "decision", ""), "unknown")
     if role.unread and word != "explicit deny":
         word = "unknown" if word == "denied" else word
-    return word, _deciding_statements(decision)
+    return word, _deciding_statements(decision).replace(f"{need.action} on {need.resource}", "it")
 
 
 def _target(need: Need) -> str | None:
@@ -262,12 +262,18 @@ def endpoints_table(snapshot: Snapshot, pull_plan: PullPlan | None = None) -> pd
 
 
 # -- findings ------------------------------------------------------------------------------------
-def findings_table(diagnosis: Diagnosis, *, statuses: Iterable[str] | None = None,
+_PROBLEMS_FIRST = {s: i for i, s in enumerate(("fail", "unknown", "warn", "info", "pass", "skipped"))}
+
+
+def findings_table(diagnosis: Diagnosis, *, statuses: Iterable[str] | None = None, problems_first: bool = True,
                    styled: bool = False) -> pd.DataFrame | Styler:
-    """Findings in diagnosis order (by step), optionally only some statuses, with the fix summary."""
+    """Findings with the fix summary: problems first (then by step), optionally only some statuses."""
     wanted = set(statuses) if statuses is not None else None
+    ordered = list(diagnosis.findings)
+    if problems_first:
+        ordered.sort(key=lambda f: _PROBLEMS_FIRST.get(f.status, 99))  # stable: step order kept within
     rows = []
-    for f in diagnosis.findings:
+    for f in ordered:
         if wanted is not None and f.status not in wanted:
             continue
         rows.append({"status": f.status, "id": f.id, "step": f.step or "task definition",
@@ -325,7 +331,9 @@ def _cell_css(value: Any) -> str:
 
 def _style(df: pd.DataFrame, status_columns: list[str], tips: pd.DataFrame, css_class: str) -> Styler:
     """Escape every cell, colour the status columns, add CSS tooltips (escaped for CSS)."""
-    styler = df.style.format(escape="html").hide(axis="index")
+    styler = (df.style.format(escape="html").hide(axis="index")
+              .set_properties(**{"text-align": "left", "vertical-align": "top"})
+              .set_table_styles([{"selector": "th", "props": [("text-align", "left")]}], overwrite=False))
     if status_columns and len(df):
         styler = styler.map(_cell_css, subset=status_columns)
     safe_tips = tips.map(lambda t: css_string(t) if t else "")

@@ -149,8 +149,9 @@ def test_findings_table_filters_and_shows_fixes_only_for_problems():
     snap = make_snapshot(secrets=False)
     ok = Finding("iam.logs", "pass", "logs", "ok", remediation=Remediation("should not show"))
     diag = make_diagnosis(snap, [ecr_auth_denied(), ok, Finding("taskdef.invalid", "fail", None, "<b>bad</b> field")])
+    assert list(findings_table(diag, problems_first=False)["id"]) == ["iam.ecr-auth", "iam.logs", "taskdef.invalid"]
     df = findings_table(diag)
-    assert list(df["id"]) == ["iam.ecr-auth", "iam.logs", "taskdef.invalid"]
+    assert list(df["id"]) == ["iam.ecr-auth", "taskdef.invalid", "iam.logs"]
     assert df.set_index("id").loc["iam.logs", "fix"] == ""
     assert df.set_index("id").loc["iam.ecr-auth", "fix"].startswith("Allow ecr:GetAuthorizationToken")
     assert df.set_index("id").loc["taskdef.invalid", "step"] == "task definition"

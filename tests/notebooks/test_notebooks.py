@@ -1,0 +1,180 @@
+"""The three notebooks, executed by papermill in a real kernel against the sandbox, checked by their outputs.
+
+Each run costs seconds (a kernel, a moto server, a provisioned scenario), so there are few of them.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from fargate_nb.lab.scenarios import DEFAULT_SCENARIO, get_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = ROOT / "notebooks"
+CHROMIUM = "/usr/bin/chromium"
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
+pytestmark = pytest.mark.slow
+
+
+def run(name: str, tmp_path: Path, **parameters) -> nbformat.NotebookNode:
+    import papermill
+
+    out = tmp_path / f"{name}.out.ipynb"
+    papermill.execute_notebook(str(NOTEBOOKS / f"{name}.ipynb"), str(out), parameters=parameters,
+                               kernel_name="python3", cwd=str(ROOT), progress_bar=False, log_output=False,
+                               execution_timeout=300)
+    return nbformat.read(out, as_version=4)
+
+
+def outputs(nb: nbformat.NotebookNode) -> list[dict]:
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+
+
+def part(nb: nbformat.NotebookNode, name: str, mime: str = "text/html") -> list[str]:
+    """Every output of one kind (``fargate-nb-*`` parts tag their outputs' metadata)."""
+    return [o["data"][mime] for o in outputs(nb)
+            if o.get("output_type") == "display_data" and o.get("metadata", {}).get("fargate_nb") == name]
+
+
+def assert_clean(nb: nbformat.NotebookNode) -> None:
+    errors = [o for o in outputs(nb) if o["output_type"] == "error"]
+    assert not errors, [f"{e['ename']}: {e['evalue']}" for e in errors]
+    stderr = [o["text"] for o in outputs(nb) if o["output_type"] == "stream" and o["name"] == "stderr"]
+    assert not stderr, stderr
+    assert not part(nb, "error"), part(nb, "error")
+
+
+def expected_ids(scenario_id: str) -> set[str]:
+    return {finding for finding, _ in get_scenario(scenario_id).expected}
+
+
+def test_the_kernel_runs_this_virtualenv(tmp_path):
+    import papermill
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import sys; print(sys.executable)")])
+    src, out = tmp_path / "probe.ipynb", tmp_path / "probe.out.ipynb"
+    nbformat.write(nb, src)
+    papermill.execute_notebook(str(src), str(out), kernel_name="python3", progress_bar=False)
+    printed = nbformat.read(out, as_version=4).cells[0].outputs[0]["text"].strip()
+    assert Path(printed).resolve() == Path(sys.executable).resolve()
+
+
+def test_diagnose_notebook_with_its_defaults_and_its_html_export(tmp_path):
+    nb = run("02_diagnose_task", tmp_path)
+    assert_clean(nb)
+    wanted = expected_ids(DEFAULT_SCENARIO)
+    [verdict] = part(nb, "verdict")
+    assert "fargate-nb-verdict" in verdict and "fargate-nb-status-fail" in verdict
+    [diagram] = part(nb, "diagram")
+    failing = re.search(r'data-first-failure="([^"]+)"', diagram).group(1)
+    assert failing in wanted
+    assert "✗ " in diagram or "\\u2717" in diagram
+    [permissions] = part(nb, "permissions")
+    for action in ("ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+                   "logs:PutLogEvents"):
+        assert action in permissions
+    [findings] = part(nb, "findings")
+    assert wanted <= set(re.findall(r">([a-z0-9-]+\.[a-z0-9.-]+)<", findings))
+    [fixes] = part(nb, "fixes")
+    assert all(f'data-finding="{i}"' in fixes for i in wanted)
+    assert any(WIDGET in o.get("data", {}) for o in outputs(nb))  # the what-if panel (interactive default)
+    assert "session.close()" in nb.cells[-1].source
+    check_html_export(nb, tmp_path, failing)
+
+
+def check_html_export(nb: nbformat.NotebookNode, tmp_path: Path, failing: str) -> None:
+    """nbconvert's HTML keeps the figure, with plotly.js embedded once and from no CDN."""
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_notebook_node(nb)
+    assert body.count("* plotly.js v") == 1
+    sources = re.findall(r"<script[^>]*\ssrc=\"([^\"]+)\"", body)
+    assert not [s for s in sources if "plot" in s.lower()], sources
+    assert 'class="fargate-nb-diagram"' in body and "Plotly.newPlot" in body
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is not installed: the figure was not drawn")
+    from playwright.sync_api import sync_playwright
+
+    page_path = tmp_path / "report.html"
+    page_path.write_text(body, encoding="utf-8")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        try:
+            page = browser.new_page()
+            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+            page.goto(page_path.as_uri())
+            page.wait_for_selector(".fargate-nb-diagram svg.main-svg g.annotation", timeout=60_000)
+            texts = page.eval_on_selector_all(".fargate-nb-diagram svg.main-svg text", "e => e.map(x => x.textContent)")
+        finally:
+            browser.close()
+    assert any(t.startswith(f"✗ {failing}") for t in texts), texts
+
+
+def test_diagnose_notebook_headless_on_another_scenario(tmp_path):
+    nb = run("02_diagnose_task", tmp_path, scenario="dockerhub-secret-kms", interactive=False,
+             title="KMS report")
+    assert_clean(nb)
+    assert not any(WIDGET in o.get("data", {}) for o in outputs(nb))  # static output only
+    assert "KMS report" in part(nb, "title")[0]
+    [diagram] = part(nb, "diagram")
+    assert 'data-first-failure="iam.kms-decrypt"' in diagram
+    assert "kms:Decrypt" in diagram and "registry-1.docker.io" in diagram
+    [stopped] = part(nb, "stopped")
+    assert "Stopped reason" in stopped
+    [mermaid] = part(nb, "mermaid")
+    assert "sequenceDiagram" in mermaid and "-x" in mermaid
+
+
+def test_diagnose_notebook_offline_from_a_snapshot(aws, tmp_path, monkeypatch):
+    from fargate_nb.diagnose import diagnose_live
+
+    env = get_scenario("bad-trust").provision(aws)
+    snapshot, diagnosis = diagnose_live(cluster=env.cluster, task=env.task_arn, region=aws.region,
+                                        endpoint_url=aws.endpoint_url)
+    path = snapshot.save(tmp_path / "snapshot.json")
+    # Any AWS call from the kernel would now fail: the diagnosis must come from the file alone.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    nb = run("02_diagnose_task", tmp_path, snapshot_path=str(path), interactive=False)
+    assert_clean(nb)
+    assert "offline, no AWS call" in part(nb, "title")[0]
+    [verdict] = part(nb, "verdict")
+    assert html.escape(diagnosis.verdict) in verdict
+    assert 'data-first-failure="exec-role.trust"' in part(nb, "diagram")[0]
+
+
+def test_primer_walks_from_healthy_to_broken(tmp_path):
+    nb = run("01_pull_flow_primer", tmp_path, broken_scenarios=["missing-ecr-auth"])
+    assert_clean(nb)
+    healthy, broken = part(nb, "diagram")
+    assert "data-first-failure" not in healthy
+    assert 'data-first-failure="iam.ecr-auth"' in broken
+    assert "fargate-nb-status-pass" in part(nb, "verdict")[0]
+    minimal, managed = (json.loads(text) for text in part(nb, "json", "text/plain"))
+    assert any(s["Action"] == "ecr:GetAuthorizationToken" and s["Resource"] == "*" for s in minimal["Statement"])
+    assert "ecr:GetAuthorizationToken" in json.dumps(managed)
+    text = "\n".join(str(o.get("data", {}).get("text/html", "")) for o in outputs(nb))
+    assert "com.amazonaws.us-east-1.ecr.dkr" in text and "gateway" in text  # the endpoints table
+    assert "sandbox.stop()" in nb.cells[-1].source
+
+
+def test_workshop_lab_fix_and_check(tmp_path):
+    nb = run("03_workshop_labs", tmp_path, scenario="missing-log-group", apply_reference_fix=True,
+             interactive=False)
+    assert_clean(nb)
+    assert "missing-log-group" in part(nb, "scenario")[0]
+    assert 'data-first-failure="logs.group-missing"' in part(nb, "diagram")[0]
+    assert "def create_log_group" in part(nb, "source")[0]
+    checks = [o["data"]["text/html"] for o in outputs(nb) if "fargate-nb-fix-check" in o.get("data", {}).get(
+        "text/html", "")]
+    assert len(checks) == 1 and 'data-passed="true"' in checks[0], checks
