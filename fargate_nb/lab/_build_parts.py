@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import string
+import threading
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -34,6 +35,7 @@ def describe_error(exc: Exception) -> str:
 
 _SESSION: Any = None
 _CLIENTS: dict[tuple[str, str, str], Any] = {}
+_CLIENTS_LOCK = threading.Lock()  # boto3 sessions are not thread-safe; the clients they make are
 
 
 def lab_client(sandbox: Sandbox, service: str) -> Any:
@@ -44,16 +46,15 @@ def lab_client(sandbox: Sandbox, service: str) -> Any:
     """
     global _SESSION
     key = (sandbox.endpoint_url, service, sandbox.region)
-    if key not in _CLIENTS:
-        import boto3
+    with _CLIENTS_LOCK:
+        if key not in _CLIENTS:
+            import boto3
+            from botocore.config import Config
 
-        if _SESSION is None:
-            _SESSION = boto3.session.Session()
-        from botocore.config import Config
-
-        config = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=60)
-        _CLIENTS[key] = _SESSION.client(service, config=config, **sandbox.client_kwargs())
-    return _CLIENTS[key]
+            _SESSION = _SESSION or boto3.session.Session()
+            config = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=60)
+            _CLIENTS[key] = _SESSION.client(service, config=config, **sandbox.client_kwargs())
+        return _CLIENTS[key]
 
 
 class BuildContext:
