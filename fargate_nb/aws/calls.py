@@ -109,7 +109,10 @@ class Caller:
             raise AwsUnavailableError(unavailable_message(exc)) from exc
         except bce.ParamValidationError as exc:
             return self._gap(action, f"invalid request: {exc}", resource, "ParamValidationError")
-        except (bce.BotoCoreError, ResponseParserError) as exc:  # unparseable answers, read timeouts ...
+        except ResponseParserError:
+            return self._gap(action, "the answer could not be parsed (not the service's format: an endpoint "
+                             "that does not implement this operation answers so)", resource, "ResponseParserError")
+        except bce.BotoCoreError as exc:  # read timeouts, broken streams ...
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             return self._gap(action, f"{type(exc).__name__}: {first_line[:200]}", resource, type(exc).__name__)
         return Outcome(data=data)

@@ -46,9 +46,11 @@ def list_clusters(ctx: AwsContext) -> list[dict[str, Any]]:
     return sorted(jsonable(clusters), key=lambda c: c.get("clusterName") or "")
 
 
-def list_stopped_tasks(ctx: AwsContext, cluster: str, since: timedelta = timedelta(hours=24)) -> list[dict[str, Any]]:
-    """Tasks of ``cluster`` stopped within ``since``, newest first (ECS keeps them about an hour).
+def list_stopped_tasks(ctx: AwsContext, cluster: str,
+                       since: timedelta | datetime = timedelta(hours=24)) -> list[dict[str, Any]]:
+    """Tasks of ``cluster`` stopped within ``since`` (a duration, or a moment), newest first.
 
+    ECS keeps stopped tasks visible for about an hour, so older ones are rarely listed.
     Each item: taskArn, taskDefinitionArn, stoppedAt (UTC ISO 8601), stoppedReason (scrubbed),
     stopCode, group. Tasks without a stop time yet are kept and listed last.
     """
@@ -56,7 +58,10 @@ def list_stopped_tasks(ctx: AwsContext, cluster: str, since: timedelta = timedel
     caller = Caller(ctx)
     listed = _check(caller.call("ecs", "ListTasks", paginate=True, cluster=name, desiredStatus="STOPPED"),
                     f"stopped tasks of cluster {name!r}").get("taskArns") or []
-    cutoff = datetime.now(UTC) - since
+    if isinstance(since, datetime):
+        cutoff = since if since.tzinfo else since.replace(tzinfo=UTC)
+    else:
+        cutoff = datetime.now(UTC) - since
     found: list[tuple[datetime | None, dict[str, Any]]] = []
     for i in range(0, len(listed), DESCRIBE_TASKS_BATCH):
         data = _check(caller.call("ecs", "DescribeTasks", cluster=name, tasks=listed[i:i + DESCRIBE_TASKS_BATCH]),

@@ -78,6 +78,13 @@ def test_stopped_tasks_newest_first_within_the_window_in_batches_of_100():
     assert all(datetime.now(UTC) - s <= timedelta(hours=2, minutes=1) for s in stamps)
 
 
+def test_since_may_be_a_moment():
+    injector, _ = _stopped_world(10, lambda i: i * 10 + 1)
+    since = datetime.fromtimestamp(NOW - 35 * 60, UTC)
+    tasks = list_stopped_tasks(_ctx(injector), "arn:aws:ecs:us-east-1:123456789012:cluster/web", since)
+    assert [t["taskArn"] for t in tasks] == [_arn(i) for i in range(4)]
+
+
 def test_denied_listing_names_the_permission():
     injector = Injector({("ecs", "ListTasks"): (400, "AccessDeniedException", "no")})
     with pytest.raises(DiscoveryError, match="ecs:ListTasks"):
