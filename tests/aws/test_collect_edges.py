@@ -7,8 +7,12 @@ import pytest
 from fargate_nb.aws import SubjectNotFoundError, collect, make_context
 from tests.aws.envs import ACCOUNT, REGION, Env, build_network, client, container, register
 
+PRESIGNED = ("CannotPullContainerError: failed to copy: httpReadSeeker: failed open: unexpected status code "
+             "https://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/9f/layer?"
+             "X-Amz-Security-Token=IQoJb3JpZ2luX2VjE&X-Amz-Signature=0123456789abcdef: 403 Forbidden")
 
-def _run(aws, env: Env, *, group: str | None = None) -> str:
+
+def _run(aws, env: Env, *, group: str | None = None, reason: str = "CannotPullContainerError: test") -> str:
     ecs = client(aws, "ecs")
     ecs.create_cluster(clusterName=env.cluster)
     kwargs = {"group": group} if group else {}
@@ -16,7 +20,7 @@ def _run(aws, env: Env, *, group: str | None = None) -> str:
                         networkConfiguration={"awsvpcConfiguration": {
                             "subnets": env.subnet_ids[:1], "securityGroups": [env.task_sg]}}, **kwargs)["tasks"][0]
     env.task_arn = task["taskArn"]
-    ecs.stop_task(cluster=env.cluster, task=env.task_arn, reason="CannotPullContainerError: test")
+    ecs.stop_task(cluster=env.cluster, task=env.task_arn, reason=reason)
     return env.task_arn
 
 
@@ -38,9 +42,11 @@ def test_missing_resources_are_stored_as_none(aws):
         container(env, name="side", image=untagged, secrets=[], logConfiguration={
             "logDriver": "awslogs", "options": {"awslogs-group": "/ecs/missing", "awslogs-region": REGION}}),
     ])
-    _run(aws, env)
+    _run(aws, env, reason=PRESIGNED)
     snap = collect(make_context(), cluster=env.cluster, task=env.task_arn, simulate=False)
     assert snap.gaps == []
+    assert "starport-layer-bucket" in snap.task["stoppedReason"]
+    assert "IQoJb3JpZ2luX2VjE" not in snap.task["stoppedReason"] and "0123456789abcdef" not in snap.task["stoppedReason"]
     assert snap.roles == {env.exec_role_arn: None}
     gone_arn = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/gone"
     assert snap.repositories[gone_arn] is None
