@@ -16,8 +16,10 @@ _EXPORTS = {
     "to_mermaid": "mermaid", "escape_mermaid": "mermaid",
     "permissions_table": "tables", "network_table": "tables", "findings_table": "tables",
     "style_permissions": "tables", "style_network": "tables", "style_findings": "tables",
-    "TaskPicker": "widgets", "WhatIfPanel": "widgets",
-    "setup_notebook": "notebook",
+    "endpoints_table": "tables", "minimal_execution_policy": "tables",
+    "TaskPicker": "widgets", "WhatIfPanel": "widgets", "FixChecker": "widgets",
+    "setup_notebook": "notebook", "open_session": "notebook", "open_lab": "notebook", "show": "notebook",
+    "report_bundles": "notebook",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -127,3 +127,14 @@ def test_the_minimal_policy_and_the_fix_sources_show_as_escaped_text(capsys):
     notebook.show_source(ecr_auth_denied, "reference")
     out = capsys.readouterr().out  # outside a kernel, display() prints the plain text
     assert '"Sid": "<b>"' in out and "def ecr_auth_denied" in out
+
+
+def test_the_views_package_is_lazy_and_exports_resolve():
+    import subprocess
+    import sys
+
+    code = ("import sys, fargate_nb.views as v, fargate_nb.views.text; "
+            "assert not {'pandas', 'plotly', 'ipywidgets'} & set(sys.modules), sorted(sys.modules); "
+            "[getattr(v, n) for n in v.__all__]; print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "ok", out.stderr
