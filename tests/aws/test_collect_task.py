@@ -17,6 +17,8 @@ from tests.aws.envs import ACCOUNT, INDEX, STOP_REASON
 from tests.aws.inject import Injector, simulator
 
 MAX_CALLS = 40
+# One worker builds the shared environment once and runs all of this module's tests.
+pytestmark = pytest.mark.xdist_group("aws-private-env")
 
 
 def _collect(env, *, rules=None, simulate=False, **ctx_kwargs):
