@@ -131,12 +131,16 @@ class Sandbox:
     def running(self) -> bool:
         return self._server is not None or self._attached
 
-    def ping(self) -> bool:
-        """True when a moto server answers at the endpoint."""
+    def ping(self, timeout: float = 5.0) -> bool:
+        """True when a moto server answers at the endpoint (one cheap STS call)."""
+        import botocore.config
+        import botocore.exceptions
+
         try:
-            with urllib.request.urlopen(f"{self.endpoint_url}/moto-api/data.json", timeout=3) as resp:  # noqa: S310
-                return resp.status == 200
-        except OSError:
+            self.client("sts", config=botocore.config.Config(
+                connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1})).get_caller_identity()
+            return True
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, OSError):
             return False
 
     # -- what clients need -------------------------------------------------------------------
@@ -164,12 +168,14 @@ class Sandbox:
             "aws_secret_access_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         }
 
-    def client(self, service: str, region: str | None = None) -> Any:
+    def client(self, service: str, region: str | None = None, config: Any = None) -> Any:
         import boto3
 
-        kwargs = self.client_kwargs()
+        kwargs: dict[str, Any] = dict(self.client_kwargs())
         if region:
             kwargs["region_name"] = region
+        if config is not None:
+            kwargs["config"] = config
         return boto3.session.Session().client(service, **kwargs)
 
     def reset(self) -> None:
