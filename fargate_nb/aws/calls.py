@@ -78,8 +78,12 @@ class Caller:
             self.gaps.append(gap)
 
     def call(self, service: str, operation: str, *, resource: str | None = None, region: str | None = None,
-             paginate: bool = False, **params: Any) -> Outcome:
-        """Call ``service.operation(**params)``; never raises for denied, throttled or missing resources."""
+             paginate: bool = False, optional: bool = False, **params: Any) -> Outcome:
+        """Call ``service.operation(**params)``; never raises for denied, throttled or missing resources.
+
+        ``optional`` evidence (the policy simulator) records a gap only when the call is denied:
+        an endpoint that does not implement it (the sandbox) is not something the user can fix.
+        """
         if not operation.startswith(READ_ONLY_PREFIXES):
             raise RuntimeError(f"refusing to call {service}:{operation}: the collector is read-only")
         if (service, operation) in NEVER:
@@ -104,12 +108,16 @@ class Caller:
             detail = f"{code}: {message}" if message else code
             if kind == "throttled":
                 detail = f"{detail} (still throttled after {self.ctx.max_attempts} attempts)"
+            if optional and kind != "denied":
+                return Outcome(code=code)
             return self._gap(action, detail, resource, code)
         except UNAVAILABLE_EXCEPTIONS as exc:
             raise AwsUnavailableError(unavailable_message(exc)) from exc
         except bce.ParamValidationError as exc:
             return self._gap(action, f"invalid request: {exc}", resource, "ParamValidationError")
         except ResponseParserError:
+            if optional:
+                return Outcome(code="ResponseParserError")
             return self._gap(action, "the answer could not be parsed (not the service's format: an endpoint "
                              "that does not implement this operation answers so)", resource, "ResponseParserError")
         except bce.BotoCoreError as exc:  # read timeouts, broken streams ...

@@ -162,9 +162,10 @@ def simulate_needs(col: Collection, principal: str, plan: PullPlan) -> None:
         params: dict[str, Any] = {"PolicySourceArn": principal, "ActionNames": sorted({a for a, _ in pairs})}
         if not star:
             params["ResourceArns"] = sorted({r for _, r in pairs})
-        out = col.call("iam", "SimulatePrincipalPolicy", resource=principal, paginate=True, **params)
+        out = col.call("iam", "SimulatePrincipalPolicy", resource=principal, paginate=True, optional=True,
+                       **params)
         if not out.ok:
-            return  # the gap is recorded; partial simulations would mislead
+            return  # a denial is recorded as a gap; partial simulations would mislead
         for ev in out.data.get("EvaluationResults") or []:
             action = ev.get("EvalActionName")
             specific = ev.get("ResourceSpecificResults") or []

@@ -104,11 +104,19 @@ def test_call_budget_and_simulations(private_env):
     assert snap.gaps == []
 
 
-def test_simulator_missing_in_moto_is_a_gap_not_a_crash(private_env):
+def test_simulator_missing_in_moto_is_skipped_quietly(private_env):
+    # Optional evidence: an endpoint that does not implement the simulator is nothing the user can fix.
     _, snap, _ = _collect(private_env, simulate=True)
-    assert [g.api for g in snap.gaps] == ["iam:SimulatePrincipalPolicy"]
-    assert snap.gaps[0].resource == private_env.exec_role_arn
+    assert snap.gaps == []
     assert snap.simulations == [] and private_env.exec_role_arn in snap.roles
+
+
+def test_simulator_denied_is_a_gap_naming_the_permission(private_env):
+    rules = {("iam", "SimulatePrincipalPolicy"): (403, "AccessDenied", "not authorized to perform: iam:SimulatePrincipalPolicy")}
+    _, snap, _ = _collect(private_env, rules=rules, simulate=True)
+    assert [(g.api, g.permission) for g in snap.gaps] == [("iam:SimulatePrincipalPolicy", "iam:SimulatePrincipalPolicy")]
+    assert snap.gaps[0].resource == private_env.exec_role_arn
+    assert snap.simulations == []
 
 
 def _comparable(snap: Snapshot) -> dict:
