@@ -68,7 +68,8 @@ def render_text(diagnosis: Diagnosis, *, colour: bool = False, verbose: bool = F
         out.append("Could not read (grant these to the identity running fargate-nb):")
         for g in diagnosis.gaps:
             res = f" on {_clean(g.resource)}" if g.resource else ""
-            out.append(f"  ? {g.api}{res}: needs {g.permission} — {_clean(g.error)}")
+            needs = f"needs {g.permission} — " if g.permission else ""
+            out.append(f"  ? {g.api}{res}: {needs}{_clean(g.error)}")
     return "\n".join(out) + "\n"
 
 

@@ -134,6 +134,8 @@ def unread_detail(what: str, gap: Gap | None, default_permission: str) -> tuple[
     if gap and (gap.api or "").startswith("fargate-nb:"):
         return (f"{what} was not collected: the collector failed ({gap.error}). This is not a missing "
                 "permission; please report it.", None)
+    if gap and not gap.permission:  # no grant would fix it (a malformed ARN, another account ...)
+        return f"{what} could not be read: {gap.api} failed ({gap.error}).", None
     if gap:
         return (f"{what} could not be read: {gap.api} failed ({gap.error}). Grant the caller "
                 f"{gap.permission} and collect again.", gap.permission)
