@@ -239,7 +239,8 @@ def stopped_bundle(diagnosis: Diagnosis) -> Bundle:
     confirmed = {True: "confirmed by " + ", ".join(st.get("confirmed_by") or []),
                  False: "not confirmed by the checks (fixed since, or outside what was read)",
                  None: "no check can confirm it"}.get(st.get("confirmed"), "")
-    text = (f'<div class="fargate-nb-stopped"><div><b>Stopped reason:</b> <code>{_e(st.get("text"))}</code></div>'
+    cut = " <i>(cut by ECS at 255 characters)</i>" if st.get("truncated") else ""
+    text = (f'<div class="fargate-nb-stopped"><div><b>Stopped reason:</b> <code>{_e(st.get("text"))}</code>{cut}</div>'
             f'<div><b>Means:</b> {_e(st.get("summary"))} — step <code>{_e(st.get("step") or "-")}</code>, '
             f'cause <code>{_e(st.get("cause"))}</code></div><div><i>{_e(confirmed)}</i></div></div>')
     return _bundle(text, f"stopped: {clean(st.get('text'), 1000)} -> {st.get('step')}/{st.get('cause')}", "stopped")
