@@ -263,7 +263,7 @@ def diagram_bundle(snapshot: Snapshot, diagnosis: Diagnosis, figure: Any = None)
 def mermaid_bundle(snapshot: Snapshot, diagnosis: Diagnosis) -> Bundle:
     text = to_mermaid(snapshot, diagnosis)
     return {"output_type": "display_data",
-            "data": {"text/markdown": f"```mermaid\n{text}```\n",
+            "data": {"text/vnd.mermaid": text, "text/markdown": f"```mermaid\n{text}```\n",
                      "text/html": f'<pre class="fargate-nb-mermaid">{html.escape(text)}</pre>', "text/plain": text},
             "metadata": {"fargate_nb": "mermaid"}}
 
