@@ -47,6 +47,15 @@ def _labels(findings: list[Finding]) -> list[tuple[str, str | None]]:
     return sorted({(f.id, f.target) for f in findings}, key=lambda pair: (pair[0], pair[1] or ""))
 
 
+def _text(f: Finding) -> str:
+    """Everything a finding tells the user, as one string."""
+    rem = f.remediation
+    parts = [f.title, f.detail, *f.evidence]
+    if rem:
+        parts += [rem.summary, *rem.commands, json.dumps(rem.policy or {})]
+    return "\n".join(parts)
+
+
 def _diagnose(sandbox: Sandbox, env, subject: str = "task") -> tuple[Snapshot, Diagnosis]:
     who = {"task": env.task_arn} if subject == "task" else {"service": env.service_name}
     return diagnose_live(cluster=env.cluster, endpoint_url=sandbox.endpoint_url, region=sandbox.region, **who)
@@ -115,9 +124,13 @@ def test_broken_environment_fails_the_finding(aws: Sandbox, case: Case):
         assert diagnosis.verdict.startswith("The task definition is invalid"), diagnosis.verdict
     assert diagnosis.exit_code == 1
 
-    # Each failure says what to change.
+    # Each failure says what to change, naming the real resources.
     for f in diagnosis.failed:
         assert f.detail and f.remediation and f.remediation.summary, f"{f.id}[{f.target}] has no remediation"
+    if case.mentions:
+        said = "\n".join(_text(f) for f in diagnosis.failed if f.id == case.finding)
+        unnamed = [m for m in case.mentions(env) if m not in said]
+        assert not unnamed, f"{case.finding} does not name {unnamed}"
 
     # The stopped reason the task ended with is explained, and the findings confirm it.
     if case.reason and case.subject == "task":
