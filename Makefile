@@ -12,7 +12,6 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
-	$(BIN)/python -m ipykernel install --user --name python3 --display-name "Python 3 (fargate_nb)" >/dev/null
 	touch $(STAMP)
 
 test: install
