@@ -82,6 +82,10 @@ REASONS = {
         _SECRETS_PREFIX + "unable to retrieve secret from asm: service call has been retried 1 time(s): failed to "
         "fetch secret {registry_secret_arn} from secrets manager: ResourceNotFoundException: Secrets Manager "
         "can't find the specified secret."),
+    "registry-secret-deleted": (
+        _SECRETS_PREFIX + "unable to retrieve secret from asm: service call has been retried 1 time(s): failed to "
+        "fetch secret {registry_secret_arn} from secrets manager: InvalidRequestException: You can't perform this "
+        "operation on the secret because it was marked for deletion."),
     "pull-access-denied": (
         "CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref "
         "docker.io/acme/payments-api:1.4.2: pull access denied, repository does not exist or may require "
@@ -91,6 +95,11 @@ REASONS = {
         "AccessDeniedException: " + _SESSION_USER + " is not authorized to perform: ssm:GetParameters on "
         "resource: arn:aws:ssm:{region}:{account}:parameter/payments-api/DATABASE_URL because no identity-based "
         "policy allows the ssm:GetParameters action"),
+    "ssm-kms-denied": (
+        _SECRETS_PREFIX + "unable to retrieve secrets from ssm: service call has been retried 1 time(s): "
+        "AccessDeniedException: The ciphertext refers to a customer master key that does not exist, does not "
+        "exist in this region, or you are not allowed to access. (Service: AWSKMS; Status Code: 400; Error Code: "
+        "AccessDeniedException)"),
     "asm-not-found": (
         _SECRETS_PREFIX + "unable to retrieve secret from asm: service call has been retried 1 time(s): failed to "
         "fetch secret arn:aws:secretsmanager:{region}:{account}:secret:payments-api/api-key-Xy12Ab from secrets "
@@ -304,7 +313,8 @@ CASES: tuple[Case, ...] = (
          also=_no_exec_role_fallout("iam.registry-secret")),
     Case("registry-secret-scheduled-deletion", "registry.secret-missing", (None,), "registry-auth",
          "the credentials secret is scheduled for deletion (DeleteSecret with a recovery window)",
-         EnvSpec(image_source="dockerhub-private"), breaks=schedule_registry_secret_deletion),
+         EnvSpec(image_source="dockerhub-private", stopped_reason=REASONS["registry-secret-deleted"]),
+         breaks=schedule_registry_secret_deletion),
     Case("registry-secret-other-region", "registry.secret-missing", (None,), "registry-auth",
          "repositoryCredentials gives the bare name of a secret that only exists in another region",
          EnvSpec(image_source="dockerhub-private", stopped_reason=REASONS["registry-secret-not-found"]),
@@ -328,7 +338,8 @@ CASES: tuple[Case, ...] = (
          mentions=lambda env: tuple(env.ids["secrets"].values())),
     Case("secrets-kms-ssm", "iam.kms-decrypt", (None,), "secrets",
          "a SecureString parameter under a customer-managed key the role may not use",
-         EnvSpec(container_secrets=(ContainerSecret("DATABASE_URL", "ssm", kms=True),), grant_kms_decrypt=False),
+         EnvSpec(container_secrets=(ContainerSecret("DATABASE_URL", "ssm", kms=True),), grant_kms_decrypt=False,
+                 stopped_reason=REASONS["ssm-kms-denied"]),
          mentions=lambda env: (env.ids["kms_keys"]["secrets"],)),
     # -- manifest -----------------------------------------------------------------------------
     Case("ecr-pull-denied", "iam.ecr-pull", (None,), "manifest",
