@@ -48,8 +48,17 @@ def _prefix_lists(col: Collection) -> None:
     name = f"com.amazonaws.{col.ctx.region}.s3"
     out = col.call("ec2", "DescribePrefixLists", resource=name, paginate=True,
                    Filters=[{"Name": "prefix-list-name", "Values": [name]}])
-    if out.ok:
-        _put_list(col, "prefix_lists", out.data.get("PrefixLists"))
+    if not out.ok:
+        return
+    lists = out.data.get("PrefixLists") or []
+    for pl in lists:
+        # DescribePrefixLists normally carries the CIDRs; when an endpoint leaves them out, read the entries.
+        if not pl.get("Cidrs") and pl.get("PrefixListId"):
+            entries = col.call("ec2", "GetManagedPrefixListEntries", resource=pl["PrefixListId"], paginate=True,
+                               PrefixListId=pl["PrefixListId"])
+            if entries.ok:
+                pl["Cidrs"] = [e["Cidr"] for e in entries.data.get("Entries") or [] if e.get("Cidr")]
+    _put_list(col, "prefix_lists", lists)
 
 
 def _subnets(col: Collection, subnet_ids: list[str], find_vpc: bool) -> list[Job]:

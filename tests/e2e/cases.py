@@ -419,12 +419,7 @@ CASES: tuple[Case, ...] = (
          mentions=lambda env: (env.ids["security_groups"]["task"],)),
     Case("task-sg-egress-vpc-only", "net.task-sg-egress", ("s3",), "layers",
          "outbound 443 only to the VPC CIDR: enough for the interface endpoints, not for the S3 prefix list",
-         EnvSpec(subnet="private-endpoints", task_sg_egress="443-vpc-only", stopped_reason=REASONS["layer-timeout"]),
-         bug=("net.task-sg-egress[s3] answers 'unknown' instead of 'fail': moto's DescribePrefixLists omits Cidrs "
-              "and fargate_nb/aws/collect_network.py (_prefix_lists) does not fall back to "
-              "ec2:GetManagedPrefixListEntries; and fargate_nb/checks/net_traffic.py (the s3 branch of the egress "
-              "decision) gives up when the prefix list's CIDRs are unknown even though the only CIDRs allowed are "
-              "private (RFC 1918) and the S3 prefix list holds public AWS ranges, so it cannot be covered")),
+         EnvSpec(subnet="private-endpoints", task_sg_egress="443-vpc-only", stopped_reason=REASONS["layer-timeout"])),
     Case("nacl-blocks-443-out", "net.nacl", PULL_TARGETS, "registry-auth",
          "the task subnets' network ACL denies tcp 443 out",
          EnvSpec(nacl="block-443-out", stopped_reason=REASONS["ecr-api-timeout"]),
