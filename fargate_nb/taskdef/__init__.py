@@ -1,0 +1,104 @@
+"""Lint an ECS task definition against the ECS API model and Fargate's documented rules.
+
+``lint_task_definition`` accepts what ``register-task-definition --cli-input-json`` takes, a
+``describe-task-definition`` answer (``{"taskDefinition": {...}}``) or its inner object. Every problem is a
+``taskdef.invalid`` finding whose evidence is the JSON path; a clean document gives one passing finding.
+Pure: no AWS calls, no I/O; botocore is only used for its bundled model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fargate_nb.model import Finding, Remediation
+from fargate_nb.taskdef.fargate import fargate_rules
+from fargate_nb.taskdef.rules import general_rules
+from fargate_nb.taskdef.shape import REGISTER_DOC, Problem, check_top_level, jq_path, read_only_members
+
+FINDING_ID = "taskdef.invalid"
+TITLE = "The task definition matches the ECS API"
+READ_ONLY_TITLE = "Read-only members from describe-task-definition are present"
+MAX_FINDINGS = 100
+_WRAPPER_KEYS = {"taskDefinition", "tags", "ResponseMetadata"}
+
+
+def unwrap(doc: Any) -> tuple[Any, str]:
+    """The task definition inside a DescribeTaskDefinition answer, and the path prefix it sits under."""
+    if isinstance(doc, dict) and isinstance(doc.get("taskDefinition"), dict) and set(doc) <= _WRAPPER_KEYS:
+        return doc["taskDefinition"], "taskDefinition"
+    return doc, ""
+
+
+def lint_task_definition(doc: dict[str, Any], *, fargate: bool = True) -> list[Finding]:
+    """Findings for everything wrong with ``doc``; one ``pass`` finding when nothing fails.
+
+    ``fargate``: lint for Fargate. Fargate's rules also apply when the document itself requires FARGATE,
+    because ECS validates it for Fargate at registration then.
+    """
+    td, prefix = unwrap(doc)
+    if not isinstance(td, dict):
+        return [_finding(Problem("", "fail", "The task definition must be a JSON object",
+                                 f"Got {type(td).__name__ if td is not None else 'null'} instead of an object "
+                                 "with family and containerDefinitions.", fix="Pass a task definition object."))]
+    problems: list[Problem] = []
+    check_top_level(td, problems, prefix)
+    compat = td.get("requiresCompatibilities")
+    declared = isinstance(compat, list) and "FARGATE" in compat
+    scoped = general_rules(td, fargate=fargate or declared)
+    if fargate or declared:
+        scoped += fargate_rules(td, declared=declared)
+    for p in scoped:
+        p.path = f"{prefix}.{p.path}" if prefix and p.path else (p.path or prefix)
+        if prefix:
+            p.commands = [c.replace("jq 'del(.", f"jq 'del(.{prefix}.").replace("jq '.", f"jq '.{prefix}.")
+                          for c in p.commands]
+    problems += scoped
+    present = sorted(set(td) & read_only_members())
+    findings = [_finding(p) for p in _dedupe(problems)]
+    if len(findings) > MAX_FINDINGS:
+        rest = len(findings) - MAX_FINDINGS
+        findings = findings[:MAX_FINDINGS]
+        findings.append(Finding(FINDING_ID, "fail", None, f"{rest} more problem(s) not shown",
+                                f"The task definition has {rest} more problem(s); fix the ones above and lint again."))
+    if not any(f.status == "fail" for f in findings):
+        what = "for Fargate" if fargate or declared else "for its launch type"
+        findings.insert(0, Finding(FINDING_ID, "pass", None, TITLE,
+                                   f"Every member is known to the ECS API with the right type, and the rules {what} "
+                                   "hold.", doc_url=REGISTER_DOC, severity="low"))
+    if present:
+        findings.append(_read_only_info(present, prefix))
+    return findings
+
+
+def _read_only_info(present: list[str], prefix: str) -> Finding:
+    """Advice: a described task definition must lose its read-only members before it is registered again."""
+    select = f".{prefix} | " if prefix else ""
+    drop = ", ".join(f".{k}" for k in present)
+    return Finding(FINDING_ID, "info", None, READ_ONLY_TITLE,
+                   f"{', '.join(present)} come from describe-task-definition; register-task-definition rejects them.",
+                   evidence=[f"{prefix}.{k}" if prefix else k for k in present],
+                   remediation=Remediation("Drop them before registering a new revision.",
+                                           [f"jq '{select}del({drop})' taskdef.json > register.json"]),
+                   doc_url=REGISTER_DOC, severity="low")
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for p in problems:
+        if (p.path, p.title) not in seen:
+            seen.add((p.path, p.title))
+            out.append(p)
+    order = {"fail": 0, "warn": 1, "info": 2}
+    return sorted(out, key=lambda p: order.get(p.status, 3))
+
+
+def _finding(p: Problem) -> Finding:
+    commands = [c if c.endswith(".json") or "taskdef.json" in c else f"{c} taskdef.json > taskdef.fixed.json"
+                for c in p.commands]
+    remediation = Remediation(p.fix, commands) if p.fix or commands else None
+    return Finding(FINDING_ID, p.status, None, p.title, p.detail, evidence=[p.path or "$"],
+                   remediation=remediation, doc_url=p.doc_url, severity="high" if p.status == "fail" else "low")
+
+
+__all__ = ["FINDING_ID", "READ_ONLY_TITLE", "TITLE", "jq_path", "lint_task_definition", "unwrap"]

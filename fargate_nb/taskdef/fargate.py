@@ -1,0 +1,180 @@
+"""Fargate's own rules for a task definition (applied when linting for Fargate or when it requires FARGATE).
+
+Each rule quotes the ECS model's member documentation or the developer guide (see `rules.py`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fargate_nb.taskdef.rules import (
+    AWSLOGS_DOC,
+    FARGATE_LOG_DRIVERS,
+    FARGATE_SIZES,
+    NETWORK_DOC,
+    PARAMS_DOC,
+    TASK_SIZE_DOC,
+    WINDOWS_CPUS,
+    _int,
+    containers,
+    parse_cpu,
+    parse_memory,
+)
+from fargate_nb.taskdef.shape import Problem, join, show
+
+PLACEMENT_DOC = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-placement.html"
+FARGATE_DOC = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html"
+
+
+def _gb(mib: int) -> str:
+    return f"{mib // 1024} GB" if mib % 1024 == 0 else f"{mib / 1024:g} GB"
+
+
+def size_table() -> str:
+    """The valid Fargate cpu/memory pairs, one line per cpu value."""
+    lines = []
+    for cpu, mems in FARGATE_SIZES.items():
+        step = mems[1] - mems[0] if len(mems) > 2 else None
+        span = ", ".join(str(m) for m in mems) if len(mems) <= 3 else \
+            f"{mems[0]} to {mems[-1]} in steps of {step} ({_gb(mems[0])} to {_gb(mems[-1])})"
+        lines.append(f"cpu {cpu} ({cpu / 1024:g} vCPU): memory {span}")
+    return "; ".join(lines)
+
+
+def fargate_rules(td: dict[str, Any], *, declared: bool) -> list[Problem]:
+    """Problems that stop this task definition from running on Fargate. ``declared``: it requires FARGATE."""
+    out: list[Problem] = []
+    compat = td.get("requiresCompatibilities")
+    if not declared and isinstance(compat, list) and compat:
+        out.append(Problem("requiresCompatibilities", "warn", "requiresCompatibilities does not include FARGATE",
+                           f"requiresCompatibilities is {show(compat)}: ECS does not validate it for Fargate, and "
+                           "RunTask or a service with launch type FARGATE rejects it if it is not compatible.",
+                           fix='Add "FARGATE" to requiresCompatibilities.', doc_url=FARGATE_DOC))
+    mode = td.get("networkMode")
+    if mode != "awsvpc":
+        out.append(Problem("networkMode", "fail", "Fargate requires networkMode awsvpc",
+                           f"networkMode is {show(mode) if mode is not None else 'not set (so bridge)'}; for ECS tasks "
+                           "on Fargate the awsvpc network mode is required.", fix='Set "networkMode": "awsvpc".',
+                           commands=["jq '.networkMode = \"awsvpc\"'"], doc_url=NETWORK_DOC))
+    out += _size_rules(td)
+    if td.get("ipcMode"):
+        out.append(Problem("ipcMode", "fail", "ipcMode is not supported on Fargate",
+                           "The ipcMode parameter is not supported for tasks run on Fargate.", fix="Remove ipcMode.",
+                           doc_url=PARAMS_DOC))
+    if td.get("placementConstraints"):
+        out.append(Problem("placementConstraints", "warn", "Placement constraints do not apply on Fargate",
+                           "Task placement strategies and constraints aren't supported for tasks on Fargate (Fargate "
+                           "spreads tasks across Availability Zones).", fix="Remove placementConstraints.",
+                           doc_url=PLACEMENT_DOC))
+    if td.get("pidMode") not in (None, "task"):
+        out.append(Problem("pidMode", "fail", "pidMode must be task on Fargate",
+                           f"pidMode is {show(td.get('pidMode'))}; on Fargate for Linux containers the only valid value "
+                           "is task.", fix='Set "pidMode": "task" or remove it.', doc_url=PARAMS_DOC))
+    volumes = td.get("volumes")
+    for i, v in enumerate(volumes if isinstance(volumes, list) else []):
+        if not isinstance(v, dict):
+            continue
+        path = join("volumes", i)
+        if isinstance(v.get("host"), dict) and v["host"].get("sourcePath"):
+            out.append(Problem(join(join(path, "host"), "sourcePath"), "fail", "host sourcePath is not supported on "
+                               "Fargate", "Bind mounts from a host path are not supported by Fargate; leave out "
+                               "sourcePath for a task-scoped volume.", fix="Remove host.sourcePath.", doc_url=PARAMS_DOC))
+        if isinstance(v.get("dockerVolumeConfiguration"), dict):
+            out.append(Problem(join(path, "dockerVolumeConfiguration"), "fail", "Docker volumes are not supported on "
+                               "Fargate", "Docker volumes aren't supported by tasks run on Fargate; use EFS or a "
+                               "task-scoped bind mount.", fix="Use efsVolumeConfiguration or a plain volume.",
+                               doc_url=PARAMS_DOC))
+    size = td.get("ephemeralStorage")
+    gib = _int(size.get("sizeInGiB")) if isinstance(size, dict) else None
+    if gib is not None and not 21 <= gib <= 200:
+        out.append(Problem("ephemeralStorage.sizeInGiB", "fail", "ephemeralStorage.sizeInGiB is out of range",
+                           f"sizeInGiB is {gib}; Fargate supports 21 to 200 GiB.", fix="Use 21 to 200.",
+                           doc_url=PARAMS_DOC))
+    for path, name, c in containers(td):
+        out += _container_rules(path, name, c)
+    return out
+
+
+def _size_rules(td: dict[str, Any]) -> list[Problem]:
+    out: list[Problem] = []
+    raw_cpu, raw_memory = td.get("cpu"), td.get("memory")
+    for member, raw, parse in (("cpu", raw_cpu, parse_cpu), ("memory", raw_memory, parse_memory)):
+        if raw is None:
+            out.append(Problem(member, "fail", f"Fargate requires task-level {member}",
+                               f"Task-level {member} is required for Fargate. Valid sizes: {size_table()}.",
+                               fix=f"Set {member} (for example cpu \"256\" with memory \"512\").", doc_url=TASK_SIZE_DOC))
+        elif isinstance(raw, (str, int)) and not isinstance(raw, bool) and parse(raw) is None:
+            out.append(Problem(member, "fail", f"{member} cannot be read",
+                               f"{member} is {show(raw)}; write CPU units (\"256\") or vCPU (\"0.25 vCPU\") for cpu, "
+                               "MiB (\"512\") or GB (\"1GB\") for memory.", fix=f"Fix {member}.", doc_url=TASK_SIZE_DOC))
+    cpu = parse_cpu(raw_cpu) if isinstance(raw_cpu, (str, int)) and not isinstance(raw_cpu, bool) else None
+    memory = parse_memory(raw_memory) if isinstance(raw_memory, (str, int)) and not isinstance(raw_memory, bool) else None
+    windows = str((td.get("runtimePlatform") or {}).get("operatingSystemFamily") or "").startswith("WINDOWS") \
+        if isinstance(td.get("runtimePlatform"), dict) else False
+    if cpu is not None and cpu not in FARGATE_SIZES:
+        out.append(Problem("cpu", "fail", f"cpu {cpu} is not a Fargate task size",
+                           f"Fargate accepts cpu {', '.join(str(c) for c in FARGATE_SIZES)} (0.25 to 16 vCPU).",
+                           fix="Pick a valid cpu value.", doc_url=TASK_SIZE_DOC))
+    elif cpu is not None and memory is not None and memory not in FARGATE_SIZES[cpu]:
+        out.append(Problem("memory", "fail", f"memory {memory} MiB is not valid with cpu {cpu} on Fargate",
+                           f"cpu {cpu} and memory {memory} are not a Fargate pair. Valid sizes: {size_table()}.",
+                           fix=f"Use memory {FARGATE_SIZES[cpu][0]} to {FARGATE_SIZES[cpu][-1]} for cpu {cpu}, or "
+                               "change cpu.", doc_url=TASK_SIZE_DOC))
+    if windows and cpu is not None and cpu in FARGATE_SIZES and cpu not in WINDOWS_CPUS:
+        out.append(Problem("cpu", "fail", f"cpu {cpu} is not available for Windows on Fargate",
+                           "Windows containers on Fargate take 1, 2 or 4 vCPU (cpu 1024, 2048 or 4096).",
+                           fix="Use cpu 1024, 2048 or 4096.", doc_url=TASK_SIZE_DOC))
+    total_cpu = sum(_int(c.get("cpu")) or 0 for _, _, c in containers(td))
+    if cpu is not None and total_cpu > cpu:
+        out.append(Problem("containerDefinitions", "fail", "The containers reserve more CPU than the task has",
+                           f"The containers' cpu add up to {total_cpu}, more than the task's {cpu}.",
+                           fix="Lower container cpu or raise task cpu.", doc_url=PARAMS_DOC))
+    total_mem = sum(_int(c.get("memoryReservation")) or _int(c.get("memory")) or 0 for _, _, c in containers(td))
+    if memory is not None and total_mem > memory:
+        out.append(Problem("containerDefinitions", "fail", "The containers reserve more memory than the task has",
+                           f"The containers' memory (or memoryReservation) add up to {total_mem} MiB, more than the "
+                           f"task's {memory} MiB.", fix="Lower container memory or raise task memory.", doc_url=PARAMS_DOC))
+    return out
+
+
+def _container_rules(path: str, name: str, c: dict[str, Any]) -> list[Problem]:
+    out = []
+    if c.get("privileged") is True:
+        out.append(Problem(join(path, "privileged"), "fail", f"Container {name}: privileged is not supported on Fargate",
+                           f"Container {name}: privileged is not supported for tasks run on Fargate.",
+                           fix="Remove privileged.", doc_url=PARAMS_DOC))
+    timeout = _int(c.get("stopTimeout"))
+    if timeout is not None and timeout > 120:
+        out.append(Problem(join(path, "stopTimeout"), "fail", f"Container {name}: stopTimeout is above Fargate's 120 seconds",
+                           f"Container {name}: stopTimeout {timeout}; on Fargate the maximum is 120 seconds.",
+                           fix="Use 120 or less.", doc_url=PARAMS_DOC))
+    lp = c.get("linuxParameters") if isinstance(c.get("linuxParameters"), dict) else {}
+    lp_path = join(path, "linuxParameters")
+    for member in ("sharedMemorySize", "devices"):
+        if lp.get(member) is not None:
+            out.append(Problem(join(lp_path, member), "fail", f"Container {name}: linuxParameters.{member} is not supported on Fargate",
+                               f"Container {name}: the {member} parameter isn't supported on Fargate.",
+                               fix=f"Remove {member}.", doc_url=PARAMS_DOC))
+    caps = lp.get("capabilities") if isinstance(lp.get("capabilities"), dict) else {}
+    added = [a for a in caps.get("add") or [] if isinstance(a, str)] if isinstance(caps.get("add"), list) else []
+    extra = [a for a in added if a.upper().removeprefix("CAP_") != "SYS_PTRACE"]
+    if extra:
+        out.append(Problem(join(join(lp_path, "capabilities"), "add"), "fail", f"Container {name}: Fargate only adds the SYS_PTRACE capability",
+                           f"Container {name}: tasks on Fargate only support adding the SYS_PTRACE capability; "
+                           f"got {show(extra)}.", fix="Remove the other capabilities.", doc_url=PARAMS_DOC))
+    log = c.get("logConfiguration") if isinstance(c.get("logConfiguration"), dict) else {}
+    driver = log.get("logDriver")
+    if isinstance(driver, str) and driver not in FARGATE_LOG_DRIVERS:
+        out.append(Problem(join(join(path, "logConfiguration"), "logDriver"), "fail",
+                           f"Container {name}: log driver {driver} is not supported on Fargate",
+                           f"Container {name}: on Fargate the supported log drivers are {', '.join(FARGATE_LOG_DRIVERS)}.",
+                           fix="Use awslogs (or awsfirelens, splunk).", doc_url=AWSLOGS_DOC))
+    options = log.get("options") if isinstance(log.get("options"), dict) else {}
+    if driver == "awslogs" and not options.get("awslogs-stream-prefix"):
+        where = join(join(join(path, "logConfiguration"), "options"), "awslogs-stream-prefix")
+        out.append(Problem(where, "warn", f"Container {name}: awslogs-stream-prefix is required on Fargate",
+                           f"Container {name}: the awslogs documentation lists awslogs-stream-prefix as required when "
+                           "using Fargate (streams are named prefix/container/task-id).",
+                           fix="Set awslogs-stream-prefix (for example the service name).", doc_url=AWSLOGS_DOC))
+    return out
+
