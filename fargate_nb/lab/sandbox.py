@@ -113,6 +113,8 @@ class Sandbox:
                     raise
                 continue
             self.port, self._server = port, server
+            # moto keeps its state in this process: a new sandbox must not see an earlier one's resources.
+            self.reset()
             return self
         raise RuntimeError(f"could not start the sandbox: {last_error}")
 
