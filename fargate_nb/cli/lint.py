@@ -1,0 +1,114 @@
+"""`fargate-nb lint TASKDEF.json`: check a task definition file against the ECS API and Fargate's rules."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+from fargate_nb.cli import EXIT_FAIL, EXIT_OK, UsageError
+
+MAX_BYTES = 5_000_000  # a task definition is a few KB; ECS itself caps it at 64 KiB
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("lint", help="check a task definition JSON file against the ECS API and Fargate's rules",
+                       description="Validate a task definition (register-task-definition input, or "
+                                   "describe-task-definition output) against botocore's ECS model and Fargate's "
+                                   "documented rules. Exit 0 when valid, 1 when a problem is found, 2 when the file "
+                                   "cannot be read.")
+    p.add_argument("taskdef", metavar="TASKDEF.json", help="the task definition file; '-' reads standard input")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--no-fargate", action="store_true",
+                   help="do not apply Fargate's rules (they still apply when requiresCompatibilities has FARGATE)")
+    p.set_defaults(func=run)
+
+
+def load_document(name: str) -> Any:
+    """The parsed JSON of a file (or stdin for '-'); UsageError with a clear message otherwise."""
+    shown = "standard input" if name == "-" else _safe(name)
+    try:
+        if name == "-":
+            data = sys.stdin.buffer.read(MAX_BYTES + 1) if hasattr(sys.stdin, "buffer") else \
+                sys.stdin.read(MAX_BYTES + 1).encode("utf-8", errors="replace")
+        else:
+            path = Path(name)
+            if path.is_dir():
+                raise UsageError(f"{shown} is a directory, not a task definition file")
+            with path.open("rb") as fh:
+                data = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"cannot read {shown}: {exc.strerror or exc}") from exc
+    if len(data) > MAX_BYTES:
+        raise UsageError(f"{shown} is larger than {MAX_BYTES // 1_000_000} MB; that is not a task definition")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{shown} is not UTF-8 text (byte {exc.start})") from exc
+    if not text.strip():
+        raise UsageError(f"{shown} is empty")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{shown} is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from exc
+    except RecursionError as exc:
+        raise UsageError(f"{shown} is nested too deeply to be a task definition") from exc
+
+
+def _safe(text: str, limit: int = 200) -> str:
+    """One printable line: control characters replaced, long text cut."""
+    text = _CONTROL.sub("?", str(text))
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def render_text(name: str, findings: list, fargate: bool) -> str:
+    problems = [f for f in findings if f.status in ("fail", "warn", "info")]
+    fails = sum(f.status == "fail" for f in findings)
+    warns = sum(f.status == "warn" for f in findings)
+    mode = "Fargate" if fargate else "its launch type"
+    head = (f"{_safe(name)}: valid for {mode}" if not fails else
+            f"{_safe(name)}: {fails} problem(s) for {mode}") + (f", {warns} warning(s)" if warns else "")
+    lines = [head.replace("-: ", "standard input: ", 1) if name == "-" else head]
+    for f in problems:
+        lines.append(f"  {f.status.upper():<4} {', '.join(_safe(e) for e in f.evidence) or '-'}")
+        lines.append(f"       {_safe(f.title)}")
+        if f.detail:
+            lines.append(f"       {_safe(f.detail, 2000)}")
+        if f.remediation:
+            if f.remediation.summary:
+                lines.append(f"       fix: {_safe(f.remediation.summary, 1000)}")
+            for command in f.remediation.commands:
+                lines.append(f"       $ {_command(command, name)}")
+        if f.doc_url:
+            lines.append(f"       doc: {f.doc_url}")
+    return "\n".join(lines) + "\n"
+
+
+def _command(command: str, name: str) -> str:
+    if name == "-":
+        return _safe(command, 1000)
+    return _safe(command.replace(" taskdef.json >", f" {shlex.quote(name)} >"), 1000)
+
+
+def run(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from fargate_nb.scrub import scrub_obj
+    from fargate_nb.taskdef import lint_task_definition
+
+    doc = load_document(args.taskdef)
+    fargate = not args.no_fargate
+    findings = lint_task_definition(doc, fargate=fargate)
+    failed = any(f.status == "fail" for f in findings)
+    if args.format == "json":
+        out = {"file": args.taskdef, "fargate": fargate, "valid": not failed,
+               "findings": [asdict(f) for f in findings]}
+        sys.stdout.write(json.dumps(scrub_obj(out), indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(render_text(args.taskdef, findings, fargate))
+    return EXIT_FAIL if failed else EXIT_OK
