@@ -277,7 +277,9 @@ CASES: tuple[Case, ...] = (
     # -- assume-role --------------------------------------------------------------------------
     Case("exec-role-missing", "exec-role.missing", (None,), "assume-role",
          "the task definition has no executionRoleArn although it pulls from ECR and uses awslogs",
-         EnvSpec(execution_role="absent"), also=_FAIL_EVERY_ROLE_NEED),
+         EnvSpec(execution_role="absent"),
+         # ECS itself refuses such a task definition on Fargate (awslogs and ECR need an execution role).
+         also=_FAIL_EVERY_ROLE_NEED | {("taskdef.invalid", None)}),
     Case("exec-role-not-found", "exec-role.not-found", (None,), "assume-role",
          "executionRoleArn names a role that was deleted",
          EnvSpec(execution_role="not-found", stopped_reason=REASONS["assume-role"]), also=_FAIL_EVERY_ROLE_NEED,
