@@ -9,6 +9,8 @@ from __future__ import annotations
 import copy
 import json
 import re
+import shlex
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -17,7 +19,7 @@ from hypothesis import strategies as st
 from fargate_nb.checks import load_all
 from fargate_nb.diagnose import diagnose
 from fargate_nb.model import Snapshot
-from fargate_nb.taskdef import MAX_FINDINGS, READ_ONLY_TITLE, lint_task_definition
+from fargate_nb.taskdef import MAX_FINDINGS, READ_ONLY_TITLE, TITLE, lint_task_definition
 from fargate_nb.taskdef.rules import FARGATE_SIZES, parse_cpu, parse_memory
 from fargate_nb.taskdef.shape import ecs_shapes
 
@@ -134,6 +136,70 @@ def test_unknown_members_name_the_likely_intended_one(key, hint):
     assert f.status == "fail" and hint in f.detail
 
 
+def _set(doc, path, value):
+    """Set a member by a path of keys and indexes, creating objects on the way."""
+    *head, last = path
+    node = doc
+    for key in head:
+        node = node[key] if isinstance(key, int) else node.setdefault(key, {})
+    node[last] = value
+    return doc
+
+
+@pytest.mark.parametrize("where, path", [
+    (("bogus",), "bogus"),
+    (("containerDefinitions", 0, "bogus"), "containerDefinitions[0].bogus"),
+    (("containerDefinitions", 0, "portMappings", 0, "bogus"), "containerDefinitions[0].portMappings[0].bogus"),
+    (("containerDefinitions", 0, "logConfiguration", "bogus"), "containerDefinitions[0].logConfiguration.bogus"),
+    (("containerDefinitions", 0, "secrets", 0, "bogus"), "containerDefinitions[0].secrets[0].bogus"),
+    (("containerDefinitions", 0, "healthCheck", "bogus"), "containerDefinitions[0].healthCheck.bogus"),
+    (("containerDefinitions", 0, "linuxParameters", "capabilities", "bogus"),
+     "containerDefinitions[0].linuxParameters.capabilities.bogus"),
+    (("runtimePlatform", "bogus"), "runtimePlatform.bogus"),
+    (("ephemeralStorage", "bogus"), "ephemeralStorage.bogus"),
+])
+def test_unknown_members_at_every_level(where, path):
+    doc = _set(td(), where, "x")
+    if where[0] == "ephemeralStorage":
+        doc["ephemeralStorage"]["sizeInGiB"] = 30
+    if "healthCheck" in where:
+        doc["containerDefinitions"][0]["healthCheck"]["command"] = ["CMD-SHELL", "true"]
+    f = only(doc)
+    assert f.evidence == [path] and f.title == "bogus is not an ECS task definition field"
+    assert f.remediation.commands == [f"jq 'del(.{path})' taskdef.json > taskdef.fixed.json"]
+
+
+def test_unknown_member_inside_a_volume_configuration():
+    doc = td(volumes=[{"name": "data", "efsVolumeConfiguration": {"fileSystemId": "fs-1", "rootDirectory": "/",
+                                                                  "transitEncryption": "ENABLED", "encrypted": True}}])
+    f = only(doc)
+    assert f.evidence == ["volumes[0].efsVolumeConfiguration.encrypted"]
+    doc["volumes"][0]["efsVolumeConfiguration"] = {"fileSystemId": "fs-1", "rootDir": "/"}
+    assert 'Did you mean "rootDirectory"?' in only(doc).detail  # an abbreviation of a real member
+
+
+def test_maps_take_any_key():
+    options = {"awslogs-group": "/ecs/api", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "api",
+               "mode": "non-blocking", "max-buffer-size": "25m", "any-key.at/all": "x"}
+    doc = container(logConfiguration={"logDriver": "awslogs", "options": options},
+                    dockerLabels={"com.example/Label Name": "v", "": "empty key"})
+    assert [f.status for f in lint_task_definition(doc)] == ["pass"]
+    # a map's values keep their type: options are string to string
+    f = only(container(dockerLabels={"a": 1}))
+    assert f.evidence == ['containerDefinitions[0].dockerLabels.a'] and "must be a string" in f.title
+
+
+@pytest.mark.parametrize("change, path, hint", [
+    ({"containerDefinitions": [{**GOOD["containerDefinitions"][0], "executionRoleArn": "arn"}]},
+     "containerDefinitions[0].executionRoleArn", "task-level member"),
+    ({"image": "nginx:1.27"}, "image", "belongs in each container definition"),
+    ({"portMappings": []}, "portMappings", "belongs in each container definition"),
+])
+def test_members_at_the_wrong_level_say_where_they_belong(change, path, hint):
+    f = next(f for f in problems(td(**change)) if f.evidence == [path])
+    assert f.status == "fail" and hint in f.detail
+
+
 @pytest.mark.parametrize("change, path, words", [
     ({"cpu": 256}, "cpu", 'Write it as a string: "256"'),
     ({"memory": 512}, "memory", "must be a string"),
@@ -151,6 +217,15 @@ def test_wrong_top_level_types(change, path, words):
     ({"portMappings": [{"containerPort": "8080"}]}, "containerDefinitions[0].portMappings[0].containerPort",
      "must be an integer"),
     ({"environment": [{"name": "A", "value": 1}]}, "containerDefinitions[0].environment[0].value", "must be a string"),
+    ({"portMappings": [{"containerPort": 8080, "hostPort": "8080"}]}, "containerDefinitions[0].portMappings[0].hostPort",
+     "Write it as a number: 8080"),
+    ({"portMappings": [{"containerPort": 8080, "hostPort": True}]}, "containerDefinitions[0].portMappings[0].hostPort",
+     "must be an integer"),
+    ({"portMappings": [{"containerPort": 8080.5}]}, "containerDefinitions[0].portMappings[0].containerPort",
+     "must be an integer"),
+    ({"command": "npm start"}, "containerDefinitions[0].command", "Wrap it in [ ]"),
+    ({"secrets": {"DB": "arn"}}, "containerDefinitions[0].secrets", "must be a list"),
+    ({"logConfiguration": ["awslogs"]}, "containerDefinitions[0].logConfiguration", "must be an object"),
 ])
 def test_wrong_container_types(change, path, words):
     f = next(f for f in problems(container(**change)) if f.evidence == [path])
@@ -167,6 +242,26 @@ def test_required_members_and_enums():
     assert f.evidence == ["containerDefinitions[0].portMappings[0].protocol"] and 'use "tcp"' in f.detail
     f = next(f for f in problems(container(logConfiguration={"options": {}})) if "logDriver" in f.evidence[0])
     assert f.status == "fail"
+
+
+@pytest.mark.parametrize("doc, path", [
+    (td(networkMode="vpc"), "networkMode"),
+    (td(requiresCompatibilities=["FARGATE", "LAMBDA"]), "requiresCompatibilities[1]"),
+    (td(pidMode="container"), "pidMode"),
+    (td(runtimePlatform={"cpuArchitecture": "AMD64", "operatingSystemFamily": "LINUX"}), "runtimePlatform.cpuArchitecture"),
+    (container(logConfiguration={"logDriver": "docker", "options": {}}), "containerDefinitions[0].logConfiguration.logDriver"),
+    (container(versionConsistency="off"), "containerDefinitions[0].versionConsistency"),
+    (container(dependsOn=[{"containerName": "init", "condition": "DONE"}]), "containerDefinitions[0].dependsOn[0].condition"),
+])
+def test_enum_errors(doc, path):
+    f = next(f for f in problems(doc) if f.evidence == [path] and "allowed values" in f.title)
+    assert f.status == "fail" and "allowed:" in f.detail
+
+
+@pytest.mark.parametrize("missing", ["family", "containerDefinitions"])
+def test_missing_required_members(missing):
+    found = [f for f in problems(td(**{missing: ...})) if f.evidence == [missing]]
+    assert [f.title for f in found] == [f"{missing} is required"]
 
 
 def test_enum_values_come_from_botocore():
@@ -253,6 +348,38 @@ def test_fargate_container_rules(change, path):
 
 
 @pytest.mark.parametrize("change, path", [
+    ({"disableNetworking": True}, "containerDefinitions[0].disableNetworking"),
+    ({"dnsServers": ["10.0.0.2"]}, "containerDefinitions[0].dnsServers"),
+    ({"dnsSearchDomains": ["corp.example"]}, "containerDefinitions[0].dnsSearchDomains"),
+    ({"dockerSecurityOptions": ["no-new-privileges"]}, "containerDefinitions[0].dockerSecurityOptions"),
+    ({"extraHosts": [{"hostname": "db", "ipAddress": "10.0.0.9"}]}, "containerDefinitions[0].extraHosts"),
+    ({"resourceRequirements": [{"type": "GPU", "value": "1"}]}, "containerDefinitions[0].resourceRequirements[0].type"),
+    ({"linuxParameters": {"tmpfs": [{"containerPath": "/tmp", "size": 64}]}}, "containerDefinitions[0].linuxParameters.tmpfs"),
+    ({"linuxParameters": {"maxSwap": 0}}, "containerDefinitions[0].linuxParameters.maxSwap"),
+    ({"linuxParameters": {"swappiness": 10}}, "containerDefinitions[0].linuxParameters.swappiness"),
+    ({"linuxParameters": {"devices": [{"hostPath": "/dev/fuse"}]}}, "containerDefinitions[0].linuxParameters.devices"),
+    ({"startTimeout": 600}, "containerDefinitions[0].startTimeout"),
+    ({"stopTimeout": 1}, "containerDefinitions[0].stopTimeout"),
+])
+def test_parameters_not_valid_on_fargate(change, path):
+    f = only(container(**change))
+    assert f.evidence == [path] and f.doc_url.startswith("https://docs.aws.amazon.com/AmazonECS/")
+    doc = container(**change)
+    doc.update(networkMode="bridge", requiresCompatibilities=["EC2"])
+    assert not [f for f in problems(doc, fargate=False) if f.evidence == [path]]  # fine off Fargate
+
+
+def test_fargate_allows_what_the_documentation_allows():
+    doc = container(linuxParameters={"capabilities": {"add": ["SYS_PTRACE"], "drop": ["ALL"]}, "initProcessEnabled": True},
+                    stopTimeout=120, startTimeout=2, privileged=False, disableNetworking=False,
+                    portMappings=[{"containerPort": 8080, "hostPort": 8080}])
+    doc.update(placementConstraints=[], ephemeralStorage={"sizeInGiB": 200}, pidMode="task")
+    assert [f.status for f in lint_task_definition(doc)] == ["pass"]
+
+
+@pytest.mark.parametrize("change, path", [
+    ({"placementConstraints": [{"type": "memberOf", "expression": "attribute:ecs.os-type == linux"}]},
+     "placementConstraints"),
     ({"ipcMode": "host"}, "ipcMode"), ({"pidMode": "host"}, "pidMode"),
     ({"volumes": [{"name": "d", "host": {"sourcePath": "/var/data"}}]}, "volumes[0].host.sourcePath"),
     ({"volumes": [{"name": "d", "dockerVolumeConfiguration": {"scope": "task"}}]}, "volumes[0].dockerVolumeConfiguration"),
@@ -342,7 +469,54 @@ def test_hostile_keys_are_shown_safely_and_findings_are_capped():
     assert 'containerDefinitions[0]["<script>alert(1)</script>"]' in paths
     many = td(**{f"junk{i}": i for i in range(500)})
     findings = lint_task_definition(many)
+    assert [f.evidence[0] for f in findings[:25]] == [f"junk{i}" for i in range(25)]
+    assert "475 more unknown member(s) in the document" in [f.title for f in findings]
+    crowd = td(containerDefinitions=[{**GOOD["containerDefinitions"][0], "name": f"c{i}", "privileged": True}
+                                     for i in range(300)])
+    findings = lint_task_definition(crowd)
     assert len(findings) == MAX_FINDINGS + 1 and "more problem" in findings[-1].title
+
+
+@pytest.mark.parametrize("key", [
+    "it's", "a'b; rm -rf ~", "$(reboot)", "`id`", "x\"y", "\u202eevil", "\x1b]0;title\x07", "k" * 500, "",
+])
+def test_hostile_keys_give_safe_paths_and_shell_safe_commands(key):
+    doc = container()
+    doc["containerDefinitions"][0][key] = "x"
+    f = only(doc)
+    path = f.evidence[0]
+    assert path.startswith("containerDefinitions[0]") and not re.search(r"[\x00-\x1f\x7f\u202a-\u202e]", path)
+    assert len(path) < 120 and not re.search(r"[\x00-\x1f\x7f\u202a-\u202e]", f.title + f.detail)
+    assert f.remediation.summary.startswith("Remove it")
+    if len(key) > 60 or re.search(r"[\x00-\x1f\x7f\u202a-\u202e]", key):
+        assert f.remediation.commands == []  # the shown path is not the key's real name: no command that misses it
+        return
+    argv = shlex.split(f.remediation.commands[0])
+    assert argv[0] == "jq" and argv[1] == f"del(.containerDefinitions[0][{json.dumps(key, ensure_ascii=False)}])"
+    assert argv[2:] == ["taskdef.json", ">", "taskdef.fixed.json"]
+
+
+def test_hostile_container_names_and_values_are_shown_safely():
+    doc = container(name="\x1b[31mapi\nX" + "n" * 300, privileged=True,
+                    logConfiguration={"logDriver": "\x1b[2Jjson-file\u202e", "options": {}})
+    doc["containerDefinitions"][0]["image"] = "nginx:\x00latest"
+    for f in lint_task_definition(doc):
+        text = f.title + f.detail + " ".join(f.evidence)
+        assert not re.search(r"[\x00-\x1f\x7f\u202a-\u202e]", text), f.title
+        assert len(f.title) < 200
+
+
+def test_read_only_members_are_type_checked_and_boto3_datetimes_are_accepted():
+    described = copy.deepcopy(DESCRIBED)
+    described["registeredAt"] = datetime(2024, 6, 1, 10, 0, tzinfo=UTC)  # straight from boto3, not JSON
+    described["deregisteredAt"] = datetime(2024, 7, 1, 10, 0, tzinfo=UTC)
+    assert [f.status for f in lint_task_definition({"taskDefinition": described, "ResponseMetadata": {}})] \
+        == ["pass", "info"]
+    described["revision"] = "7"
+    f = only(described)
+    assert f.evidence == ["revision"] and "Write it as a number: 7" in f.detail
+    described["revison"] = 7
+    assert 'Did you mean "revision"?' in next(f for f in problems(described) if f.evidence == ["revison"]).detail
 
 
 def test_findings_are_well_formed_and_json_ready():
@@ -386,6 +560,7 @@ def _snapshot(taskdef, launch="FARGATE"):
 def test_the_check_is_registered_and_runs_on_the_snapshot():
     check = load_all()["taskdef.invalid"]
     assert check.step is None and check.doc_url.startswith("https://docs.aws.amazon.com/")
+    assert check.title == TITLE == "The task definition matches the ECS API and Fargate's rules"
     assert [f.status for f in check.func(_snapshot(None), None)] == ["skipped"]
     assert [f.status for f in check.func(_snapshot(copy.deepcopy(DESCRIBED)), None)] == ["pass"]  # no read-only advice
     bad = container(imagePullBehavior="always")
@@ -399,3 +574,32 @@ def test_diagnose_reports_an_invalid_task_definition():
     failing = diagnosis.finding("taskdef.invalid")
     assert any(f.status == "fail" for f in failing)
     assert "imagePullBehavior" in diagnosis.verdict or "task definition" in diagnosis.verdict.lower()
+
+
+def test_a_task_definition_described_by_the_ecs_api_lints_clean(aws):
+    """Registered and described over HTTP (moto): the shape the collector stores in a snapshot."""
+    import boto3
+
+    from fargate_nb.aws.calls import jsonable
+
+    acct = "123456789012"
+    ecs = boto3.client("ecs", region_name="us-east-1")
+    ecs.register_task_definition(
+        family="api", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="0.5 vCPU", memory="1 GB",
+        executionRoleArn=f"arn:aws:iam::{acct}:role/exec", taskRoleArn=f"arn:aws:iam::{acct}:role/task",
+        runtimePlatform={"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"},
+        containerDefinitions=[{
+            "name": "api", "image": f"{acct}.dkr.ecr.us-east-1.amazonaws.com/api:1.2.3", "essential": True,
+            "portMappings": [{"containerPort": 8080, "protocol": "tcp", "name": "http", "appProtocol": "http"}],
+            "secrets": [{"name": "DB", "valueFrom": f"arn:aws:ssm:us-east-1:{acct}:parameter/db"}],
+            "environment": [{"name": "MODE", "value": "prod"}],
+            "healthCheck": {"command": ["CMD-SHELL", "curl -f http://localhost:8080/ || exit 1"], "interval": 30},
+            "logConfiguration": {"logDriver": "awslogs", "options": {
+                "awslogs-group": "/ecs/api", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "api",
+                "mode": "non-blocking"}}}],
+        tags=[{"key": "team", "value": "payments"}])
+    raw = ecs.describe_task_definition(taskDefinition="api", include=["TAGS"])
+    for doc in (raw, jsonable(raw), jsonable(raw)["taskDefinition"]):
+        assert [f.status for f in lint_task_definition(doc)] == ["pass", "info"]
+    check = load_all()["taskdef.invalid"]
+    assert [f.status for f in check.func(_snapshot(jsonable(raw)["taskDefinition"]), None)] == ["pass"]

@@ -16,7 +16,8 @@ from fargate_nb.taskdef.rules import general_rules
 from fargate_nb.taskdef.shape import REGISTER_DOC, Problem, check_top_level, jq_path, read_only_members
 
 FINDING_ID = "taskdef.invalid"
-TITLE = "The task definition matches the ECS API"
+TITLE = "The task definition matches the ECS API and Fargate's rules"
+API_TITLE = "The task definition matches the ECS API"
 READ_ONLY_TITLE = "Read-only members from describe-task-definition are present"
 MAX_FINDINGS = 100
 _WRAPPER_KEYS = {"taskDefinition", "tags", "ResponseMetadata"}
@@ -59,10 +60,12 @@ def lint_task_definition(doc: dict[str, Any], *, fargate: bool = True) -> list[F
         rest = len(findings) - MAX_FINDINGS
         findings = findings[:MAX_FINDINGS]
         findings.append(Finding(FINDING_ID, "fail", None, f"{rest} more problem(s) not shown",
-                                f"The task definition has {rest} more problem(s); fix the ones above and lint again."))
+                                f"The task definition has {rest} more problem(s) than the {MAX_FINDINGS} listed.",
+                                evidence=["$"], remediation=Remediation("Fix the problems listed and lint again."),
+                                doc_url=REGISTER_DOC))
     if not any(f.status == "fail" for f in findings):
         what = "for Fargate" if fargate or declared else "for its launch type"
-        findings.insert(0, Finding(FINDING_ID, "pass", None, TITLE,
+        findings.insert(0, Finding(FINDING_ID, "pass", None, TITLE if fargate or declared else API_TITLE,
                                    f"Every member is known to the ECS API with the right type, and the rules {what} "
                                    "hold.", doc_url=REGISTER_DOC, severity="low"))
     if present:
@@ -101,4 +104,4 @@ def _finding(p: Problem) -> Finding:
                    remediation=remediation, doc_url=p.doc_url, severity="high" if p.status == "fail" else "low")
 
 
-__all__ = ["FINDING_ID", "READ_ONLY_TITLE", "TITLE", "jq_path", "lint_task_definition", "unwrap"]
+__all__ = ["API_TITLE", "FINDING_ID", "READ_ONLY_TITLE", "TITLE", "jq_path", "lint_task_definition", "unwrap"]

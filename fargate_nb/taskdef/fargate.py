@@ -1,6 +1,8 @@
 """Fargate's own rules for a task definition (applied when linting for Fargate or when it requires FARGATE).
 
-Each rule quotes the ECS model's member documentation or the developer guide (see `rules.py`).
+Each rule quotes the ECS model's member documentation or the developer guide page "Amazon ECS task
+definition differences for Fargate" (its list of parameters that are not valid on Fargate, and the limits of
+``linuxParameters``, ``volumes`` and Windows ``cpu``); sources of the general rules are in `rules.py`.
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ from fargate_nb.taskdef.rules import (
     parse_cpu,
     parse_memory,
 )
-from fargate_nb.taskdef.shape import Problem, join, show
+from fargate_nb.taskdef.shape import Problem, clean, join, jq_del, show
 
-PLACEMENT_DOC = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-placement.html"
 FARGATE_DOC = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html"
+#: Container-definition members the Fargate differences page lists as not valid on Fargate.
+NOT_ON_FARGATE = ("disableNetworking", "dnsSearchDomains", "dnsServers", "dockerSecurityOptions", "extraHosts")
+#: linuxParameters members Fargate does not support (the differences page and the ECS model).
+LINUX_NOT_ON_FARGATE = ("devices", "sharedMemorySize", "tmpfs", "maxSwap", "swappiness")
 
 
 def _gb(mib: int) -> str:
@@ -38,7 +43,14 @@ def size_table() -> str:
         span = ", ".join(str(m) for m in mems) if len(mems) <= 3 else \
             f"{mems[0]} to {mems[-1]} in steps of {step} ({_gb(mems[0])} to {_gb(mems[-1])})"
         lines.append(f"cpu {cpu} ({cpu / 1024:g} vCPU): memory {span}")
-    return "; ".join(lines)
+    return "; ".join(lines) + " (8 and 16 vCPU need Linux platform version 1.4.0 or later)"
+
+
+def _size_fix(cpu: int, memory: int) -> str:
+    """Both ways out of an invalid pair: memory that fits this cpu, or cpu that fits this memory."""
+    fix = f"Use memory {FARGATE_SIZES[cpu][0]} to {FARGATE_SIZES[cpu][-1]} MiB with cpu {cpu}"
+    cpus = [str(c) for c, mems in FARGATE_SIZES.items() if memory in mems]
+    return fix + (f", or keep memory {memory} with cpu {' or '.join(cpus)}." if cpus else ".")
 
 
 def fargate_rules(td: dict[str, Any], *, declared: bool) -> list[Problem]:
@@ -62,10 +74,11 @@ def fargate_rules(td: dict[str, Any], *, declared: bool) -> list[Problem]:
                            "The ipcMode parameter is not supported for tasks run on Fargate.", fix="Remove ipcMode.",
                            doc_url=PARAMS_DOC))
     if td.get("placementConstraints"):
-        out.append(Problem("placementConstraints", "warn", "Placement constraints do not apply on Fargate",
-                           "Task placement strategies and constraints aren't supported for tasks on Fargate (Fargate "
-                           "spreads tasks across Availability Zones).", fix="Remove placementConstraints.",
-                           doc_url=PLACEMENT_DOC))
+        out.append(Problem("placementConstraints", "fail", "placementConstraints is not valid on Fargate",
+                           "placementConstraints is one of the task definition parameters that are not valid in "
+                           "Fargate tasks (Fargate spreads tasks across Availability Zones itself).",
+                           fix="Remove placementConstraints.", commands=[jq_del("placementConstraints")],
+                           doc_url=FARGATE_DOC))
     if td.get("pidMode") not in (None, "task"):
         out.append(Problem("pidMode", "fail", "pidMode must be task on Fargate",
                            f"pidMode is {show(td.get('pidMode'))}; on Fargate for Linux containers the only valid value "
@@ -118,11 +131,11 @@ def _size_rules(td: dict[str, Any]) -> list[Problem]:
     elif cpu is not None and memory is not None and memory not in FARGATE_SIZES[cpu]:
         out.append(Problem("memory", "fail", f"memory {memory} MiB is not valid with cpu {cpu} on Fargate",
                            f"cpu {cpu} and memory {memory} are not a Fargate pair. Valid sizes: {size_table()}.",
-                           fix=f"Use memory {FARGATE_SIZES[cpu][0]} to {FARGATE_SIZES[cpu][-1]} for cpu {cpu}, or "
-                               "change cpu.", doc_url=TASK_SIZE_DOC))
+                           fix=_size_fix(cpu, memory), doc_url=TASK_SIZE_DOC))
     if windows and cpu is not None and cpu in FARGATE_SIZES and cpu not in WINDOWS_CPUS:
         out.append(Problem("cpu", "fail", f"cpu {cpu} is not available for Windows on Fargate",
-                           "Windows containers on Fargate take 1, 2 or 4 vCPU (cpu 1024, 2048 or 4096).",
+                           "For Windows containers on Fargate cpu cannot be less than 1 vCPU, and 8 and 16 vCPU need the "
+                           "Linux platform (version 1.4.0 or later): use 1, 2 or 4 vCPU.",
                            fix="Use cpu 1024, 2048 or 4096.", doc_url=TASK_SIZE_DOC))
     total_cpu = sum(_int(c.get("cpu")) or 0 for _, _, c in containers(td))
     if cpu is not None and total_cpu > cpu:
@@ -141,20 +154,39 @@ def _container_rules(path: str, name: str, c: dict[str, Any]) -> list[Problem]:
     out = []
     if c.get("privileged") is True:
         out.append(Problem(join(path, "privileged"), "fail", f"Container {name}: privileged is not supported on Fargate",
-                           f"Container {name}: privileged is not supported for tasks run on Fargate.",
-                           fix="Remove privileged.", doc_url=PARAMS_DOC))
-    timeout = _int(c.get("stopTimeout"))
-    if timeout is not None and timeout > 120:
-        out.append(Problem(join(path, "stopTimeout"), "fail", f"Container {name}: stopTimeout is above Fargate's 120 seconds",
-                           f"Container {name}: stopTimeout {timeout}; on Fargate the maximum is 120 seconds.",
-                           fix="Use 120 or less.", doc_url=PARAMS_DOC))
+                           f"Container {name}: privileged is not valid in Fargate tasks.",
+                           fix="Remove privileged.", commands=[jq_del(join(path, "privileged"))],
+                           doc_url=FARGATE_DOC))
+    for member in NOT_ON_FARGATE:
+        value = c.get(member)
+        if value not in (None, False, [], ""):
+            where = join(path, member)
+            out.append(Problem(where, "fail", f"Container {name}: {member} is not valid on Fargate",
+                               f"Container {name}: {member} is one of the task definition parameters that are not "
+                               "valid in Fargate tasks.", fix=f"Remove {member}.", commands=[jq_del(where)],
+                               doc_url=FARGATE_DOC))
+    requirements = c.get("resourceRequirements")
+    for i, req in enumerate(requirements if isinstance(requirements, list) else []):
+        if isinstance(req, dict) and req.get("type") == "GPU":
+            out.append(Problem(join(join(join(path, "resourceRequirements"), i), "type"), "fail",
+                               f"Container {name}: GPUs are not available on Fargate",
+                               f"Container {name}: gpu (a GPU resource requirement) is not valid in Fargate tasks.",
+                               fix="Remove the GPU requirement, or run the task on EC2 GPU instances.",
+                               doc_url=FARGATE_DOC))
+    for member in ("stopTimeout", "startTimeout"):
+        timeout = _int(c.get(member))
+        if timeout is not None and not 2 <= timeout <= 120:
+            out.append(Problem(join(path, member), "fail", f"Container {name}: {member} is outside Fargate's 2-120 seconds",
+                               f"Container {name}: {member} {timeout}; the valid values for Fargate are 2-120 seconds.",
+                               fix="Use 2 to 120 seconds.", doc_url=PARAMS_DOC))
     lp = c.get("linuxParameters") if isinstance(c.get("linuxParameters"), dict) else {}
     lp_path = join(path, "linuxParameters")
-    for member in ("sharedMemorySize", "devices"):
-        if lp.get(member) is not None:
-            out.append(Problem(join(lp_path, member), "fail", f"Container {name}: linuxParameters.{member} is not supported on Fargate",
+    for member in LINUX_NOT_ON_FARGATE:
+        if lp.get(member) not in (None, []):
+            where = join(lp_path, member)
+            out.append(Problem(where, "fail", f"Container {name}: linuxParameters.{member} is not supported on Fargate",
                                f"Container {name}: the {member} parameter isn't supported on Fargate.",
-                               fix=f"Remove {member}.", doc_url=PARAMS_DOC))
+                               fix=f"Remove {member}.", commands=[jq_del(where)], doc_url=FARGATE_DOC))
     caps = lp.get("capabilities") if isinstance(lp.get("capabilities"), dict) else {}
     added = [a for a in caps.get("add") or [] if isinstance(a, str)] if isinstance(caps.get("add"), list) else []
     extra = [a for a in added if a.upper().removeprefix("CAP_") != "SYS_PTRACE"]
@@ -166,7 +198,7 @@ def _container_rules(path: str, name: str, c: dict[str, Any]) -> list[Problem]:
     driver = log.get("logDriver")
     if isinstance(driver, str) and driver not in FARGATE_LOG_DRIVERS:
         out.append(Problem(join(join(path, "logConfiguration"), "logDriver"), "fail",
-                           f"Container {name}: log driver {driver} is not supported on Fargate",
+                           f"Container {name}: log driver {clean(driver)} is not supported on Fargate",
                            f"Container {name}: on Fargate the supported log drivers are {', '.join(FARGATE_LOG_DRIVERS)}.",
                            fix="Use awslogs (or awsfirelens, splunk).", doc_url=AWSLOGS_DOC))
     options = log.get("options") if isinstance(log.get("options"), dict) else {}

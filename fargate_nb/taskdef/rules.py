@@ -16,13 +16,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from fargate_nb.pullflow import parse_image
-from fargate_nb.taskdef.shape import PARAMS_DOC, Problem, join, show
+from fargate_nb.taskdef.shape import PARAMS_DOC, Problem, clean, join, show
 
 TASK_SIZE_DOC = PARAMS_DOC + "#task_size"
 NETWORK_DOC = PARAMS_DOC + "#network_mode"
 EXEC_ROLE_DOC = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html"
 AWSLOGS_DOC = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_awslogs.html"
-IMAGE_DOC = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html"
+IMAGE_DOC = ("https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html"
+             "#deployment-container-image-stability")
 CONTAINER_DOC = PARAMS_DOC + "#container_definitions"
 
 # Fargate task sizes (CPU units -> allowed MiB), from the "Task size" table; Windows allows 1-4 vCPU only.
@@ -65,7 +66,7 @@ def containers(td: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
     defs = td.get("containerDefinitions")
     for i, c in enumerate(defs if isinstance(defs, list) else []):
         if isinstance(c, dict):
-            name = c.get("name") if isinstance(c.get("name"), str) and c.get("name") else f"#{i}"
+            name = clean(c["name"]) if isinstance(c.get("name"), str) and c["name"].strip() else f"#{i}"
             yield join("containerDefinitions", i), name, c
 
 
@@ -141,10 +142,15 @@ def _image_rules(path: str, name: str, c: dict[str, Any]) -> list[Problem]:
                            doc_url=CONTAINER_DOC))
     if not digest and ref.tag == "latest":
         told = "has no tag, so it means :latest" if ":" not in image.rsplit("/", 1)[-1] else "uses :latest"
+        if c.get("versionConsistency") == "disabled":
+            why = ("versionConsistency is disabled, so each task pulls whatever the tag points to when it starts: "
+                   "tasks of one service can run different images.")
+        else:
+            why = ("For a service, ECS resolves the tag to a digest when a deployment starts (versionConsistency) and "
+                   "every task of that deployment pulls that digest: a re-pushed tag needs a new deployment, and "
+                   "tasks fail with \"failed to resolve ref\" once the image behind the digest is deleted.")
         out.append(Problem(where, "warn", f"Container {name}: the image uses the mutable tag latest",
-                           f"Container {name}: {show(image)} {told}. ECS resolves a tag to a digest once per deployment "
-                           "(versionConsistency): tasks started later by the same deployment keep the old digest, and "
-                           "fail with \"failed to resolve ref\" if that image was deleted.",
+                           f"Container {name}: {show(image)} {told}. {why}",
                            fix="Deploy an immutable tag (a version or commit id) or a digest.", doc_url=IMAGE_DOC))
     return out
 

@@ -11,13 +11,17 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import shlex
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
 REGISTER_DOC = "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html"
 PARAMS_DOC = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html"
 AGENT_CONFIG_DOC = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-agent-config.html"
+#: "Container image pull behavior for the EC2 and external launch types" (ECS_IMAGE_PULL_BEHAVIOR).
+PULL_BEHAVIOR_DOC = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/pull-behavior.html"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _TYPE_WORDS = {"string": "a string", "integer": "an integer", "long": "an integer", "boolean": "true or false",
@@ -53,15 +57,24 @@ def read_only_members() -> set[str]:
     return set(out.members) - set(inp.members)
 
 
+MAX_KEY = 60  # longer keys are cut in paths and titles
+MAX_UNKNOWN = 25  # unknown members listed one by one per object; the rest are counted
+
+
 def join(path: str, key: str | int) -> str:
     """``containerDefinitions[0].name``; odd keys as ``options["awslogs-group"]``, cleaned of control characters."""
     if isinstance(key, int):
         return f"{path}[{key}]"
-    if _IDENT.match(key):
+    if _IDENT.match(key) and len(key) <= MAX_KEY:
         return f"{path}.{key}" if path else key
     shown = _CONTROL.sub("?", key)
-    shown = (shown[:60] + "…") if len(shown) > 60 else shown
+    shown = (shown[:MAX_KEY] + "…") if len(shown) > MAX_KEY else shown
     return f"{path}[{json.dumps(shown, ensure_ascii=False)}]"
+
+
+def shown_exactly(key: str) -> bool:
+    """Whether ``join`` keeps ``key`` as it is (so a jq command on the path reaches the real member)."""
+    return len(key) <= MAX_KEY and not _CONTROL.search(key)
 
 
 def leaf(path: str) -> str:
@@ -73,6 +86,17 @@ def leaf(path: str) -> str:
 def jq_path(path: str) -> str:
     """The jq expression for a path (``.containerDefinitions[0].name``, ``.["odd key"]``)."""
     return "." + path
+
+
+def clean(text: Any, limit: int = 60) -> str:
+    """A name from the document (container name, log driver) made safe for a title: no control characters, short."""
+    shown = _CONTROL.sub("?", str(text))
+    return shown if len(shown) <= limit else shown[:limit] + "…"
+
+
+def jq_del(path: str) -> str:
+    """The jq command that deletes ``path``, quoted for a POSIX shell whatever the key holds."""
+    return "jq " + shlex.quote(f"del({jq_path(path)})")
 
 
 def show(value: Any) -> str:
@@ -99,8 +123,8 @@ def _type_ok(value: Any, type_name: str) -> bool:
         return isinstance(value, bool)
     if type_name in ("double", "float"):
         return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if type_name == "timestamp":
-        return isinstance(value, (str, int, float)) and not isinstance(value, bool)
+    if type_name == "timestamp":  # JSON text, epoch seconds, or a datetime straight from boto3
+        return isinstance(value, (str, int, float, date)) and not isinstance(value, bool)
     if type_name in ("structure", "map"):
         return isinstance(value, dict)
     if type_name == "list":
@@ -113,7 +137,7 @@ def check_value(value: Any, shape: Any, path: str, out: list[Problem]) -> None:
     if value is None:
         out.append(Problem(path, "warn", f"{leaf(path)} is null",
                            f"{path} is null; the AWS CLI rejects null values (it expects {type_word(shape)}).",
-                           fix=f"Remove {path}, or give it a value.", commands=[f"jq 'del({jq_path(path)})'"]))
+                           fix=f"Remove {path}, or give it a value.", commands=[jq_del(path)]))
         return
     if not _type_ok(value, shape.type_name):
         hint = ""
@@ -163,14 +187,27 @@ def _check_length(value: Any, meta: dict[str, Any], path: str, out: list[Problem
 
 
 def _check_structure(value: dict[str, Any], shape: Any, path: str, out: list[Problem],
-                     also_allowed: set[str] | None = None) -> None:
+                     also_allowed: dict[str, Any] | None = None) -> None:
+    """``also_allowed``: extra members (name -> shape) accepted here, type-checked but not required."""
     members = shape.members
+    extra = also_allowed or {}
+    unknown = 0
     for key, item in value.items():
         key = str(key)
         if key in members:
             check_value(item, members[key], join(path, key), out)
-        elif also_allowed is None or key not in also_allowed:
-            out.append(unknown_member(key, join(path, key), list(members)))
+        elif key in extra:
+            check_value(item, extra[key], join(path, key), out)
+        else:
+            unknown += 1
+            if unknown <= MAX_UNKNOWN:  # a generated or hostile object can have thousands
+                out.append(unknown_member(key, join(path, key), [*members, *extra]))
+    if unknown > MAX_UNKNOWN:
+        rest = unknown - MAX_UNKNOWN
+        out.append(Problem(path or "$", "fail", f"{rest} more unknown member(s) in {leaf(path) if path else 'the document'}",
+                           f"{path or 'The document'} has {unknown} members the ECS API does not know; the first "
+                           f"{MAX_UNKNOWN} are listed.", fix="Remove the members that are not in the ECS API.",
+                           doc_url=PARAMS_DOC))
     for name in shape.required_members:
         if name not in value:
             where = join(path, name)
@@ -184,30 +221,49 @@ def _check_structure(value: dict[str, Any], shape: Any, path: str, out: list[Pro
 
 def check_top_level(doc: dict[str, Any], out: list[Problem], prefix: str = "") -> None:
     """The whole document against the input shape; read-only DescribeTaskDefinition members are accepted."""
+    inp, output = ecs_shapes()
+    _check_structure(doc, inp, prefix, out,
+                     also_allowed={name: output.members[name] for name in read_only_members()})
+
+
+def _misplaced(key: str, path: str) -> str:
+    """A hint when ``key`` is a real member one level up or down (task level vs container definition)."""
     inp, _ = ecs_shapes()
-    _check_structure(doc, inp, prefix, out, also_allowed=read_only_members())
+    container = inp.members["containerDefinitions"].member
+    bare = re.sub(r"^taskDefinition\.", "", path)
+    if re.fullmatch(r"containerDefinitions\[\d+\]\.\w+", bare) and key in inp.members:
+        return f"{key} is a task-level member: move it out of the container definition."
+    if "." not in bare and "[" not in bare and key in container.members:
+        return f"{key} belongs in each container definition (containerDefinitions[])."
+    return ""
 
 
 def unknown_member(key: str, path: str, allowed: list[str]) -> Problem:
     """An unknown member, with the likeliest intended one (or the fact behind a well-known confusion)."""
-    command = f"jq 'del({jq_path(path)})'"
-    if key.lower().replace("_", "") == "imagepullbehavior":
+    commands = [jq_del(path)] if shown_exactly(key) else []  # a cleaned-up key is not the member's real name
+    if key.lower().replace("_", "").replace("-", "") == "imagepullbehavior":
         return Problem(
             path, "fail", "imagePullBehavior is not an ECS task definition field",
-            "ECS task definitions have no imagePullBehavior. ECS_IMAGE_PULL_BEHAVIOR is a setting of the ECS "
-            "agent on EC2 container instances (/etc/ecs/ecs.config), not of a task. Fargate does not cache images: "
-            "every task pulls its image. With versionConsistency (the default) ECS resolves each tag to a digest "
-            "once per deployment, so a re-pushed or deleted tag fails the tasks that deployment starts later "
-            "(\"failed to resolve ref\").",
-            fix="Remove the member; to get a new image, push a new tag (or digest) and register a new revision.",
-            commands=[command], doc_url=AGENT_CONFIG_DOC)
+            "ECS task definitions have no imagePullBehavior (RegisterTaskDefinition has no such member at any "
+            "level). ECS_IMAGE_PULL_BEHAVIOR is an ECS container agent setting on EC2 (and external) container "
+            "instances, set in /etc/ecs/ecs.config, not in a task. Fargate does not cache images: every task "
+            "pulls its whole image when it starts. For a service, ECS resolves each image tag to a digest when a "
+            "deployment starts (the container's versionConsistency, enabled by default) and every task of that "
+            "deployment pulls that digest: a re-pushed tag is only picked up by a new deployment, and if the "
+            "image behind the digest is deleted, later tasks fail with \"failed to resolve ref ... not found\".",
+            fix="Remove the member. To run a new image, push a new tag (or use its digest) and register a new "
+                "revision; to re-resolve a moved tag, start a new deployment (update-service "
+                "--force-new-deployment).",
+            commands=commands, doc_url=PULL_BEHAVIOR_DOC)
     same_case = [m for m in allowed if m.lower() == key.lower()]
     if same_case:
         hint = (f'Member names are case-sensitive: use "{same_case[0]}"'
                 + (" (CloudFormation and CDK use PascalCase; the ECS API uses camelCase)." if key[:1].isupper() else "."))
     else:
-        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.75)
-        hint = f'Did you mean "{close[0]}"?' if close else "It is not a member of this object in the ECS API."
+        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.75) or \
+            [m for m in allowed if len(key) >= 4 and m.lower().startswith(key.lower())][:1]
+        hint = (_misplaced(key, path) or (f'Did you mean "{close[0]}"?' if close else
+                                          "It is not a member of this object in the ECS API."))
     return Problem(path, "fail", f"{leaf(path)} is not an ECS task definition field",
                    f"{path} is unknown to RegisterTaskDefinition. {hint}",
-                   fix=f"Remove it or rename it. {hint}", commands=[command], doc_url=PARAMS_DOC)
+                   fix=f"Remove it or rename it. {hint}", commands=commands, doc_url=PARAMS_DOC)
