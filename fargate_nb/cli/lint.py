@@ -1,4 +1,8 @@
-"""`fargate-nb lint TASKDEF.json`: check a task definition file against the ECS API and Fargate's rules."""
+"""`fargate-nb lint TASKDEF.json`: check a task definition file against the ECS API and Fargate's rules.
+
+Exit 0 when valid (warnings allowed), 1 when a problem is found, 2 when the input is unreadable, not JSON or
+not a JSON object. Text: one line per problem (✗ fail, ! warning, i advice); JSON: a list of findings.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,12 @@ import json
 import re
 import shlex
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from fargate_nb.cli import EXIT_FAIL, EXIT_OK, UsageError
+from fargate_nb.model import Finding
 
 MAX_BYTES = 5_000_000  # a task definition is a few KB; ECS itself caps it at 64 KiB
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -20,10 +26,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("lint", help="check a task definition JSON file against the ECS API and Fargate's rules",
                        description="Validate a task definition (register-task-definition input, or "
                                    "describe-task-definition output) against botocore's ECS model and Fargate's "
-                                   "documented rules. Exit 0 when valid, 1 when a problem is found, 2 when the file "
-                                   "cannot be read.")
+                                   "documented rules. Exit 0 when valid (warnings allowed), 1 when a problem is "
+                                   "found, 2 when the file cannot be read or is not a JSON object.")
     p.add_argument("taskdef", metavar="TASKDEF.json", help="the task definition file; '-' reads standard input")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="text: one line per problem; json: a list of finding objects")
     p.add_argument("--no-fargate", action="store_true",
                    help="do not apply Fargate's rules (they still apply when requiresCompatibilities has FARGATE)")
     p.set_defaults(func=run)
@@ -66,49 +73,54 @@ def _safe(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-def render_text(name: str, findings: list, fargate: bool) -> str:
-    problems = [f for f in findings if f.status in ("fail", "warn", "info")]
+MARKS = {"fail": "✗", "warn": "!", "info": "i"}
+
+
+def render_text(name: str, findings: list[Finding], fargate: bool) -> str:
+    """A summary line, then one line per problem: mark, JSON path, message, fix (and its command)."""
+    shown = "standard input" if name == "-" else _safe(name)
     fails = sum(f.status == "fail" for f in findings)
     warns = sum(f.status == "warn" for f in findings)
     mode = "Fargate" if fargate else "its launch type"
-    head = (f"{_safe(name)}: valid for {mode}" if not fails else
-            f"{_safe(name)}: {fails} problem(s) for {mode}") + (f", {warns} warning(s)" if warns else "")
-    lines = [head.replace("-: ", "standard input: ", 1) if name == "-" else head]
-    for f in problems:
-        lines.append(f"  {f.status.upper():<4} {', '.join(_safe(e) for e in f.evidence) or '-'}")
-        lines.append(f"       {_safe(f.title)}")
+    head = f"{shown}: valid for {mode}" if not fails else f"{shown}: {fails} problem(s) for {mode}"
+    lines = [head + (f", {warns} warning(s)" if warns else "")]
+    for f in findings:
+        mark = MARKS.get(f.status)
+        if not mark:
+            continue
+        where = ", ".join(_safe(e) for e in f.evidence) or "$"
+        line = f"{mark} {where}: {_safe(f.title)}"
         if f.detail:
-            lines.append(f"       {_safe(f.detail, 2000)}")
-        if f.remediation:
-            if f.remediation.summary:
-                lines.append(f"       fix: {_safe(f.remediation.summary, 1000)}")
-            for command in f.remediation.commands:
-                lines.append(f"       $ {_command(command, name)}")
-        if f.doc_url:
-            lines.append(f"       doc: {f.doc_url}")
+            line += f" — {_safe(f.detail, 2000)}"
+        if f.remediation and f.remediation.summary:
+            line += f" Fix: {_safe(f.remediation.summary, 1000)}"
+        if f.remediation and f.remediation.commands:
+            line += " " + " ; ".join(f"$ {_command(c, name)}" for c in f.remediation.commands)
+        lines.append(line)
     return "\n".join(lines) + "\n"
 
 
 def _command(command: str, name: str) -> str:
+    """The fix command on the linted file itself (standard input keeps the placeholder taskdef.json)."""
     if name == "-":
         return _safe(command, 1000)
     return _safe(command.replace(" taskdef.json >", f" {shlex.quote(name)} >"), 1000)
 
 
 def run(args: argparse.Namespace) -> int:
-    from dataclasses import asdict
-
     from fargate_nb.scrub import scrub_obj
     from fargate_nb.taskdef import lint_task_definition
 
     doc = load_document(args.taskdef)
+    if not isinstance(doc, dict):
+        what = {list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(type(doc), "a number")
+        shown = "standard input" if args.taskdef == "-" else _safe(args.taskdef)
+        raise UsageError(f"{shown} holds {what}, not a JSON object; a task definition is an object with family "
+                         "and containerDefinitions")
     fargate = not args.no_fargate
     findings = lint_task_definition(doc, fargate=fargate)
-    failed = any(f.status == "fail" for f in findings)
     if args.format == "json":
-        out = {"file": args.taskdef, "fargate": fargate, "valid": not failed,
-               "findings": [asdict(f) for f in findings]}
-        sys.stdout.write(json.dumps(scrub_obj(out), indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(scrub_obj([asdict(f) for f in findings]), indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(render_text(args.taskdef, findings, fargate))
-    return EXIT_FAIL if failed else EXIT_OK
+    return EXIT_FAIL if any(f.status == "fail" for f in findings) else EXIT_OK
