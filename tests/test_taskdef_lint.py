@@ -569,6 +569,23 @@ def test_the_check_is_registered_and_runs_on_the_snapshot():
     assert [f.status for f in check.func(_snapshot(ec2, "EC2"), None)] == ["pass"]
 
 
+@pytest.mark.parametrize("task, service, fargate", [
+    (None, None, True),
+    ({"launchType": "FARGATE"}, None, True),
+    ({"launchType": "EC2"}, None, False),
+    ({"capacityProviderName": "FARGATE_SPOT"}, None, True),
+    ({"capacityProviderName": "my-asg-provider"}, None, False),
+    (None, {"launchType": "EXTERNAL"}, False),
+    (None, {"capacityProviderStrategy": [{"capacityProvider": "FARGATE", "weight": 1}]}, True),
+    (None, {"capacityProviderStrategy": [{"capacityProvider": "asg", "weight": 1}]}, False),
+])
+def test_the_check_lints_for_the_launch_type_the_evidence_shows(task, service, fargate):
+    ec2_only = td(networkMode="bridge", requiresCompatibilities=["EC2"])
+    snap = Snapshot(region="us-east-1", task_definition=ec2_only, task=task, service=service)
+    statuses = {f.status for f in load_all()["taskdef.invalid"].func(snap, None)}
+    assert ("fail" in statuses) == fargate  # bridge mode only fails for Fargate
+
+
 def test_diagnose_reports_an_invalid_task_definition():
     diagnosis = diagnose(_snapshot(container(imagePullBehavior="always")))
     failing = diagnosis.finding("taskdef.invalid")
