@@ -119,10 +119,13 @@ def notebook_to_html(nb: nbformat.NotebookNode, *, title: str, header: str = "")
 
 
 def error_outputs(nb: nbformat.NotebookNode) -> list[str]:
-    """'ename: evalue' for every error output of an executed notebook."""
+    """Every error of an executed notebook: raised exceptions ('ename: evalue') and the messages
+    the kit's views display instead of raising (outputs whose ``metadata.fargate_nb`` is "error")."""
     errors = []
     for cell in nb.get("cells", []):
         for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
             if out.get("output_type") == "error":
                 errors.append(f"{out.get('ename')}: {out.get('evalue')}")
-    return errors
+            elif (out.get("metadata") or {}).get("fargate_nb") == "error":
+                errors.append(str((out.get("data") or {}).get("text/plain") or "error shown by the notebook"))
+    return list(dict.fromkeys(errors))

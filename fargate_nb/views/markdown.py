@@ -19,10 +19,11 @@ STATUS_WORDS = {"pass": "✅ pass", "fail": "❌ FAIL", "warn": "⚠️ warn", "
                 "skipped": "➖ skipped", "info": "ℹ️ info"}
 PROBLEM_STATUSES = ("fail", "warn", "unknown")
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]|\x1b\[[0-9;]*[A-Za-z]")
+_CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
 _NEWLINES = re.compile(r"\s*[\r\n]+\s*")
-# Characters with a meaning in Markdown inline text (CommonMark + GFM tables/strikethrough).
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~$])")
+# Characters with a meaning in Markdown inline text (CommonMark, GFM tables/strikethrough, and
+# Jupyter's $math$). Parentheses only matter after ']', which is escaped.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#+!|~$])")
 _HTML_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _SAFE_URL = re.compile(r"^https://[A-Za-z0-9.-]+(?:/[A-Za-z0-9._~:/?#@!$&'()*+,;=%-]*)?$")
 
@@ -43,9 +44,9 @@ def md_escape(text: Any) -> str:
     one_line = _NEWLINES.sub(" ", clean(text)).strip()
     escaped = "".join(_HTML_ENTITIES.get(ch, ch) for ch in one_line)
     escaped = _MD_SPECIAL.sub(r"\\\1", escaped)
-    # A leading '-', '=' or 'N.' could still start a list or a setext heading when the text
-    # begins a line: escape it ('N)' is already escaped above).
-    escaped = re.sub(r"^(\d+)\.(?=\s|$)", r"\1\\.", escaped)
+    # A leading '-', '=', 'N.' or 'N)' could still start a list or a setext heading when the
+    # text begins a line: escape it.
+    escaped = re.sub(r"^(\d+)([.)])(?=\s|$)", r"\1\\\2", escaped)
     return re.sub(r"^([-=])(?=[\s=-]|$)", r"\\\1", escaped)
 
 
