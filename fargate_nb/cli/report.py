@@ -67,7 +67,8 @@ def _run_stopped(args: argparse.Namespace) -> int:
         raise UsageError("--stopped reports a whole cluster: give --cluster only (with --since)")
     if not args.cluster:
         raise UsageError("--stopped needs --cluster")
-    from fargate_nb.aws import AwsUnavailableError, make_context
+    from fargate_nb.aws import AwsUnavailableError, SubjectNotFoundError, make_context
+    from fargate_nb.aws.discover import DiscoveryError
     from fargate_nb.report.batch import parse_since, report_stopped
 
     try:
@@ -77,9 +78,9 @@ def _run_stopped(args: argparse.Namespace) -> int:
     try:
         ctx = make_context(region=args.region, profile=args.profile, endpoint_url=args.endpoint_url)
         result = report_stopped(ctx, args.cluster, args.out, since=since, title=args.title)
-    except AwsUnavailableError as exc:
+    except (AwsUnavailableError, DiscoveryError) as exc:  # unreachable, or the listing was denied
         raise AwsUnavailable(str(exc)) from exc
-    except ValueError as exc:  # invalid input (region, cluster name) reported by the collector
+    except (SubjectNotFoundError, ValueError) as exc:  # no such cluster; invalid region or name
         raise UsageError(str(exc)) from exc
     for entry in result.entries:
         if entry.paths:

@@ -46,7 +46,7 @@ def failure_key(task: dict[str, Any]) -> tuple[str, str, str]:
     from fargate_nb.stopped import classify_task
 
     td_arn = str(task.get("taskDefinitionArn") or "")
-    family = resource_name(td_arn) or "unknown-task-definition"
+    family = td_arn.rsplit("/", 1)[-1] or "unknown-task-definition"  # family:revision
     explained = classify_task(task).to_dict()
     return family, str(explained.get("step") or "-"), str(explained.get("cause") or "unknown")
 

@@ -112,6 +112,10 @@ def timeline_section(snapshot: Snapshot) -> str:
         since = _duration((when - created).total_seconds()) if when and created else "-"
         rows.append((what, Raw(code_span(key)), format_time(when) if when else "unknown (not recorded)", since))
     out = [table(("event", "field", "time", "since created"), rows)]
+    if not any(parse_time(task.get(key)) for key, _ in TIMELINE_EVENTS):
+        out.append("\nThe task record carries no timestamps; take the times from the service events, "
+                   "CloudTrail or your alerts.")
+        return "\n".join(out)
     pull_start, pull_stop = parse_time(task.get("pullStartedAt")), parse_time(task.get("pullStoppedAt"))
     if pull_start and pull_stop:
         out.append(f"\nThe image pull took {_duration((pull_stop - pull_start).total_seconds())}.")

@@ -69,6 +69,9 @@ def test_timeline_says_unknown_when_times_are_missing():
     tl = timeline_section(snap)
     assert tl.count("unknown (not recorded)") == 3
     assert "No pull start was recorded" in tl
+    bare = snapshot()
+    bare.task = {"taskArn": bare.task["taskArn"]}
+    assert "carries no timestamps" in timeline_section(bare)
     service = timeline_section(snapshot(with_task=False))
     assert service.startswith("Unknown: the service was diagnosed without a task")
 
