@@ -128,3 +128,21 @@ def test_sandbox_cluster_with_two_failures_gives_two_reports(aws, tmp_path):
     for e in result.entries:
         assert f'href="{e.paths.html.name}"' in index
         assert e.paths.html.exists() and e.paths.json.exists()
+
+
+def test_progress_is_a_bar_on_a_terminal_and_plain_lines_otherwise():
+    from fargate_nb.report.batch import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    tty, pipe = Terminal(), io.StringIO()
+    for stream in (tty, pipe):
+        bar = Progress(2, "reports", stream)
+        bar.step("payments-api:7 logs not-found")
+        bar.step("payments-api:8 manifest permission")
+        bar.close()
+    assert "\r" in tty.getvalue() and "2/2" in tty.getvalue()
+    assert pipe.getvalue().splitlines() == ["reports 1/2: payments-api:7 logs not-found",
+                                            "reports 2/2: payments-api:8 manifest permission"]

@@ -97,3 +97,12 @@ def test_stopped_for_a_missing_cluster_exits_2(aws, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "cluster 'nope': it does not exist" in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_diagnose_format_markdown_prints_the_markdown_view(tmp_path, capsys):
+    evidence = snapshot().save(tmp_path / "evidence.json")
+    code = main(["diagnose", "--snapshot", str(evidence), "--format", "markdown"])
+    out = capsys.readouterr().out
+    assert out.startswith("# fargate-nb diagnosis of task `arn:aws:ecs:")
+    assert "## Pull steps" in out and "| step | status | summary |" in out
+    assert code in (0, 1) and code == (1 if "❌ FAIL" in out.split("## Pull steps")[0] else 0)
