@@ -74,7 +74,10 @@ def generate_report(snapshot: Snapshot, out_dir: str | os.PathLike[str], title: 
     title = " ".join((title or default_title(snapshot)).split())[:300] or default_title(snapshot)
     stem = unique_name(out, name or report_name(snapshot.subject, parse_time(snapshot.collected_at) or now))
     final = ReportPaths(*(out / f"{stem}{suffix}" for suffix in (".ipynb", ".html", ".md", ".json", ".snapshot.json")))
-    source = Path(notebook) if notebook else notebook_path()
+    try:
+        source = Path(notebook) if notebook else notebook_path()
+    except NotebookError as exc:
+        raise ReportError(str(exc)) from exc
     provenance = Provenance.of(snapshot, when=now, shared_by=shared_by)
 
     try:

@@ -118,3 +118,13 @@ def test_an_unwritable_folder_is_a_clear_error(tmp_path, recorder):
     blocker.write_text("x")
     with pytest.raises(ReportError, match="cannot create the report folder"):
         generate_report(snapshot(), blocker / "sub")
+
+
+def test_a_missing_notebook_is_a_report_error(tmp_path, monkeypatch):
+    def nowhere(name="02_diagnose_task.ipynb"):
+        raise NotebookError(f"notebook {name} not found")
+
+    monkeypatch.setattr(gen, "notebook_path", nowhere)
+    with pytest.raises(ReportError, match="not found"):
+        generate_report(snapshot(), tmp_path)
+    assert list(tmp_path.iterdir()) == []
