@@ -108,17 +108,6 @@ def test_lint_invalid_file_text(tmp_path, capsys):
     assert f"jq 'del(.containerDefinitions[0].imagePullBehavior)' '{path}' > taskdef.fixed.json" in out
 
 
-def test_lint_json_output_and_described_wrapper(tmp_path, capsys):
-    described = {"taskDefinition": {**copy.deepcopy(GOOD), "revision": 3, "status": "ACTIVE",
-                                    "taskDefinitionArn": f"arn:aws:ecs:us-east-1:{ACCT}:task-definition/api:3"}}
-    assert main(["lint", write(tmp_path, described), "--format", "json"]) == 0
-    data = json.loads(capsys.readouterr().out)
-    assert data["valid"] is True and data["fargate"] is True
-    assert [f["status"] for f in data["findings"]] == ["pass", "info"]
-    described["taskDefinition"]["cpu"] = 512
-    assert main(["lint", write(tmp_path, described), "--format", "json"]) == 1
-    data = json.loads(capsys.readouterr().out)
-    assert data["valid"] is False and data["findings"][0]["evidence"] == ["taskDefinition.cpu"]
 
 
 def test_lint_no_fargate(tmp_path, capsys):
@@ -164,9 +153,6 @@ def test_lint_missing_file_directory_and_huge_file(tmp_path, capsys):
     assert "larger than" in capsys.readouterr().err
 
 
-def test_lint_a_json_value_that_is_not_an_object(tmp_path, capsys):
-    assert main(["lint", write(tmp_path, [1, 2])]) == 1
-    assert "must be a JSON object" in capsys.readouterr().out
 
 
 def test_lint_hostile_file_name_and_keys(tmp_path, capsys):
@@ -182,12 +168,6 @@ def test_lint_hostile_file_name_and_keys(tmp_path, capsys):
 @pytest.mark.skipif(not CLI.exists(), reason="the console script is not installed in .venv")
 def test_installed_command(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    doc = copy.deepcopy(GOOD)
-    doc["containerDefinitions"][0]["imagePullBehavior"] = "once"
-    lint = subprocess.run([str(CLI), "lint", write(tmp_path, doc), "--format", "json"], capture_output=True,
-                          text=True, env=env, timeout=120)
-    assert lint.returncode == 1, lint.stderr
-    assert json.loads(lint.stdout)["findings"][0]["evidence"] == ["containerDefinitions[0].imagePullBehavior"]
     bad = subprocess.run([str(CLI), "lint", str(tmp_path / "missing.json")], capture_output=True, text=True,
                          env=env, timeout=120)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "cannot read" in bad.stderr
