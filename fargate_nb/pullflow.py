@@ -246,7 +246,10 @@ def plan(snapshot: Snapshot) -> PullPlan:
             stream = f"{prefix}/{cname}/{_task_id(snapshot)}" if prefix else _task_id(snapshot)
             stream_arn = f"{group_arn}:log-stream:{stream}"
             if create:
-                result.needs.append(Need("logs", "logs:CreateLogGroup", group_arn, f"awslogs-create-group for {cname}", cname))
+                # IAM sees a log group as "...:log-group:NAME:*" for all but the tagging actions
+                # (CloudWatch Logs API reference, LogGroup.arn).
+                result.needs.append(Need("logs", "logs:CreateLogGroup", f"{group_arn}:*",
+                                         f"awslogs-create-group for {cname}", cname))
             result.needs.append(Need("logs", "logs:CreateLogStream", stream_arn, f"awslogs stream for {cname}", cname))
             result.needs.append(Need("logs", "logs:PutLogEvents", stream_arn, f"awslogs events for {cname}", cname))
             _add_dest(result, "logs", "logs", "awslogs log driver", lregion)

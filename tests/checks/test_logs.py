@@ -33,7 +33,7 @@ def test_missing_group_with_create_group_passes_but_needs_create_permission():
     f = only(logs.logs_permission, snap, "fail")  # the managed policy lacks logs:CreateLogGroup
     assert "logs:CreateLogGroup" in f.detail
     assert f.remediation.policy["Statement"][0]["Action"] == "logs:CreateLogGroup"
-    assert f.remediation.policy["Statement"][0]["Resource"] == "arn:aws:logs:us-east-1:111122223333:log-group:/ecs/api"
+    assert f.remediation.policy["Statement"][0]["Resource"] == "arn:aws:logs:us-east-1:111122223333:log-group:/ecs/api:*"
     assert [x.status for x in after_fix(logs.logs_permission, snap)] == ["pass"]
 
 

@@ -496,11 +496,5 @@ HEALTHY: tuple[Healthy, ...] = (
                    "host, so fargate_nb/diagnose.py step_results() reports it unknown and the verdict says some "
                    "prerequisites could not be checked"))),
     Healthy("awslogs-create-group", EnvSpec(awslogs="create-group"),
-            frozenset({"iam.logs", "logs.group-missing"}),
-            bugs=(("failures",
-                   "iam.logs fails although the execution role allows logs:CreateLogGroup on "
-                   "arn:aws:logs:REGION:ACCOUNT:log-group:/ecs/payments-api:* (the ARN form the CloudWatch Logs "
-                   "API reference, LogGroup.arn, says IAM policies use for every action but the tagging ones): "
-                   "fargate_nb/pullflow.py plan() asks logs:CreateLogGroup on '...:log-group:NAME' without the "
-                   "trailing ':*', which that statement does not match"),)),
+            frozenset({"iam.logs", "logs.group-missing"})),
 )
