@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import io
 import json
 import os
@@ -90,78 +89,22 @@ def test_explain_hostile_text_prints_one_plain_line(capsys):
     assert "\x1b" not in out and "<script>x</script> sequenceDiagram `rm -rf /`" in out
 
 
-# -- lint ------------------------------------------------------------------------------------------------------
-def test_lint_valid_file(tmp_path, capsys):
-    assert main(["lint", write(tmp_path, GOOD)]) == 0
-    assert "valid for Fargate" in capsys.readouterr().out
-
-
-def test_lint_invalid_file_text(tmp_path, capsys):
-    doc = copy.deepcopy(GOOD)
-    doc["containerDefinitions"][0]["imagePullBehavior"] = "always"
-    doc["memory"] = "8GB"
-    path = write(tmp_path, doc, "my task.json")
-    assert main(["lint", path]) == 1
-    out = capsys.readouterr().out
-    assert "containerDefinitions[0].imagePullBehavior" in out and "ECS_IMAGE_PULL_BEHAVIOR" in out
-    assert "memory 8192 MiB is not valid with cpu 512" in out
-    assert f"jq 'del(.containerDefinitions[0].imagePullBehavior)' '{path}' > taskdef.fixed.json" in out
 
 
 
 
-def test_lint_no_fargate(tmp_path, capsys):
-    ec2 = {"family": "api", "containerDefinitions": [{"name": "api", "image": "nginx:1.27", "memory": 256,
-                                                      "portMappings": [{"containerPort": 80, "hostPort": 8080}]}]}
-    path = write(tmp_path, ec2)
-    assert main(["lint", path]) == 1  # for Fargate: no awsvpc, no task size
-    capsys.readouterr()
-    assert main(["lint", path, "--no-fargate"]) == 0
-
-
-def test_lint_reads_stdin(capsys, monkeypatch):
-    monkeypatch.setattr("sys.stdin", bytes_stdin(json.dumps(GOOD).encode()))
-    assert main(["lint", "-"]) == 0
-    assert "standard input: valid" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("content, words", [
-    ("{\"family\": ", "not valid JSON (line 1, column 12)"),
-    ("", "is empty"),
-    (b"\xff\xfe\x00{", "not UTF-8"),
-    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
-])
-def test_lint_bad_files_exit_2_with_a_clear_message(tmp_path, capsys, content, words):
-    path = tmp_path / "bad.json"
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content)
-    assert main(["lint", str(path)]) == 2
-    err = capsys.readouterr().err
-    assert words in err and "Traceback" not in err
-
-
-def test_lint_missing_file_directory_and_huge_file(tmp_path, capsys):
-    assert main(["lint", str(tmp_path / "nope.json")]) == 2
-    assert "cannot read" in capsys.readouterr().err
-    assert main(["lint", str(tmp_path)]) == 2
-    assert "directory" in capsys.readouterr().err
-    huge = tmp_path / "huge.json"
-    huge.write_bytes(b" " * 5_000_001)
-    assert main(["lint", str(huge)]) == 2
-    assert "larger than" in capsys.readouterr().err
 
 
 
 
-def test_lint_hostile_file_name_and_keys(tmp_path, capsys):
-    doc = copy.deepcopy(GOOD)
-    doc["\x1b[31mred\nkey"] = 1
-    path = write(tmp_path, doc, "evil\x1b[2J.json")
-    assert main(["lint", path]) == 1
-    out = capsys.readouterr().out
-    assert "\x1b" not in out
+
+
+
+
+
+
+
+
 
 
 # -- through the installed command ---------------------------------------------------------------------------
