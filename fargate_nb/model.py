@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -168,17 +169,30 @@ class Remediation:
 
 @dataclass
 class Finding:
+    """One check's answer about one subject (a role, a repository, a destination ...).
+
+    A check sets what it decided: ``status``, ``message`` (the specific sentence with the real
+    names), ``detail``, ``evidence``, ``remediation``, and the links faces use instead of searching
+    text: ``resource`` (what the finding is about) and ``decisions`` (the permission questions it
+    rests on). ``title``, ``severity`` and ``doc_url`` come from the check catalogue
+    (`fargate_nb.checks.catalogue`), attached by the registry: a check never writes them.
+    """
+
     id: str
     status: str  # one of FINDING_STATUSES
-    step: str | None  # one of STEPS, or None for task-definition findings
-    title: str
+    step: str | None = None  # one of STEPS, or None for task-definition findings
+    message: str = ""  # one line with the real names, e.g. "exec-role cannot get an ECR authorization token"
     detail: str = ""
     target: str | None = None  # network findings: ecr.api, ecr.dkr, s3, logs, secretsmanager, ssm, registry host
     evidence: list[str] = field(default_factory=list)
     remediation: Remediation | None = None
-    doc_url: str | None = None
-    severity: str = "high"  # high | medium | low: how much it matters when it fails
     missing_permission: str | None = None  # for unknown findings caused by a gap
+    resource: str | None = None  # the resource it is about: role/repository/secret ARN, image, log group
+    decisions: list[PermissionDecision] = field(default_factory=list)  # the permission answers it rests on
+    # -- from the check catalogue (attached by the registry) --
+    title: str = ""
+    severity: str = ""  # high | medium | low: how much it matters when it fails
+    doc_url: str | None = None
 
     def __post_init__(self) -> None:
         if self.status not in FINDING_STATUSES:
@@ -186,12 +200,57 @@ class Finding:
         if self.step is not None and self.step not in STEPS:
             raise ValueError(f"finding {self.id}: bad step {self.step!r}")
 
+    @property
+    def label(self) -> str:
+        """``id`` or ``id[target]``: how findings are named in verdicts and tables."""
+        return f"{self.id}[{self.target}]" if self.target else self.id
+
+    @property
+    def text(self) -> str:
+        """The specific sentence, or the catalogue title when the check had nothing to add."""
+        return self.message or self.title
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:
         data = dict(data)
         rem = data.get("remediation")
         data["remediation"] = Remediation(**rem) if isinstance(rem, dict) else None
+        data["decisions"] = [PermissionDecision.from_dict(d) for d in data.get("decisions") or []
+                             if isinstance(d, dict)]
+        if not data.get("message") and data.get("title"):
+            data["message"] = data["title"]  # diagnoses written before findings had a message
         return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+
+
+@dataclass
+class PermissionDecision:
+    """How IAM answers one question the pull asks: may ROLE call ACTION on RESOURCE?
+
+    Recorded by the permission checks as they decide, so the permissions table shows the same
+    answer as the findings. ``status`` is the check's reading of the decision (an allow that an
+    unread permissions boundary might cancel is ``unknown``, not ``pass``).
+    """
+
+    role: str  # "execution" | "task"
+    role_arn: str
+    action: str
+    resource: str
+    decision: str  # allowed | denied | explicit deny | unknown | no role
+    by: str = ""  # the deciding policy and statement, or why it could not be decided
+    status: str = "unknown"  # pass | fail | unknown | info
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PermissionDecision:
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+
+
+def worst_status(statuses: Iterable[str], default: str = "pass") -> str:
+    """The worst of some statuses (``SEVERITY_ORDER``): the one rule every face and step uses."""
+    ranked = [s for s in statuses if s in _STATUS_RANK]
+    return min(ranked, key=_STATUS_RANK.__getitem__) if ranked else default
+
+
+_STATUS_RANK = {s: i for i, s in enumerate(SEVERITY_ORDER)}
 
 
 @dataclass
@@ -199,6 +258,74 @@ class StepResult:
     id: str
     status: str
     summary: str = ""
+
+
+@dataclass
+class PermissionRow:
+    """One row of the permission matrix: a role, a needed action on a resource, and its answer."""
+
+    step: str
+    action: str
+    resource: str
+    role: str  # "execution" | "task"
+    role_arn: str | None
+    decision: str  # allowed | denied | explicit deny | unknown | no role | not evaluated
+    by: str  # the deciding policy and statement, or why there is no decision
+    status: str  # agrees with the findings: pass | fail | unknown | skipped | info
+    container: str | None = None
+    why: str = ""
+    finding_refs: list[int] = field(default_factory=list)  # indexes into Diagnosis.findings
+
+
+@dataclass
+class NetworkRow:
+    """The way to one destination (service and region, or a registry host) and each network check's status."""
+
+    target: str
+    step: str
+    why: str
+    path: str  # interface-endpoint | gateway-endpoint | nat | internet | opaque | none | unknown | not-awsvpc
+    endpoint: str = ""  # the VPC endpoint id, when the path is one
+    detail: str = ""
+    checks: dict[str, str] = field(default_factory=dict)  # column (route, DNS, SG in ...) -> status
+    status: str = "unknown"
+    finding_refs: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Lifeline:
+    id: str  # fargate, sts, ecr.api, ecr.dkr, s3, secretsmanager, ssm, kms, logs, or a registry host
+    label: str
+    detail: str = ""  # e.g. the role name
+
+
+@dataclass
+class Call:
+    """One call of the pull, in order: who calls whom, its status and the findings that decide it."""
+
+    step: str
+    kind: str  # assume, ecr-auth, creds-secret, kms, secret-fetch, ecr-manifest, registry-manifest, ...
+    source: str  # lifeline id
+    target: str  # lifeline id
+    label: str  # e.g. "ecr:GetAuthorizationToken"
+    subjects: list[str] = field(default_factory=list)  # the resources the call is about
+    status: str = "unknown"
+    reached: bool = True  # False after the first failing call: the pull never gets there
+    first_failure: bool = False
+    finding_refs: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Sequence:
+    """The pull as a sequence of calls between lifelines (drawn by the diagram and its mermaid twin)."""
+
+    title: str = ""
+    lifelines: list[Lifeline] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+
+    @property
+    def first_failure(self) -> Call | None:
+        return next((c for c in self.calls if c.first_failure), None)
 
 
 @dataclass
@@ -213,11 +340,20 @@ class Diagnosis:
     stopped: dict[str, Any] | None = None  # fargate_nb.stopped.explain() plus "confirmed"
     collected_at: str = ""
     kit_version: str = ""
+    permissions: list[PermissionRow] = field(default_factory=list)
+    network: list[NetworkRow] = field(default_factory=list)
+    sequence: Sequence = field(default_factory=Sequence)
     schema: str = DIAGNOSIS_SCHEMA
 
     @property
     def failed(self) -> list[Finding]:
         return [f for f in self.findings if f.status == "fail"]
+
+    @property
+    def status(self) -> str:
+        """The overall status: the worst step (a failing task-definition finding counts too)."""
+        return worst_status([*(s.status for s in self.steps), *(f.status for f in self.failed)],
+                            default="pass") if (self.steps or self.failed) else "unknown"
 
     @property
     def exit_code(self) -> int:
@@ -233,6 +369,10 @@ class Diagnosis:
     def finding(self, finding_id: str, target: str | None = None) -> list[Finding]:
         return [f for f in self.findings if f.id == finding_id and (target is None or f.target == target)]
 
+    def findings_at(self, refs: Iterable[int]) -> list[Finding]:
+        """The findings a row or call refers to (by index)."""
+        return [self.findings[i] for i in refs if 0 <= i < len(self.findings)]
+
     def to_dict(self) -> dict[str, Any]:
         return scrub_obj(asdict(self))
 
@@ -243,6 +383,7 @@ class Diagnosis:
     def from_dict(cls, data: dict[str, Any]) -> Diagnosis:
         if data.get("schema") != DIAGNOSIS_SCHEMA:
             raise ValueError(f"unsupported diagnosis schema {data.get('schema')!r}")
+        seq = data.get("sequence") or {}
         return cls(
             subject=data.get("subject") or {},
             region=data.get("region", ""),
@@ -254,7 +395,16 @@ class Diagnosis:
             stopped=data.get("stopped"),
             collected_at=data.get("collected_at", ""),
             kit_version=data.get("kit_version", ""),
+            permissions=[_build(PermissionRow, r) for r in data.get("permissions") or []],
+            network=[_build(NetworkRow, r) for r in data.get("network") or []],
+            sequence=Sequence(title=seq.get("title", ""),
+                              lifelines=[_build(Lifeline, x) for x in seq.get("lifelines") or []],
+                              calls=[_build(Call, x) for x in seq.get("calls") or []]),
         )
+
+
+def _build(kind: Any, data: dict[str, Any]) -> Any:
+    return kind(**{f.name: data[f.name] for f in fields(kind) if f.name in data})
 
 
 def write_json_atomic(path: str | os.PathLike[str], data: Any) -> Path:

@@ -39,6 +39,33 @@ SERVICE_ENDPOINTS = {
     "ssm": "com.amazonaws.{region}.ssm",
 }
 
+#: Which network destination each action of the pull goes through (the endpoint a request uses).
+ACTION_TARGETS = {
+    "ecr:GetAuthorizationToken": "ecr.api",
+    "ecr:BatchGetImage": "ecr.dkr",
+    "ecr:BatchCheckLayerAvailability": "ecr.dkr",
+    "ecr:GetDownloadUrlForLayer": "ecr.dkr",
+    "s3:GetObject": "s3",
+}
+
+
+def action_target(action: str) -> str | None:
+    """The destination a call of ``action`` goes to (ecr.api, ecr.dkr, s3, logs, secretsmanager, ssm)."""
+    if action in ACTION_TARGETS:
+        return ACTION_TARGETS[action]
+    service = action.split(":", 1)[0]
+    return service if service in ("secretsmanager", "ssm", "logs") else None
+
+
+def layer_bucket(region: str) -> str:
+    """The S3 bucket ECR serves image layers from in a region (ECR user guide, VPC endpoints)."""
+    return f"prod-{region}-starport-layer-bucket"
+
+
+def layer_bucket_arn(region: str, partition: str = "aws") -> str:
+    """The objects of the layer bucket, as an S3 gateway endpoint policy must allow them (``s3:GetObject``)."""
+    return f"arn:{partition}:s3:::{layer_bucket(region)}/*"
+
 
 @dataclass(frozen=True)
 class ImageRef:
@@ -100,6 +127,11 @@ class Need:
     container: str | None = None
     # Set when the request passes through a service on the caller's behalf (kms:ViaService).
     via_service: str | None = None
+
+    @property
+    def target(self) -> str | None:
+        """The destination this call goes through (see `action_target`)."""
+        return action_target(self.action)
 
 
 @dataclass(frozen=True)

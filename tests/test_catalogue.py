@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from fargate_nb.checks import load_all
-from fargate_nb.checks.catalogue import findings_markdown
+from fargate_nb.checks.findings_doc import findings_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 DESIGN_IDS = {

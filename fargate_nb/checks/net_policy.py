@@ -24,6 +24,7 @@ from fargate_nb.checks.registry import check
 from fargate_nb.iam import PolicyError, Request, evaluate
 from fargate_nb.model import Finding, Remediation, Snapshot
 from fargate_nb.pullflow import Destination, PullPlan
+from fargate_nb.pullflow import layer_bucket_arn as pullflow_layer_bucket_arn
 
 POLICY_DOC = "https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html"
 S3_MIN_DOC = "https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html"
@@ -38,7 +39,7 @@ _SERVICE_ACTIONS = {"logs": "logs:", "secretsmanager": "secretsmanager:", "ssm":
 
 
 def layer_bucket_arn(snapshot: Snapshot, region: str | None = None) -> str:
-    return f"arn:{snapshot.partition or 'aws'}:s3:::prod-{region or snapshot.region}-starport-layer-bucket/*"
+    return pullflow_layer_bucket_arn(region or snapshot.region, snapshot.partition or "aws")
 
 
 def requests_through(snapshot: Snapshot, plan: PullPlan, dest: Destination) -> list[tuple[str, str, str]]:

@@ -14,6 +14,7 @@ from fargate_nb.checks.permissions import (
     Ask,
     compact,
     create_role_remediation,
+    decision_of,
     execution_role,
     gap_for,
     q,
@@ -218,14 +219,21 @@ def role_confusion(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
                         "The execution role could not be read (see exec-role.not-found).")]
     needs = list(dict.fromkeys((n.step, n.action, n.resource) for n in plan.needs))
     confused = []
+    decisions = []  # the task role's answers: neutral (info) unless they hide a missing execution permission
     for step, action, resource in needs:
+        task_outcome = Ask().outcome(snapshot, task_role, action, resource)
+        decision = decision_of(task_role, task_outcome, "task")
+        decision.status = "info"
+        decisions.append(decision)
         if exec_role.view is not None and Ask().outcome(snapshot, exec_role.view, action, resource).allowed:
             continue
-        if Ask().outcome(snapshot, task_role, action, resource).allowed:
+        if task_outcome.allowed:
             confused.append((step, action, resource))
+            decision.status = "fail"
     if not confused:
         return [Finding("role.confusion", "pass", "assume-role", title,
-                        "The task role grants nothing the execution role lacks for the pull.")]
+                        "The task role grants nothing the execution role lacks for the pull.",
+                        resource=task_arn, decisions=decisions)]
     step = min((s for s, _, _ in confused), key=STEPS.index)
     actions = ", ".join(dict.fromkeys(a for _, a, _ in confused))
     who = exec_role.arn or "(no execution role)"
@@ -241,4 +249,4 @@ def role_confusion(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
                         summary=f"Grant {actions} to the execution role {exec_role.view.name}.")
     return [Finding("role.confusion", "fail", step, "The pull's permissions sit on the task role",
                     detail, evidence=[f"{a} on {r}: allowed for {task_arn}, not for {who}" for _, a, r in confused],
-                    remediation=rem)]
+                    remediation=rem, resource=task_arn, decisions=decisions)]

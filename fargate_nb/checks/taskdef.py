@@ -40,4 +40,4 @@ def task_definition_invalid(snapshot: Snapshot, plan: PullPlan) -> list[Finding]
         return [Finding(FINDING_ID, "skipped", None, TITLE, "The snapshot holds no task definition to check.")]
     findings = lint_task_definition(td, fargate=runs_on_fargate(snapshot))
     # The evidence comes from describe-task-definition: its read-only members are expected, not advice.
-    return [f for f in findings if f.title != READ_ONLY_TITLE]
+    return [f for f in findings if f.message != READ_ONLY_TITLE]

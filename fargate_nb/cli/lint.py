@@ -89,7 +89,7 @@ def render_text(name: str, findings: list[Finding], fargate: bool) -> str:
         if not mark:
             continue
         where = ", ".join(_safe(e) for e in f.evidence) or "$"
-        line = f"{mark} {where}: {_safe(f.title)}"
+        line = f"{mark} {where}: {_safe(f.text)}"
         if f.detail:
             line += f" — {_safe(f.detail, 2000)}"
         if f.remediation and f.remediation.summary:

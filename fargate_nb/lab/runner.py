@@ -109,7 +109,7 @@ def attach(endpoint_url: str) -> tuple[Sandbox, Scenario, Provisioned]:
 def check_fix(sandbox: Sandbox, scenario: Scenario, env: Provisioned) -> CheckResult:
     """Re-diagnose after a learner's change, from the service (its current task definition and network)."""
     _snapshot, diagnosis = diagnose_env(sandbox, env, use_service=True)
-    failing = [{"id": f.id, "target": f.target, "title": f.title} for f in diagnosis.findings if f.status == "fail"]
+    failing = [{"id": f.id, "target": f.target, "title": f.text} for f in diagnosis.findings if f.status == "fail"]
     return CheckResult(scenario.id, fixed=not failing, still_failing=failing, verdict=diagnosis.verdict)
 
 

@@ -133,7 +133,7 @@ def summary_section(diagnosis: Diagnosis, provenance: Provenance) -> str:
     if failed:
         first = failed[0]
         fix = first.remediation.summary if first.remediation else "see the finding below"
-        lines.append(f"- **First thing to fix:** {md_escape(first.title)} — {md_escape(fix)}")
+        lines.append(f"- **First thing to fix:** {md_escape(first.text)} — {md_escape(fix)}")
         if len(failed) > 1:
             lines.append(f"- **Other failing checks:** {len(failed) - 1} more (all listed below)")
     unknown = [f for f in diagnosis.findings if f.status == "unknown"]

@@ -82,7 +82,7 @@ class Message:
         lines += [f"on {s}" for s in self.subjects[:4]]
         for f in sorted(self.findings, key=lambda f: _RANK.get(f.status, 99))[:4]:
             target = f" [{f.target}]" if f.target else ""
-            lines.append(f"{STATUS_MARKS.get(f.status, '?')} {f.id}{target}: {f.title}")
+            lines.append(f"{STATUS_MARKS.get(f.status, '?')} {f.id}{target}: {f.text}")
             lines += [f"   {ev}" for ev in f.evidence[:3]]
         if not self.findings:
             lines.append("no check covers this call directly; colour taken from its step")
@@ -251,7 +251,7 @@ def _about(f: Finding, m: Message, messages: list[Message]) -> bool:
         return False
     # When a finding names some of the step's resources, it is about those calls only.
     peers = [x for x in messages if x.step == m.step and (kinds is None or x.kind in kinds)]
-    text = " ".join([f.title, f.detail, *f.evidence])
+    text = " ".join([f.text, f.detail, *f.evidence])
     named = [x for x in peers if any(s and s in text for s in x.subjects)]
     return not named or m in named
 
@@ -358,7 +358,7 @@ def sequence_figure(snapshot: Snapshot, diagnosis: Diagnosis, model: SequenceMod
                                line=dict(color=STATUS_COLOURS["fail"], dash="dot", width=1)))
             notes.append(dict(x=columns - 0.5 + 0.08, y=y, xanchor="left", yanchor="middle", align="left",
                               showarrow=False, bgcolor="#ffebee", bordercolor=STATUS_COLOURS["fail"],
-                              text=f"<b>✗ {_html(f.id)}</b><br>{_wrap(f.title, 30)}",
+                              text=f"<b>✗ {_html(f.id)}</b><br>{_wrap(f.text, 30)}",
                               font=dict(size=11, color=STATUS_COLOURS["fail"])))
         # Invisible points along the arrow carry the hover text (annotations cannot hover well).
         steps = 7

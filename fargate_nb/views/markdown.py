@@ -165,7 +165,7 @@ def finding_block(f: Finding, *, heading: str = "###", evidence_limit: int = 8) 
     """A failing/warning/unknown finding with its evidence and the fix (commands fenced)."""
     step = f.step or "task-definition"
     parts = [f"{heading} {STATUS_WORDS.get(f.status, md_escape(f.status))} {md_escape(finding_label(f))}: "
-             f"{md_escape(f.title)}", "",
+             f"{md_escape(f.text)}", "",
              f"Step {code_span(step)}" + (f", target {code_span(f.target)}" if f.target else "")
              + f", severity {md_escape(f.severity)}."]
     if f.detail:
@@ -204,7 +204,7 @@ def findings_section(diagnosis: Diagnosis, *, heading: str = "###") -> str:
         out.append("Passing checks and advice:\n")
         out.append(table(("status", "finding", "step", "title"),
                          ((Raw(STATUS_WORDS.get(f.status, md_escape(f.status))), Raw(code_span(finding_label(f))),
-                           f.step or "task-definition", f.title) for f in rest)))
+                           f.step or "task-definition", f.text) for f in rest)))
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -66,7 +66,7 @@ def to_mermaid(source: SequenceModel | Snapshot, diagnosis: Diagnosis | None = N
         if msg.first_failure and failure is not None:
             over = ids[msg.source] if msg.source == msg.target else f"{ids[msg.source]},{ids[msg.target]}"
             lines.append(f"    Note over {over}: ✗ {escape_mermaid(failure.id, 60)} "
-                         f"- {escape_mermaid(failure.title, 160)}")
+                         f"- {escape_mermaid(failure.text, 160)}")
     if not model.messages:
         lines.append(f"    Note over {ids[model.lifelines[0].id]}: no calls to draw")
     return "\n".join(lines) + "\n"

@@ -282,7 +282,7 @@ def fixes_bundle(diagnosis: Diagnosis) -> Bundle:
         target = f" [{_e(f.target)}]" if f.target else ""
         parts = [f'<div class="fargate-nb-fix" data-finding="{_e(f.id)}" style="border-left:4px solid {colour};'
                  f'padding:4px 10px;margin:8px 0"><div style="color:{colour}"><b>{STATUS_MARKS.get(f.status, "?")} '
-                 f"{_e(f.id)}{target}</b> — {_e(f.title)}</div>"]
+                 f"{_e(f.id)}{target}</b> — {_e(f.text)}</div>"]
         if f.detail:
             parts.append(f"<div>{_e(f.detail)}</div>")
         if f.missing_permission:

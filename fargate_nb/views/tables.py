@@ -236,8 +236,8 @@ def _network_tips(findings: list[Finding]) -> dict[str, str]:
     for f in findings:
         column = NETWORK_COLUMNS.get(f.id)
         if column:
-            tips.setdefault(column, []).append(f"{f.status}: {f.title}")
-        tips.setdefault("status", []).append(f"{f.id} {f.status}: {f.title}")
+            tips.setdefault(column, []).append(f"{f.status}: {f.text}")
+        tips.setdefault("status", []).append(f"{f.id} {f.status}: {f.text}")
     return {k: "\n".join(v[:6]) for k, v in tips.items()}
 
 
@@ -277,7 +277,7 @@ def findings_table(diagnosis: Diagnosis, *, statuses: Iterable[str] | None = Non
         if wanted is not None and f.status not in wanted:
             continue
         rows.append({"status": f.status, "id": f.id, "step": f.step or "task definition",
-                     "target": clean(f.target or ""), "title": clean(f.title),
+                     "target": clean(f.target or ""), "title": clean(f.text),
                      "fix": clean(f.remediation.summary if f.remediation and f.status != "pass" else ""),
                      "_tip": _finding_tip(f)})
     df = pd.DataFrame(rows, columns=["status", "id", "step", "target", "title", "fix", "_tip"])

@@ -62,7 +62,7 @@ def render_text(diagnosis: Diagnosis, *, colour: bool = False, verbose: bool = F
         info = [f for f in diagnosis.findings if f.status == "info"]
         if info:
             out.append("")
-            out.append("Advice: " + "; ".join(_clean(f.title) for f in info))
+            out.append("Advice: " + "; ".join(_clean(f.text) for f in info))
     if diagnosis.gaps:
         out.append("")
         out.append("Could not read (grant these to the identity running fargate-nb):")
@@ -76,7 +76,7 @@ def render_text(diagnosis: Diagnosis, *, colour: bool = False, verbose: bool = F
 def _finding_lines(f: Finding, colour: bool, verbose: bool) -> list[str]:
     target = f" [{f.target}]" if f.target else ""
     step = f.step or "task-definition"
-    lines = ["  " + _paint(f"{MARKS[f.status]} {f.id}{target}", f.status, colour) + f"  ({step}) {_clean(f.title)}"]
+    lines = ["  " + _paint(f"{MARKS[f.status]} {f.id}{target}", f.status, colour) + f"  ({step}) {_clean(f.text)}"]
     if f.detail:
         lines.append(f"      {_clean(f.detail)}")
     if verbose or f.status != "pass":

@@ -44,6 +44,7 @@ from fargate_nb.checks.permissions.execrole import (
     trust_policy,
 )
 from fargate_nb.checks.permissions.findings import (
+    decision_of,
     no_role_finding,
     outcome_status,
     permission_finding,
@@ -69,7 +70,7 @@ from fargate_nb.checks.permissions.secrets import (
 )
 
 __all__ = [
-    "no_role_finding", "outcome_status", "permission_finding", "resource_remedy",
+    "decision_of", "no_role_finding", "outcome_status", "permission_finding", "resource_remedy",
     "ECS_TASKS", "Ask", "ExecRole", "KeyLookup", "Outcome", "RoleView", "SecretLookup", "account_of", "arn_parts",
     "build_context", "compact", "create_role_remediation", "describe_ref", "evaluate_role", "execution_role", "find_key",
     "gap_for", "key_for_secret", "lookup_secret", "new_execution_role", "outcome_evidence", "policy_doc", "policy_name",

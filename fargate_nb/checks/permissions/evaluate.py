@@ -164,3 +164,29 @@ def outcome_evidence(outcome: Outcome) -> list[str]:
     return lines
 
 
+
+
+#: How the permissions table words an evaluator verdict.
+DECISION_WORDS = {"allowed": "allowed", "explicit_deny": "explicit deny", "implicit_deny": "denied"}
+
+
+def decision_word(outcome: Outcome) -> str:
+    return DECISION_WORDS.get(outcome.verdict, "unknown")
+
+
+def deciding_statements(outcome: Outcome) -> str:
+    """The deciding statements (policy, index, Sid); the evaluator's reason when none decided."""
+    decision = outcome.decision
+    parts = []
+    for m in getattr(decision, "matched", None) or ():
+        describe = getattr(m, "describe", None)
+        parts.append(f"{getattr(m, 'effect', '')} {describe() if callable(describe) else m}".strip())
+    reason = getattr(decision, "reason", "") or ""
+    missing = getattr(decision, "missing_context", None)
+    if missing:
+        reason += f" (context not known: {', '.join(sorted(missing))})"
+    if parts and outcome.verdict in ("allowed", "explicit_deny"):
+        text = "; ".join(parts)
+    else:
+        text = "; ".join([*parts, reason]) if reason else "; ".join(parts)
+    return text.replace(f"{outcome.action} on {outcome.resource}", "it")

@@ -7,6 +7,8 @@ from typing import Any
 
 from fargate_nb.checks.permissions.evaluate import (
     Outcome,
+    deciding_statements,
+    decision_word,
     matched_statements,
     outcome_evidence,
     statement_line,
@@ -14,7 +16,7 @@ from fargate_nb.checks.permissions.evaluate import (
 from fargate_nb.checks.permissions.evidence import ROLE_APIS, RoleView, gap_for, statements, unread_detail
 from fargate_nb.checks.permissions.execrole import ExecRole, create_role_remediation
 from fargate_nb.checks.permissions.remedy import Ask, remediate, resource_policy_cmd, with_statements, without
-from fargate_nb.model import Finding, Remediation, Snapshot
+from fargate_nb.model import Finding, PermissionDecision, Remediation, Snapshot
 
 
 def outcome_status(outcome: Outcome) -> str:
@@ -30,7 +32,38 @@ def outcome_status(outcome: Outcome) -> str:
 def permission_finding(check_id: str, step: str, title: str, snapshot: Snapshot, role: RoleView,
                        outcomes: list[Outcome], ask: Ask, *, subject: str, policy_name: str, sid: str,
                        resource_only: bool = False, condition: dict | None = None) -> Finding:
-    """One finding for a set of (action, resource) questions about the same subject."""
+    """One finding for a set of (action, resource) questions about the same subject.
+
+    The finding records each question's answer (`Finding.decisions`), read with the same rules as
+    its status, so the permissions table can never say "allowed" where the finding says "unknown".
+    """
+    finding = _permission_finding(check_id, step, title, snapshot, role, outcomes, ask, subject=subject,
+                                  policy_name=policy_name, sid=sid, resource_only=resource_only,
+                                  condition=condition)
+    if not resource_only:  # a resource-policy-only question is not the role's whole answer
+        finding.decisions = [decision_of(role, o) for o in outcomes]
+    return finding
+
+
+def decision_of(role: RoleView, outcome: Outcome, kind: str = "execution") -> PermissionDecision:
+    """One answer as the permission checks read it (unread policies make pass and plain deny unknown)."""
+    status = outcome_status(outcome)
+    if status == "fail" and outcome.verdict != "explicit_deny" and role.unread:
+        status = "unknown"  # an unread policy might hold the missing Allow
+    if status == "pass" and any(u.startswith("permissions boundary") for u in role.unread):
+        status = "unknown"  # the boundary might not allow it
+    word = decision_word(outcome)
+    if status == "unknown" and word != "explicit deny":
+        word = "unknown"
+    by = deciding_statements(outcome)
+    if role.unread and status == "unknown":
+        by = f"{by}; not read: {', '.join(role.unread)}" if by else f"not read: {', '.join(role.unread)}"
+    return PermissionDecision(kind, role.arn, outcome.action, outcome.resource, word, by, status)
+
+
+def _permission_finding(check_id: str, step: str, title: str, snapshot: Snapshot, role: RoleView,
+                        outcomes: list[Outcome], ask: Ask, *, subject: str, policy_name: str, sid: str,
+                        resource_only: bool = False, condition: dict | None = None) -> Finding:
     statuses = [outcome_status(o) for o in outcomes]
     bad = [o for o, s in zip(outcomes, statuses, strict=True) if s != "pass"]
     status = "fail" if "fail" in statuses else ("unknown" if "unknown" in statuses else "pass")
@@ -153,4 +186,4 @@ def no_role_finding(check_id: str, step: str, title: str, role: ExecRole, snapsh
     return Finding(check_id, "fail", step, f"{title}: nothing can {what}", detail, remediation=rem)
 
 
-__all__ = ["no_role_finding", "outcome_status", "permission_finding", "resource_remedy", "statement_line"]
+__all__ = ["decision_of", "no_role_finding", "outcome_status", "permission_finding", "resource_remedy", "statement_line"]

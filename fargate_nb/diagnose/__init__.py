@@ -1,17 +1,17 @@
-"""Run every check over a snapshot and build the Diagnosis; apply what-if fixes first if asked.
+"""Run every check over a snapshot and build the Diagnosis: a pure function of the evidence.
 
-Pure: the only function here that touches AWS is `diagnose_live`, and it does so through the
-collector in `fargate_nb.aws`.
+The Diagnosis carries everything a face shows, each computed once here: step statuses and the
+verdict, the permission matrix (`permissions`), the network path per destination (`network`) and
+the call sequence of the pull (`sequence`). Faces render it; they never evaluate.
 """
 
 from __future__ import annotations
 
-import traceback
 from typing import Any
 
 from fargate_nb import __version__
 from fargate_nb.checks import load_all
-from fargate_nb.model import SEVERITY_ORDER, STEPS, Diagnosis, Finding, Snapshot, StepResult
+from fargate_nb.model import SEVERITY_ORDER, STEPS, Diagnosis, Finding, Snapshot, StepResult, worst_status
 from fargate_nb.pullflow import STEP_TITLES, PullPlan, plan
 
 _STEP_RANK = {s: i for i, s in enumerate(STEPS)}
@@ -23,19 +23,7 @@ def run_checks(snapshot: Snapshot, pull_plan: PullPlan | None = None) -> list[Fi
     pull_plan = pull_plan or plan(snapshot)
     findings: list[Finding] = []
     for check in load_all().values():
-        try:
-            produced = list(check.func(snapshot, pull_plan))
-        except Exception as exc:  # a broken check must not hide the others
-            last = traceback.extract_tb(exc.__traceback__)[-1]
-            produced = [Finding(
-                id=check.id, status="unknown", step=check.step, title=check.title,
-                detail=f"the check could not run: {type(exc).__name__}: {exc} "
-                       f"({last.filename.rsplit('/', 1)[-1]}:{last.lineno}); please report it",
-            )]
-        for f in produced:
-            if f.doc_url is None and check.doc_url:
-                f.doc_url = check.doc_url
-        findings.extend(produced)
+        findings.extend(check.run(snapshot, pull_plan))
     findings.sort(key=_finding_order)
     return findings
 
@@ -56,19 +44,15 @@ def step_results(findings: list[Finding], pull_plan: PullPlan) -> list[StepResul
         if not relevant:
             results.append(StepResult(step, "unknown", f"{STEP_TITLES[step]}: nothing could be checked"))
             continue
-        worst = min(relevant, key=lambda f: _STATUS_RANK[f.status]).status
+        worst = worst_status(f.status for f in relevant)
         bad = [f for f in relevant if f.status == worst]
         if worst == "pass":
             summary = f"{STEP_TITLES[step]}: all {len(relevant)} checks pass"
         else:
-            ids = ", ".join(sorted({_label(f) for f in bad}))
+            ids = ", ".join(sorted({f.label for f in bad}))
             summary = f"{STEP_TITLES[step]}: {worst} ({ids})"
         results.append(StepResult(step, worst, summary))
     return results
-
-
-def _label(f: Finding) -> str:
-    return f"{f.id}[{f.target}]" if f.target else f.id
 
 
 def verdict(steps: list[StepResult], findings: list[Finding]) -> str:
@@ -77,9 +61,9 @@ def verdict(steps: list[StepResult], findings: list[Finding]) -> str:
     for s in steps:
         if s.status == "fail":
             first = next(f for f in findings if f.step == s.id and f.status == "fail")
-            return f"The pull fails at step '{s.id}' ({STEP_TITLES[s.id].lower()}): {first.title}."
+            return f"The pull fails at step '{s.id}' ({STEP_TITLES[s.id].lower()}): {first.text}."
     if failing_config:
-        return f"The task definition is invalid: {failing_config[0].title}."
+        return f"The task definition is invalid: {failing_config[0].text}."
     unknown = [s.id for s in steps if s.status == "unknown"]
     if unknown:
         return ("No failing prerequisite found, but some could not be checked: "
@@ -90,12 +74,10 @@ def verdict(steps: list[StepResult], findings: list[Finding]) -> str:
     return "No failing prerequisite found: every step of the pull should succeed."
 
 
-def diagnose(snapshot: Snapshot, fixes: list[dict[str, Any]] | None = None) -> Diagnosis:
-    """Decide every prerequisite of the pull. With ``fixes``, diagnose a patched copy (what-if)."""
-    if fixes:
-        from fargate_nb.fixes import apply_fixes
+def diagnose(snapshot: Snapshot) -> Diagnosis:
+    """Decide every prerequisite of the pull and build what every face shows (pure)."""
+    from fargate_nb.diagnose.parts import network_rows, permission_rows, sequence
 
-        snapshot = apply_fixes(snapshot, fixes)
     pull_plan = plan(snapshot)
     findings = run_checks(snapshot, pull_plan)
     steps = step_results(findings, pull_plan)
@@ -110,6 +92,9 @@ def diagnose(snapshot: Snapshot, fixes: list[dict[str, Any]] | None = None) -> D
         stopped=stopped_explanation(snapshot, findings),
         collected_at=snapshot.collected_at,
         kit_version=__version__,
+        permissions=permission_rows(snapshot, pull_plan, findings),
+        network=network_rows(snapshot, pull_plan, findings),
+        sequence=sequence(snapshot, pull_plan, findings, steps),
     )
 
 
@@ -128,16 +113,5 @@ def stopped_explanation(snapshot: Snapshot, findings: list[Finding]) -> dict[str
     target = data.get("target")
     confirming = [f for f in failing if f.id in wanted and (not target or not f.target or f.target == target)]
     data["confirmed"] = bool(confirming) if wanted else None
-    data["confirmed_by"] = sorted({_label(f) for f in confirming})
+    data["confirmed_by"] = sorted({f.label for f in confirming})
     return data
-
-
-def diagnose_live(*, cluster: str, task: str | None = None, service: str | None = None,
-                  region: str | None = None, profile: str | None = None,
-                  endpoint_url: str | None = None) -> tuple[Snapshot, Diagnosis]:
-    """Collect the live state around a task or service, then diagnose it."""
-    from fargate_nb.aws import collect, make_context
-
-    ctx = make_context(region=region, profile=profile, endpoint_url=endpoint_url)
-    snapshot = collect(ctx, cluster=cluster, task=task, service=service)
-    return snapshot, diagnose(snapshot)

@@ -1,0 +1,132 @@
+"""The parts of a Diagnosis that faces draw: the permission matrix and the network path per destination.
+
+Each is assembled from what the checks decided (their findings, and the permission answers the
+permission checks recorded), never re-evaluated, so a table cannot contradict the verdict. The call
+sequence of the pull lives in `fargate_nb.diagnose.sequence`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fargate_nb.checks.catalogue import CATALOGUE
+from fargate_nb.diagnose.sequence import sequence
+from fargate_nb.model import Finding, NetworkRow, PermissionRow, Snapshot, worst_status
+from fargate_nb.pullflow import Need, PullPlan
+
+__all__ = ["extra_needs", "network_rows", "permission_rows", "sequence"]
+
+ROLE_KEYS = (("execution", "executionRoleArn"), ("task", "taskRoleArn"))
+
+
+# -- permissions ---------------------------------------------------------------------------------
+def extra_needs(snapshot: Snapshot, plan: PullPlan) -> list[Need]:
+    """kms:Decrypt on each customer managed key that protects a secret the pull reads."""
+    from fargate_nb.checks.permissions.secrets import key_for_secret
+
+    needs: list[Need] = []
+    for step, refs in (("registry-auth", plan.registry_credentials), ("secrets", plan.secrets)):
+        seen: set[str] = set()
+        for ref in refs:
+            try:
+                key = key_for_secret(snapshot, ref)
+            except Exception:  # odd evidence: the secret checks report it; the matrix skips the row
+                continue
+            if key.customer and key.arn and key.arn not in seen:
+                seen.add(key.arn)
+                needs.append(Need(step, "kms:Decrypt", key.arn, f"{ref.kind} secret {ref.name} uses this key",
+                                  ref.container, via_service=ref.kind))
+    return needs
+
+
+def permission_rows(snapshot: Snapshot, plan: PullPlan, findings: list[Finding]) -> list[PermissionRow]:
+    """Each needed action × the execution role and the task role, with the answer the checks recorded."""
+    td = snapshot.task_definition or {}
+    recorded: dict[tuple[str, str, str], tuple[Any, list[int]]] = {}
+    for index, f in enumerate(findings):
+        for d in f.decisions:
+            key = (d.role, d.action, d.resource)
+            previous = recorded.get(key)
+            if previous is None:
+                recorded[key] = (d, [index])
+            else:
+                previous[1].append(index)
+    rows: list[PermissionRow] = []
+    seen: set[tuple[str, str, str]] = set()
+    for need in [*plan.needs, *extra_needs(snapshot, plan)]:
+        for role, key in ROLE_KEYS:
+            if (role, need.action, need.resource) in seen:
+                continue
+            seen.add((role, need.action, need.resource))
+            role_arn = td.get(key) if isinstance(td.get(key), str) else None
+            hit = recorded.get((role, need.action, need.resource))
+            if hit is not None:
+                d, refs = hit
+                rows.append(PermissionRow(need.step, need.action, need.resource, role, d.role_arn, d.decision, d.by,
+                                          d.status, need.container, need.why, refs))
+            else:
+                rows.append(_undecided(need, role, role_arn, findings))
+    return rows
+
+
+def _undecided(need: Need, role: str, role_arn: str | None, findings: list[Finding]) -> PermissionRow:
+    """A row no check answered: there is no such role, or the check could not evaluate it (and says why)."""
+    if role == "task":
+        decision, by = ("no role", "the task definition names no task role") if not role_arn else \
+            ("not evaluated", "the task role was not evaluated (see role.confusion)")
+        refs = [i for i, f in enumerate(findings) if f.id == "role.confusion"]
+        return PermissionRow(need.step, need.action, need.resource, role, role_arn, decision, by, "info",
+                             need.container, need.why, refs)
+    deciders = [i for i, f in enumerate(findings)
+                if f.step == need.step and f.id.startswith(("iam.", "exec-role.")) and f.status != "skipped"
+                and (not CATALOGUE[f.id].calls or f.resource in (None, need.resource))]
+    deciding = [findings[i] for i in deciders]
+    status = worst_status((f.status for f in deciding), default="unknown")
+    if status == "pass":
+        status = "unknown"  # a pass that recorded no answer for this action does not cover it
+    if not role_arn:
+        decision, by = "no role", "the task definition names no execution role"
+    else:
+        first = next((f for f in deciding if f.status == status), None)
+        decision = "unknown" if status == "unknown" else "not evaluated"
+        by = first.text if first is not None else "no check could decide it (see the gaps)"
+    return PermissionRow(need.step, need.action, need.resource, role, role_arn, decision, by, status,
+                         need.container, need.why, deciders)
+
+
+# -- network -------------------------------------------------------------------------------------
+#: The network table's check columns, in order (each check's column is declared in the catalogue).
+NETWORK_COLUMNS = tuple(dict.fromkeys(spec.network_column for spec in CATALOGUE.values() if spec.network_column))
+
+
+def network_rows(snapshot: Snapshot, plan: PullPlan, findings: list[Finding]) -> list[NetworkRow]:
+    """Per destination the pull must reach: the path taken and each network check's status."""
+    rows = []
+    for dest in plan.destinations:
+        refs = [i for i, f in enumerate(findings) if f.target == dest.target and f.status != "skipped"]
+        about = [findings[i] for i in refs]
+        path, endpoint, detail = _path(snapshot, dest.target)
+        checks = {}
+        for column in NETWORK_COLUMNS:
+            statuses = [f.status for f in about if CATALOGUE[f.id].network_column == column]
+            checks[column] = worst_status(statuses) if statuses else "—"
+        statuses = [f.status for f in about if f.status != "info"]
+        status = worst_status(statuses) if statuses else ("unknown" if snapshot.network else "skipped")
+        rows.append(NetworkRow(dest.target, dest.step, dest.why, path, endpoint, detail, checks, status, refs))
+    return rows
+
+
+def _path(snapshot: Snapshot, target: str) -> tuple[str, str, str]:
+    """(path kind, endpoint id, detail) from the route resolver; 'unknown' when it cannot say."""
+    if not snapshot.network:
+        return "not-awsvpc", "", "no awsvpc network evidence"
+    from fargate_nb.netpath import resolve
+
+    try:
+        path = resolve(snapshot, target)
+    except Exception as exc:  # one unresolvable path must not hide the others
+        return "unknown", "", f"could not resolve: {type(exc).__name__}: {exc}"
+    endpoint = getattr(path, "endpoint", None)
+    if isinstance(endpoint, dict):
+        endpoint = endpoint.get("VpcEndpointId")
+    return str(getattr(path, "kind", "unknown")), str(endpoint or ""), str(getattr(path, "detail", "") or "")

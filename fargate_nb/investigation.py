@@ -1,0 +1,291 @@
+"""The one composition root: a source yields a Snapshot, the Snapshot a Diagnosis.
+
+Every face goes through here: the CLI, the headless report, the notebooks and the widgets. A
+source is a saved snapshot file, a live task or service, or a lab scenario provisioned in the local
+sandbox. An `Investigation` holds the snapshot and its diagnosis and offers the three things the
+faces need beyond a first answer:
+
+- `what_if(fixes)`: the diagnosis of a patched copy of the evidence (no AWS call);
+- `rediagnose()`: collect the same subject again and diagnose it (a snapshot file is re-read);
+- `check_fix()`: "would the pull work now?" for a lab: the scenario's service (its current task
+  definition and network configuration) is collected and diagnosed; fixed when no check fails.
+
+Widgets receive these as callbacks (`discovery`, `diagnose_target`), so they never import the
+collector or the sandbox themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from fargate_nb.diagnose import diagnose
+from fargate_nb.fixes import apply_fixes
+from fargate_nb.model import Diagnosis, Snapshot
+
+#: Environment variables a sandbox sets for this process (so boto3 in a notebook's fix cell reaches it).
+SANDBOX_ENV = ("AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_ACCESS_KEY_ID",
+               "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_SESSION_TOKEN")
+
+
+class ScenarioError(ValueError):
+    """An unknown scenario, or one the sandbox could not build."""
+
+
+@dataclass
+class LiveTarget:
+    """Where a live subject is: enough to collect it again."""
+
+    cluster: str
+    task: str | None = None
+    service: str | None = None
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+
+    def describe(self) -> str:
+        what = f"service {self.service}" if self.service and not self.task else f"task {self.task or '(latest)'}"
+        return f"cluster {self.cluster}, {what}"
+
+
+@dataclass
+class Lab:
+    """A lab scenario provisioned in a sandbox: the sandbox, the scenario and what was built."""
+
+    sandbox: Any
+    scenario: Any
+    env: Any  # fargate_nb.lab.build.Provisioned
+    owns_sandbox: bool = False
+    saved_env: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def target(self) -> LiveTarget:
+        return LiveTarget(cluster=self.env.cluster, task=self.env.task_arn, region=self.sandbox.region,
+                          endpoint_url=self.sandbox.endpoint_url)
+
+    def collect(self, target: LiveTarget | None = None) -> Snapshot:
+        """Collect from the sandbox (its credentials and endpoint, whatever this process's environment)."""
+        with self.sandbox.activated():
+            return collect_target(target or self.target)
+
+    @property
+    def service_target(self) -> LiveTarget:
+        """The scenario's service (its current task definition and network); its task when it has none."""
+        if self.env.service_name:
+            return LiveTarget(cluster=self.env.cluster, service=self.env.service_name, region=self.sandbox.region,
+                              endpoint_url=self.sandbox.endpoint_url)
+        return self.target
+
+
+@dataclass
+class FixCheck:
+    """The answer of `check_fix`: fixed or not, what still fails, and the new diagnosis."""
+
+    fixed: bool
+    still_failing: list[str]
+    verdict: str
+    diagnosis: Diagnosis | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"fixed": self.fixed, "still_failing": self.still_failing, "verdict": self.verdict}
+
+
+@dataclass
+class Investigation:
+    """One diagnosed subject, where its evidence came from, and how to look again."""
+
+    snapshot: Snapshot
+    diagnosis: Diagnosis
+    source: str = ""  # "snapshot file …", "AWS cluster …", "sandbox scenario …"
+    fixes: list[dict[str, Any]] = field(default_factory=list)  # what-if fixes applied to this copy
+    live: LiveTarget | None = None
+    snapshot_path: str | None = None
+    lab: Lab | None = None
+
+    # -- looking again -------------------------------------------------------------------------
+    def what_if(self, fixes: list[dict[str, Any]]) -> Investigation:
+        """The diagnosis of a patched copy of the evidence (the evidence itself never changes)."""
+        if not fixes:
+            return self
+        patched = apply_fixes(self.snapshot, fixes)
+        return Investigation(patched, diagnose(patched), source=self.source, fixes=list(fixes), live=self.live,
+                             snapshot_path=self.snapshot_path, lab=self.lab)
+
+    def rediagnose(self) -> Investigation:
+        """Collect the same subject again (live or lab) and diagnose it; a snapshot file is read again."""
+        if self.lab is not None:
+            return self._with(self.lab.collect())
+        if self.live is not None:
+            return self._with(collect_target(self.live))
+        if self.snapshot_path:
+            return self._with(Snapshot.load(self.snapshot_path))
+        return self._with(self.snapshot)
+
+    def check_fix(self) -> FixCheck:
+        """Would the pull work now? For a lab: diagnose the scenario's service as it is now."""
+        if self.lab is None:
+            raise ScenarioError("checking a fix needs a lab scenario running in the sandbox")
+        diagnosis = diagnose(self.lab.collect(self.lab.service_target))
+        failing = sorted({f.label for f in diagnosis.failed})
+        return FixCheck(fixed=not failing, still_failing=failing, verdict=diagnosis.verdict, diagnosis=diagnosis)
+
+    def close(self) -> None:
+        """Stop the sandbox this investigation started (if any) and restore the environment."""
+        lab = self.lab
+        if lab is None:
+            return
+        if lab.owns_sandbox and lab.sandbox is not None:
+            lab.sandbox.stop()
+        restore_environment(lab.saved_env)
+        lab.saved_env = {}
+
+    def _with(self, snapshot: Snapshot) -> Investigation:
+        return Investigation(snapshot, diagnose(snapshot), source=self.source, live=self.live,
+                             snapshot_path=self.snapshot_path, lab=self.lab)
+
+
+# -- sources -----------------------------------------------------------------------------------
+def investigate(snapshot: Snapshot, source: str = "") -> Investigation:
+    """Diagnose evidence already in hand."""
+    return Investigation(snapshot, diagnose(snapshot), source=source)
+
+
+def open_snapshot(path: str | os.PathLike[str]) -> Investigation:
+    """A saved snapshot, diagnosed offline (raises `SnapshotError` for a broken file)."""
+    snapshot = Snapshot.load(path)
+    return Investigation(snapshot, diagnose(snapshot), source=f"snapshot file {Path(path)} (offline, no AWS call)",
+                         snapshot_path=str(path))
+
+
+def collect_target(target: LiveTarget) -> Snapshot:
+    """Read the live state around a task or service (read-only)."""
+    from fargate_nb.aws import collect, make_context
+
+    ctx = make_context(region=target.region, profile=target.profile, endpoint_url=target.endpoint_url)
+    return collect(ctx, cluster=target.cluster, task=target.task, service=target.service)
+
+
+def open_live(*, cluster: str, task: str | None = None, service: str | None = None, region: str | None = None,
+              profile: str | None = None, endpoint_url: str | None = None) -> Investigation:
+    """A live task or service: collect, then diagnose."""
+    target = LiveTarget(cluster, task, service, region, profile, endpoint_url)
+    snapshot = collect_target(target)
+    return Investigation(snapshot, diagnose(snapshot), source=f"AWS {target.describe()}", live=target)
+
+
+def diagnose_target(*, cluster: str, task: str | None = None, service: str | None = None,
+                    region: str | None = None, profile: str | None = None,
+                    endpoint_url: str | None = None) -> tuple[Snapshot, Diagnosis]:
+    """`open_live` as a (snapshot, diagnosis) pair: the callback the task picker is given."""
+    found = open_live(cluster=cluster, task=task, service=service, region=region, profile=profile,
+                      endpoint_url=endpoint_url)
+    return found.snapshot, found.diagnosis
+
+
+def get_scenario(scenario_id: str | None) -> Any:
+    """A lab scenario by id (the lab's default when None); `ScenarioError` naming the known ones."""
+    from fargate_nb.lab.scenarios import DEFAULT_SCENARIO
+    from fargate_nb.lab.scenarios import get_scenario as lookup
+
+    try:
+        return lookup(scenario_id or DEFAULT_SCENARIO)
+    except (KeyError, LookupError, ValueError) as exc:
+        raise ScenarioError(str(exc.args[0]) if exc.args else f"unknown scenario {scenario_id!r}") from exc
+
+
+def start_sandbox(*, activate: bool = True) -> Any:
+    """A started sandbox; with ``activate`` this process's boto3 (a notebook's fix cells) reaches it."""
+    from fargate_nb.lab import Sandbox
+
+    sandbox = Sandbox().start()
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # moto's "not implemented" noise is not the user's
+    if activate:
+        os.environ.update(sandbox.env)
+        os.environ.pop("AWS_PROFILE", None)
+        os.environ.pop("AWS_SESSION_TOKEN", None)
+    return sandbox
+
+
+def restore_environment(saved: dict[str, str | None]) -> None:
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def open_scenario(scenario_id: str | None = None, sandbox: Any = None, *, activate: bool = True) -> Investigation:
+    """Provision a lab scenario in a sandbox (started here unless given) and diagnose its task.
+
+    A sandbox started here belongs to the investigation: `close()` stops it. With ``activate``,
+    this process's AWS environment points at the sandbox until `close()`.
+    """
+    from fargate_nb.lab.build import ProvisionError
+
+    scenario = get_scenario(scenario_id)
+    owns = sandbox is None
+    saved = {k: os.environ.get(k) for k in SANDBOX_ENV} if owns and activate else {}
+    if owns:
+        sandbox = start_sandbox(activate=activate)
+    else:
+        sandbox.reset()
+    try:
+        env = scenario.provision(sandbox)
+    except ProvisionError as exc:
+        if owns:
+            sandbox.stop()
+            restore_environment(saved)
+        raise ScenarioError(f"scenario {scenario.id!r}: {exc}") from exc
+    lab = Lab(sandbox, scenario, env, owns_sandbox=owns, saved_env=saved)
+    try:
+        snapshot = lab.collect()
+    except Exception:
+        Investigation(Snapshot(), Diagnosis({}, "", None, [], [], [], ""), lab=lab).close()
+        raise
+    return Investigation(snapshot, diagnose(snapshot), source=f"sandbox scenario {scenario.id}", lab=lab)
+
+
+def snapshot_from_scenario(scenario_id: str) -> Snapshot:
+    """A scenario's evidence, collected in a sandbox that is stopped again (reports run on the snapshot)."""
+    found = open_scenario(scenario_id, activate=False)
+    try:
+        return found.snapshot
+    finally:
+        found.close()
+
+
+# -- discovery for pickers ---------------------------------------------------------------------
+@dataclass
+class Discovery:
+    """What the task picker may list, bound to a profile and endpoint (region chosen in the widget)."""
+
+    profile: str | None = None
+    endpoint_url: str | None = None
+
+    def _ctx(self, region: str | None) -> Any:
+        from fargate_nb.aws import make_context
+
+        return make_context(region=region or None, profile=self.profile, endpoint_url=self.endpoint_url)
+
+    def clusters(self, region: str | None) -> list[dict[str, Any]]:
+        from fargate_nb.aws.discover import list_clusters
+
+        return list(list_clusters(self._ctx(region)) or [])
+
+    def stopped_tasks(self, region: str | None, cluster: str, since: timedelta) -> list[dict[str, Any]]:
+        from fargate_nb.aws.discover import list_stopped_tasks
+
+        return list(list_stopped_tasks(self._ctx(region), cluster, since) or [])
+
+    def services(self, region: str | None, cluster: str) -> list[dict[str, Any]]:
+        from fargate_nb.aws.discover import list_services
+
+        return list(list_services(self._ctx(region), cluster) or [])
+
+
+DiagnoseTarget = Callable[..., tuple[Snapshot, Diagnosis]]
