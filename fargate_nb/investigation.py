@@ -107,6 +107,9 @@ class Investigation:
     snapshot_path: str | None = None
     lab: Lab | None = None
 
+    ok = True
+    error: str | None = None
+
     # -- looking again -------------------------------------------------------------------------
     def what_if(self, fixes: list[dict[str, Any]]) -> Investigation:
         """The diagnosis of a patched copy of the evidence (the evidence itself never changes)."""
@@ -115,6 +118,16 @@ class Investigation:
         patched = apply_fixes(self.snapshot, fixes)
         return Investigation(patched, diagnose(patched), source=self.source, fixes=list(fixes), live=self.live,
                              snapshot_path=self.snapshot_path, lab=self.lab)
+
+    def what_if_diagnosis(self, fixes: list[dict[str, Any]]) -> Diagnosis:
+        """`what_if` as the callback the what-if panel is given."""
+        return self.what_if(fixes).diagnosis
+
+    def minimal_policy(self) -> dict[str, Any]:
+        """The least the execution role needs for this pull, as a policy document."""
+        from fargate_nb.diagnose.policy import minimal_execution_policy
+
+        return minimal_execution_policy(self.snapshot)
 
     def rediagnose(self) -> Investigation:
         """Collect the same subject again (live or lab) and diagnose it; a snapshot file is read again."""
@@ -147,6 +160,24 @@ class Investigation:
     def _with(self, snapshot: Snapshot) -> Investigation:
         return Investigation(snapshot, diagnose(snapshot), source=self.source, live=self.live,
                              snapshot_path=self.snapshot_path, lab=self.lab)
+
+
+@dataclass
+class Failed:
+    """What `open_target` returns when nothing could be diagnosed: where it tried, and why it failed."""
+
+    source: str
+    error: str
+    ok = False
+    snapshot = None
+    diagnosis = None
+    lab = None
+
+    def close(self) -> None:
+        """Nothing to stop."""
+
+    def check_fix(self) -> FixCheck:
+        raise ScenarioError(f"nothing to check: {self.error}")
 
 
 # -- sources -----------------------------------------------------------------------------------
@@ -287,5 +318,63 @@ class Discovery:
 
         return list(list_services(self._ctx(region), cluster) or [])
 
+    def diagnose(self, *, cluster: str, task: str | None = None, service: str | None = None,
+                 region: str | None = None) -> tuple[Snapshot, Diagnosis]:
+        """Collect and diagnose the task or service picked (the picker's ``diagnose`` callback)."""
+        return diagnose_target(cluster=cluster, task=task, service=service, region=region, profile=self.profile,
+                               endpoint_url=self.endpoint_url)
+
 
 DiagnoseTarget = Callable[..., tuple[Snapshot, Diagnosis]]
+
+
+def _why(prefix: str, exc: BaseException) -> str:
+    return f"{prefix}: {type(exc).__name__}: {exc}"[:800]
+
+
+def open_target(*, region: str | None = None, profile: str | None = None, endpoint_url: str | None = None,
+                cluster: str | None = None, task: str | None = None, service: str | None = None,
+                snapshot_path: str | None = None, scenario: str | None = None) -> Investigation | Failed:
+    """What a notebook's parameters name: a snapshot file (offline), a live task or service, or a lab.
+
+    With none of ``snapshot_path``/``cluster``/``task``/``service``, a sandbox is started and the
+    scenario (default: the lab's default scenario) is provisioned and diagnosed. Never raises:
+    a `Failed` carries the reason, and the notebook shows it instead of a traceback.
+    """
+    from fargate_nb.model import SnapshotError
+
+    if snapshot_path:
+        try:
+            return open_snapshot(snapshot_path)
+        except SnapshotError as exc:
+            return Failed(f"snapshot file {snapshot_path}", str(exc)[:800])
+        except Exception as exc:
+            return Failed(f"snapshot file {snapshot_path}", _why("could not diagnose the snapshot", exc))
+    if cluster or task or service:
+        if not cluster:
+            return Failed("AWS", "a task or service needs its cluster: set the `cluster` parameter")
+        target = LiveTarget(cluster, task, service, region, profile, endpoint_url)
+        try:
+            return open_live(cluster=cluster, task=task, service=service, region=region, profile=profile,
+                             endpoint_url=endpoint_url)
+        except Exception as exc:
+            return Failed(f"AWS {target.describe()}", _why("could not diagnose", exc))
+    try:
+        return open_scenario(scenario)
+    except ScenarioError as exc:
+        return Failed(f"sandbox scenario {scenario}", _why("unknown scenario" if "nknown" in str(exc)
+                                                            else "the lab could not be set up", exc))
+    except Exception as exc:
+        return Failed(f"sandbox scenario {scenario}", _why("the lab could not be set up", exc))
+
+
+def report_stopped(target: LiveTarget, out_dir: str | os.PathLike[str], *, since: Any, title: str | None = None,
+                   stream: Any = None) -> Any:
+    """One report per distinct failure among the cluster's tasks stopped since ``since`` (`report.batch`)."""
+    from fargate_nb.aws import collect, make_context
+    from fargate_nb.aws.discover import list_stopped_tasks
+    from fargate_nb.report.batch import report_stopped as write_reports
+
+    ctx = make_context(region=target.region, profile=target.profile, endpoint_url=target.endpoint_url)
+    return write_reports(ctx, target.cluster, out_dir, since=since, title=title, stream=stream,
+                         collect=collect, list_tasks=list_stopped_tasks)

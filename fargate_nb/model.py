@@ -351,9 +351,10 @@ class Diagnosis:
 
     @property
     def status(self) -> str:
-        """The overall status: the worst step (a failing task-definition finding counts too)."""
-        return worst_status([*(s.status for s in self.steps), *(f.status for f in self.failed)],
-                            default="pass") if (self.steps or self.failed) else "unknown"
+        """The overall status every face shows: fail, else the worst of unknown/warn among the steps, else pass."""
+        if self.failed:
+            return "fail"
+        return worst_status((s.status for s in self.steps if s.status in ("unknown", "warn")), default="pass")
 
     @property
     def exit_code(self) -> int:

@@ -49,11 +49,12 @@ def load_or_collect(args: argparse.Namespace):  # -> Snapshot
         raise UsageError("give --task or --service, not both")
     if not args.cluster:
         raise UsageError("--cluster is required with --task or --service")
-    from fargate_nb.aws import AwsUnavailableError, SubjectNotFoundError, collect, make_context
+    from fargate_nb.aws import AwsUnavailableError, SubjectNotFoundError
+    from fargate_nb.investigation import LiveTarget, collect_target
 
     try:
-        ctx = make_context(region=args.region, profile=args.profile, endpoint_url=args.endpoint_url)
-        return collect(ctx, cluster=args.cluster, task=args.task, service=args.service)
+        return collect_target(LiveTarget(args.cluster, args.task, args.service, args.region, args.profile,
+                                         args.endpoint_url))
     except AwsUnavailableError as exc:
         raise AwsUnavailable(str(exc)) from exc
     except (SubjectNotFoundError, ValueError) as exc:
@@ -74,12 +75,12 @@ def render(diagnosis, fmt: str, *, snapshot=None, verbose: bool = False, stream=
 
 
 def run(args: argparse.Namespace) -> int:
-    from fargate_nb.diagnose import diagnose
+    from fargate_nb.investigation import investigate
 
     snapshot = load_or_collect(args)
     if args.save_snapshot:
         path = snapshot.save(args.save_snapshot)
         print(f"snapshot written to {path}", file=sys.stderr)
-    diagnosis = diagnose(snapshot)
+    diagnosis = investigate(snapshot).diagnosis
     sys.stdout.write(render(diagnosis, args.format, snapshot=snapshot, verbose=args.verbose))
     return diagnosis.exit_code

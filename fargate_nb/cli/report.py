@@ -35,10 +35,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         snapshot = load_or_collect(args)  # collected first, in this process; the notebook reads the file
 
-    from fargate_nb.diagnose import diagnose
+    from fargate_nb.investigation import investigate
     from fargate_nb.report import ReportError, generate_report
 
-    diagnosis = diagnose(snapshot)
+    diagnosis = investigate(snapshot).diagnosis
     print(f"diagnosis: {diagnosis.verdict}", file=sys.stderr)
     print("running the report notebook...", file=sys.stderr)
     try:
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _scenario_snapshot(scenario: str):  # -> Snapshot
     from fargate_nb.aws import AwsUnavailableError
-    from fargate_nb.report.sources import ScenarioError, snapshot_from_scenario
+    from fargate_nb.investigation import ScenarioError, snapshot_from_scenario
 
     try:
         return snapshot_from_scenario(scenario)
@@ -67,17 +67,18 @@ def _run_stopped(args: argparse.Namespace) -> int:
         raise UsageError("--stopped reports a whole cluster: give --cluster only (with --since)")
     if not args.cluster:
         raise UsageError("--stopped needs --cluster")
-    from fargate_nb.aws import AwsUnavailableError, SubjectNotFoundError, make_context
+    from fargate_nb.aws import AwsUnavailableError, SubjectNotFoundError
     from fargate_nb.aws.discover import DiscoveryError
-    from fargate_nb.report.batch import parse_since, report_stopped
+    from fargate_nb.investigation import LiveTarget, report_stopped
+    from fargate_nb.report.batch import parse_since
 
     try:
         since = parse_since(args.since)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     try:
-        ctx = make_context(region=args.region, profile=args.profile, endpoint_url=args.endpoint_url)
-        result = report_stopped(ctx, args.cluster, args.out, since=since, title=args.title)
+        target = LiveTarget(args.cluster, region=args.region, profile=args.profile, endpoint_url=args.endpoint_url)
+        result = report_stopped(target, args.out, since=since, title=args.title)
     except (AwsUnavailableError, DiscoveryError) as exc:  # unreachable, or the listing was denied
         raise AwsUnavailable(str(exc)) from exc
     except (SubjectNotFoundError, ValueError) as exc:  # no such cluster; invalid region or name

@@ -2,8 +2,9 @@
 turns it into offline HTML, and a postmortem draft, the Diagnosis and the evidence go alongside.
 
 ``generate_report(snapshot, out_dir, title=None) -> ReportPaths(ipynb, html, md, json, snapshot)``;
-``report_stopped(ctx, cluster, out_dir, since=...)`` writes one report per distinct failure among
-a cluster's recently stopped tasks, with an ``index.html``.
+``report_stopped(ctx, cluster, out_dir, since=..., collect=..., list_tasks=...)`` writes one report
+per distinct failure among a cluster's recently stopped tasks, with an ``index.html`` (the
+investigation layer gives it the readers of AWS: `fargate_nb.investigation.report_stopped`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ __all__ = ["ReportError", "ReportPaths", "default_title", "generate_report", "re
 
 
 def __getattr__(name: str) -> Any:
-    if name == "report_stopped":  # the batch module imports the collector; load it on demand
+    if name == "report_stopped":  # loaded on demand: a single report does not need it
         from fargate_nb.report.batch import report_stopped
 
         return report_stopped

@@ -120,15 +120,14 @@ def group_failures(tasks: Iterable[dict[str, Any]]) -> list[FailureGroup]:
 
 
 def report_stopped(ctx: Any, cluster: str, out_dir: str | Path, *, since: datetime,
-                   title: str | None = None, stream: TextIO | None = None,
-                   collect: Callable[..., Snapshot] | None = None,
-                   list_tasks: Callable[..., list[Any]] | None = None) -> BatchResult:
-    """List the cluster's tasks stopped since ``since``, group them, write one report per group."""
-    from fargate_nb.aws import collect as default_collect
-    from fargate_nb.aws.discover import list_stopped_tasks
+                   collect: Callable[..., Snapshot], list_tasks: Callable[..., list[Any]],
+                   title: str | None = None, stream: TextIO | None = None) -> BatchResult:
+    """List the cluster's tasks stopped since ``since``, group them, write one report per group.
 
-    collect = collect or default_collect
-    list_tasks = list_tasks or list_stopped_tasks
+    ``list_tasks(ctx, cluster, since)`` and ``collect(ctx, cluster=, task=)`` read AWS; they are
+    given by the investigation layer (`fargate_nb.investigation.report_stopped`), so this module never
+    calls AWS itself.
+    """
     out = Path(out_dir)
     listed = list(list_tasks(ctx, cluster, since))
     tasks, skipped, snapshots = _task_dicts(ctx, cluster, listed, collect, stream)

@@ -11,15 +11,13 @@ from typing import Any
 
 _EXPORTS = {
     "render_text": "text",
-    "SequenceModel": "diagram", "Lifeline": "diagram", "Message": "diagram",
-    "sequence_model": "diagram", "sequence_figure": "diagram", "STATUS_COLOURS": "diagram",
+    "sequence_figure": "diagram", "STATUS_COLOURS": "diagram",
     "to_mermaid": "mermaid", "escape_mermaid": "mermaid",
     "permissions_table": "tables", "network_table": "tables", "findings_table": "tables",
     "style_permissions": "tables", "style_network": "tables", "style_findings": "tables",
-    "endpoints_table": "tables", "minimal_execution_policy": "tables",
+    "endpoints_table": "tables",
     "TaskPicker": "widgets", "WhatIfPanel": "widgets", "FixChecker": "widgets",
-    "setup_notebook": "notebook", "open_session": "notebook", "open_lab": "notebook", "show": "notebook",
-    "report_bundles": "notebook",
+    "setup_notebook": "notebook", "show": "notebook", "report_bundles": "notebook",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -108,14 +108,8 @@ def subject_line(diagnosis: Diagnosis) -> str:
 
 
 def overall_status(diagnosis: Diagnosis) -> str:
-    """fail when anything fails, unknown when a needed step could not be checked, else pass."""
-    if diagnosis.failed:
-        return "fail"
-    if any(s.status == "unknown" for s in diagnosis.steps):
-        return "unknown"
-    if any(s.status == "warn" for s in diagnosis.steps):
-        return "warn"
-    return "pass"
+    """The diagnosis' overall status (`Diagnosis.status`)."""
+    return diagnosis.status
 
 
 def verdict_block(diagnosis: Diagnosis) -> str:

@@ -1,4 +1,4 @@
-"""The sequence diagram as mermaid text: the same `SequenceModel` the plotly figure draws.
+"""The sequence diagram as mermaid text: the same call sequence the plotly figure draws.
 
 Everything that comes from AWS (role names, image tags, finding titles) is escaped with mermaid's
 entity codes, so a hostile name cannot end a statement (``;``, newline), open an entity (``#``),
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from fargate_nb.model import Diagnosis, Snapshot
-from fargate_nb.views.diagram import STATUS_MARKS, SequenceModel, clean, sequence_model
+from fargate_nb.model import Diagnosis, Sequence
+from fargate_nb.views.diagram import STATUS_MARKS, call_failure, clean
 
 # Mermaid reads "#name;" / "#code;" as an entity; these are the characters that could carry syntax.
 _ENTITIES = {"#": "#35;", ";": "#59;", "<": "#lt;", ">": "#gt;", "&": "#amp;", '"': "#quot;",
@@ -31,42 +31,45 @@ def escape_mermaid(text: object, limit: int = 200, *, label: bool = False) -> st
     return _ESCAPE.sub(lambda m: _ENTITIES[m.group(0)], clean(text, limit))
 
 
-def _ids(model: SequenceModel) -> dict[str, str]:
+def _ids(seq: Sequence) -> dict[str, str]:
     """Participant ids are generated (p0, p1...), never taken from AWS names."""
-    return {lf.id: f"p{i}" for i, lf in enumerate(model.lifelines)}
+    return {lf.id: f"p{i}" for i, lf in enumerate(seq.lifelines)}
 
 
-def to_mermaid(source: SequenceModel | Snapshot, diagnosis: Diagnosis | None = None) -> str:
-    """A mermaid ``sequenceDiagram``: ``to_mermaid(model)`` or ``to_mermaid(snapshot, diagnosis)``."""
-    if isinstance(source, SequenceModel):
-        model = source
-    elif isinstance(source, Snapshot) and isinstance(diagnosis, Diagnosis):
-        model = sequence_model(source, diagnosis)
-    else:
-        raise TypeError("to_mermaid takes a SequenceModel, or a Snapshot and its Diagnosis")
-    ids = _ids(model)
+def to_mermaid(diagnosis: Diagnosis) -> str:
+    """A mermaid ``sequenceDiagram`` of the diagnosis' call sequence."""
+    if not isinstance(diagnosis, Diagnosis):
+        raise TypeError("to_mermaid takes a Diagnosis")
+    seq = diagnosis.sequence
+    ids = _ids(seq)
+    first = seq.lifelines[0].id if seq.lifelines else None
     lines = ["sequenceDiagram"]
-    if model.title:
-        lines.append(f"    title {escape_mermaid(model.title, 120)}")
-    for lf in model.lifelines:
+    if seq.title:
+        lines.append(f"    title {escape_mermaid(seq.title, 120)}")
+    for lf in seq.lifelines:
         label = escape_mermaid(lf.label, 60, label=True)
         if lf.id == "sts" and lf.detail:
             label += f" {escape_mermaid(lf.detail, 60, label=True)}"
         lines.append(f"    participant {ids[lf.id]} as {label}")
+    if first is None:
+        lines.append("    participant p0 as Fargate")
+        ids = {"fargate": "p0"}
+        first = "fargate"
     step = None
-    for msg in model.messages:
-        if msg.step != step:
-            lines.append(f"    Note over {ids[model.lifelines[0].id]}: step {escape_mermaid(msg.step)}")
-            step = msg.step
-        arrow = "-x" if msg.status == "fail" else "->>"
-        mark = STATUS_MARKS.get(msg.status, "?")
-        lines.append(f"    {ids[msg.source]}{arrow}{ids[msg.target]}: {mark} {escape_mermaid(msg.label, 120)}"
-                     f" ({escape_mermaid(msg.status)})")
-        failure = msg.failure
-        if msg.first_failure and failure is not None:
-            over = ids[msg.source] if msg.source == msg.target else f"{ids[msg.source]},{ids[msg.target]}"
+    for call in seq.calls:
+        if call.step != step:
+            lines.append(f"    Note over {ids[first]}: step {escape_mermaid(call.step)}")
+            step = call.step
+        arrow = "-x" if call.status == "fail" and call.reached else ("-->>" if not call.reached else "->>")
+        mark = STATUS_MARKS.get(call.status, "?") if call.reached else "·"
+        state = call.status if call.reached else "not reached"
+        lines.append(f"    {ids[call.source]}{arrow}{ids[call.target]}: {mark} {escape_mermaid(call.label, 120)}"
+                     f" ({escape_mermaid(state)})")
+        failure = call_failure(diagnosis, call) if call.first_failure else None
+        if failure is not None:
+            over = ids[call.source] if call.source == call.target else f"{ids[call.source]},{ids[call.target]}"
             lines.append(f"    Note over {over}: ✗ {escape_mermaid(failure.id, 60)} "
                          f"- {escape_mermaid(failure.text, 160)}")
-    if not model.messages:
-        lines.append(f"    Note over {ids[model.lifelines[0].id]}: no calls to draw")
+    if not seq.calls:
+        lines.append(f"    Note over {ids[first]}: no calls to draw")
     return "\n".join(lines) + "\n"

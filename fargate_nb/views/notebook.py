@@ -1,5 +1,7 @@
-"""What the notebooks call: renderer set-up, opening a target (AWS, a saved snapshot or the sandbox),
-and ``show_*`` functions that display one part of the diagnosis each.
+"""What the notebooks display: renderer set-up and ``show_*`` functions, one part of the diagnosis each.
+
+The notebooks open what they diagnose through `fargate_nb.investigation.open_target`; this module
+only renders what it is given (an `Investigation`, or the `Failed` that says why there is none).
 
 Every HTML output carries a ``fargate-nb-*`` CSS class (``fargate-nb-verdict``, ``-stopped``,
 ``-diagram``, ``-permissions``, ``-network``, ``-findings``, ``-fixes``, ``-gaps``, ``-mermaid``,
@@ -11,19 +13,15 @@ from __future__ import annotations
 
 import html
 import json
-import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
-from fargate_nb.model import Diagnosis, Snapshot
-from fargate_nb.views.diagram import STATUS_COLOURS, STATUS_MARKS, clean, sequence_figure
+from fargate_nb.model import Diagnosis
+from fargate_nb.views.diagram import STATUS_COLOURS, STATUS_MARKS, clean, failure_meta, sequence_figure
 from fargate_nb.views.mermaid import to_mermaid
 
 Bundle = dict[str, Any]  # an nbformat display_data output
 _DIAGRAM_COUNTER = [0]
-_SANDBOX_ENV = ("AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_ACCESS_KEY_ID",
-                "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_SESSION_TOKEN")
 
 
 def setup_notebook() -> None:
@@ -53,144 +51,6 @@ def setup_notebook() -> None:
     _DIAGRAM_COUNTER[0] = 0
 
 
-# -- sessions ------------------------------------------------------------------------------------
-@dataclass
-class Session:
-    """One diagnosed target, and the sandbox it lives in when it is a lab scenario."""
-
-    snapshot: Snapshot | None = None
-    diagnosis: Diagnosis | None = None
-    source: str = ""  # "snapshot file …", "AWS …", "sandbox scenario …"
-    error: str | None = None
-    sandbox: Any = None
-    owns_sandbox: bool = False  # started here, so `close` stops it
-    provisioned: Any = None
-    scenario: Any = None
-    _saved_env: dict[str, str | None] = field(default_factory=dict, repr=False)
-
-    @property
-    def ok(self) -> bool:
-        return self.diagnosis is not None and self.error is None
-
-    def rediagnose(self) -> Diagnosis | None:
-        """Collect and diagnose the same target again (after a fix was applied to the sandbox)."""
-        if self.provisioned is None or self.sandbox is None:
-            return self.diagnosis
-        from fargate_nb.diagnose import diagnose_live
-
-        try:
-            self.snapshot, self.diagnosis = diagnose_live(
-                cluster=self.provisioned.cluster, task=self.provisioned.task_arn,
-                region=self.sandbox.region, endpoint_url=self.sandbox.endpoint_url)
-            self.error = None
-        except Exception as exc:
-            self.error = f"could not diagnose again: {clean(f'{type(exc).__name__}: {exc}', 500)}"
-        return self.diagnosis
-
-    def close(self) -> None:
-        """Stop the sandbox (if this session started one) and restore the environment."""
-        if self.sandbox is not None and self.owns_sandbox:
-            self.sandbox.stop()
-        self.sandbox = None
-        for key, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        self._saved_env = {}
-
-
-def open_session(*, region: str | None = None, profile: str | None = None, endpoint_url: str | None = None,
-                 cluster: str | None = None, task: str | None = None, service: str | None = None,
-                 snapshot_path: str | None = None, scenario: str | None = None) -> Session:
-    """Diagnose what the parameters name: a snapshot file (offline), a live task/service, or a lab scenario.
-
-    With none of ``snapshot_path``/``cluster``/``task``/``service``, a sandbox is started and the
-    scenario (default: the lab's default scenario) is provisioned and diagnosed.
-    """
-    if snapshot_path:
-        return _from_file(snapshot_path)
-    if cluster or task or service:
-        if not cluster:
-            return Session(error="a task or service needs its cluster: set the `cluster` parameter")
-        from fargate_nb.diagnose import diagnose_live
-
-        what = f"service {service}" if service and not task else f"task {task or '(latest)'}"
-        try:
-            snapshot, diagnosis = diagnose_live(cluster=cluster, task=task, service=service, region=region,
-                                                profile=profile, endpoint_url=endpoint_url)
-        except Exception as exc:
-            return Session(source=f"AWS {what}", error=_message("could not diagnose", exc))
-        return Session(snapshot, diagnosis, source=f"AWS cluster {clean(cluster, 100)}, {clean(what, 200)}")
-    return open_lab(scenario)
-
-
-def _from_file(path: str) -> Session:
-    from fargate_nb.diagnose import diagnose
-    from fargate_nb.model import SnapshotError
-
-    try:
-        snapshot = Snapshot.load(path)
-        diagnosis = diagnose(snapshot)
-    except SnapshotError as exc:
-        return Session(source=f"snapshot file {path}", error=clean(str(exc), 600))
-    except Exception as exc:
-        return Session(source=f"snapshot file {path}", error=_message("could not diagnose the snapshot", exc))
-    return Session(snapshot, diagnosis, source=f"snapshot file {clean(path, 200)} (offline, no AWS call)")
-
-
-def open_lab(scenario: str | None = None, sandbox: Any = None) -> Session:
-    """Start (or reuse and reset) a sandbox, provision a scenario in it, and diagnose its task."""
-    try:
-        from fargate_nb.lab.scenarios import DEFAULT_SCENARIO, get_scenario
-
-        chosen = get_scenario(scenario or DEFAULT_SCENARIO)
-    except Exception as exc:  # an unknown scenario id: say which ones exist
-        return Session(source=f"sandbox scenario {scenario}", error=_message("unknown scenario", exc))
-    owns = sandbox is None
-    session = Session(source=f"sandbox scenario {_scenario_id(chosen)}", scenario=chosen, owns_sandbox=owns)
-    try:
-        if owns:
-            session._saved_env = {k: os.environ.get(k) for k in _SANDBOX_ENV}
-            sandbox = start_sandbox()  # boto3 in fix cells reaches the sandbox too
-        else:
-            sandbox.reset()
-        session.sandbox = sandbox
-        from fargate_nb.lab.build import provision
-
-        session.provisioned = provision(sandbox, _scenario_spec(chosen))
-        from fargate_nb.diagnose import diagnose_live
-
-        session.snapshot, session.diagnosis = diagnose_live(
-            cluster=session.provisioned.cluster, task=session.provisioned.task_arn, region=sandbox.region,
-            endpoint_url=sandbox.endpoint_url)
-    except Exception as exc:
-        session.error = _message("the lab could not be set up", exc)
-    return session
-
-
-def start_sandbox() -> Any:
-    """A started sandbox for several lab sessions (`open_lab(..., sandbox=sb)`); this process's boto3 uses it."""
-    import logging
-
-    from fargate_nb.lab import Sandbox
-
-    sandbox = Sandbox().start()
-    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # moto's "not implemented" noise is not the user's
-    os.environ.update(sandbox.env)
-    os.environ.pop("AWS_PROFILE", None)
-    os.environ.pop("AWS_SESSION_TOKEN", None)
-    return sandbox
-
-
-def _scenario_id(scenario: Any) -> str:
-    return str(getattr(scenario, "id", None) or getattr(scenario, "name", None) or scenario)
-
-
-def _scenario_spec(scenario: Any) -> Any:
-    return getattr(scenario, "spec", scenario)
-
-
 def _message(prefix: str, exc: BaseException) -> str:
     return clean(f"{prefix}: {type(exc).__name__}: {exc}", 800)
 
@@ -205,20 +65,13 @@ def _bundle(html_text: str, plain: str, part: str) -> Bundle:
             "metadata": {"fargate_nb": part}}
 
 
-def _worst_status(diagnosis: Diagnosis) -> str:
-    if diagnosis.failed:
-        return "fail"
-    statuses = {s.status for s in diagnosis.steps}
-    return "unknown" if "unknown" in statuses else ("warn" if "warn" in statuses else "pass")
-
-
 def error_bundle(message: str) -> Bundle:
     return _bundle(f'<div class="fargate-nb-error" style="color:{STATUS_COLOURS["fail"]};border:1px solid;'
                    f'padding:6px 10px">✗ {_e(message)}</div>', f"error: {clean(message, 2000)}", "error")
 
 
 def verdict_bundle(diagnosis: Diagnosis, source: str = "") -> Bundle:
-    status = _worst_status(diagnosis)
+    status = diagnosis.status
     colour = STATUS_COLOURS[status]
     steps = " ".join(f'<span title="{_e(s.summary)}" style="color:{STATUS_COLOURS.get(s.status, "#757575")}">'
                      f"{STATUS_MARKS.get(s.status, '?')} {_e(s.id)}</span>" for s in diagnosis.steps)
@@ -246,22 +99,22 @@ def stopped_bundle(diagnosis: Diagnosis) -> Bundle:
     return _bundle(text, f"stopped: {clean(st.get('text'), 1000)} -> {st.get('step')}/{st.get('cause')}", "stopped")
 
 
-def diagram_bundle(snapshot: Snapshot, diagnosis: Diagnosis, figure: Any = None) -> Bundle:
+def diagram_bundle(diagnosis: Diagnosis, figure: Any = None) -> Bundle:
     """The figure as HTML (plotly.js is loaded once by `setup_notebook`), inside a marked div."""
-    figure = figure or sequence_figure(snapshot, diagnosis)
+    figure = figure or sequence_figure(diagnosis)
     _DIAGRAM_COUNTER[0] += 1
     div_id = f"fargate-nb-diagram-{_DIAGRAM_COUNTER[0]}"
     body = figure.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
                           config={"displaylogo": False, "responsive": False})
-    failure = (figure.layout.meta or {}).get("first_failure") if figure.layout.meta else None
+    failure = failure_meta(diagnosis)
     marker = f' data-first-failure="{_e(failure["finding"])}" data-step="{_e(failure["step"])}"' if failure else ""
     plain = (f"sequence diagram: first failure {failure['finding']} at {failure['step']} ({failure['call']})"
              if failure else "sequence diagram: no failing call")
     return _bundle(f'<div class="fargate-nb-diagram"{marker}>{body}</div>', plain, "diagram")
 
 
-def mermaid_bundle(snapshot: Snapshot, diagnosis: Diagnosis) -> Bundle:
-    text = to_mermaid(snapshot, diagnosis)
+def mermaid_bundle(diagnosis: Diagnosis) -> Bundle:
+    text = to_mermaid(diagnosis)
     return {"output_type": "display_data",
             "data": {"text/vnd.mermaid": text, "text/markdown": f"```mermaid\n{text}```\n",
                      "text/html": f'<pre class="fargate-nb-mermaid">{html.escape(text)}</pre>', "text/plain": text},
@@ -314,7 +167,7 @@ def gaps_bundle(diagnosis: Diagnosis) -> Bundle:
 PARTS = ("verdict", "stopped", "diagram", "permissions", "network", "findings", "fixes", "gaps")
 
 
-def report_bundles(snapshot: Snapshot, diagnosis: Diagnosis, parts: Iterable[str] = PARTS, *,
+def report_bundles(diagnosis: Diagnosis, parts: Iterable[str] = PARTS, *,
                    figure: Any = None, source: str = "") -> list[Bundle]:
     """The views of one diagnosis as display outputs, in the given order (used by the widgets)."""
     from fargate_nb.views import tables
@@ -322,15 +175,15 @@ def report_bundles(snapshot: Snapshot, diagnosis: Diagnosis, parts: Iterable[str
     makers = {
         "verdict": lambda: verdict_bundle(diagnosis, source),
         "stopped": lambda: stopped_bundle(diagnosis),
-        "diagram": lambda: diagram_bundle(snapshot, diagnosis, figure),
-        "permissions": lambda: table_bundle(tables.permissions_table(snapshot, diagnosis, styled=True),
+        "diagram": lambda: diagram_bundle(diagnosis, figure),
+        "permissions": lambda: table_bundle(tables.permissions_table(diagnosis, styled=True),
                                             "permissions", "permissions table"),
-        "network": lambda: table_bundle(tables.network_table(snapshot, diagnosis, styled=True),
+        "network": lambda: table_bundle(tables.network_table(diagnosis, styled=True),
                                         "network", "network table"),
         "findings": lambda: table_bundle(tables.findings_table(diagnosis, styled=True), "findings", "findings table"),
         "fixes": lambda: fixes_bundle(diagnosis),
         "gaps": lambda: gaps_bundle(diagnosis),
-        "mermaid": lambda: mermaid_bundle(snapshot, diagnosis),
+        "mermaid": lambda: mermaid_bundle(diagnosis),
     }
     out = []
     for part in parts:
@@ -348,25 +201,30 @@ def _display(bundle: Bundle) -> None:
     display(bundle["data"], metadata=dict(bundle["metadata"]), raw=True)
 
 
-def show(session: Session, *parts: str) -> None:
-    """Display parts of the session's diagnosis (all of `PARTS` when none is named), or its error."""
-    if not session.ok or session.snapshot is None or session.diagnosis is None:
-        _display(error_bundle(session.error or "nothing was diagnosed"))
+def show(session: Any, *parts: str) -> None:
+    """Display parts of an investigation's diagnosis (all of `PARTS` when none is named), or its error."""
+    diagnosis = getattr(session, "diagnosis", None)
+    if not getattr(session, "ok", False) or diagnosis is None:
+        _display(error_bundle(getattr(session, "error", None) or "nothing was diagnosed"))
         return
-    for bundle in report_bundles(session.snapshot, session.diagnosis, parts or PARTS, source=session.source):
+    for bundle in report_bundles(diagnosis, parts or PARTS, source=getattr(session, "source", "")):
         _display(bundle)
 
 
-def show_title(title: str, session: Session) -> None:
+def show_title(title: str, session: Any) -> None:
     """The report's heading and where its evidence comes from."""
     source = f'<div style="color:#607d8b">{_e(session.source)}</div>' if session.source else ""
     _display(_bundle(f'<div class="fargate-nb-title"><h1>{_e(title, 200)}</h1>{source}</div>',
                      f"{clean(title, 200)} — {clean(session.source)}", "title"))
 
 
-def show_scenario(session: Session) -> None:
+def _scenario_id(scenario: Any) -> str:
+    return str(getattr(scenario, "id", None) or getattr(scenario, "name", None) or scenario)
+
+
+def show_scenario(session: Any) -> None:
     """The lab scenario's title, story and hint (what the on-call engineer saw)."""
-    sc = session.scenario
+    sc = getattr(getattr(session, "lab", None), "scenario", None)
     if sc is None:
         return
     text = (f'<div class="fargate-nb-scenario"><h3>{_e(getattr(sc, "title", ""))} '

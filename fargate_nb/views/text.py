@@ -30,7 +30,7 @@ def render_text(diagnosis: Diagnosis, *, colour: bool = False, verbose: bool = F
     out.append(f"  cluster {_clean(subject.get('cluster') or '-')}, account {diagnosis.account or '?'}, "
                f"region {diagnosis.region or '?'}, evidence from {diagnosis.collected_at or '?'}")
     out.append("")
-    worst = "fail" if diagnosis.failed else ("unknown" if any(s.status == "unknown" for s in diagnosis.steps) else "pass")
+    worst = diagnosis.status
     out.append(_paint(f"{MARKS[worst]} {_clean(diagnosis.verdict)}", worst, colour))
     if diagnosis.stopped:
         st = diagnosis.stopped

@@ -1,8 +1,11 @@
-"""Interactive widgets: pick a task and diagnose it (`TaskPicker`), try fixes offline (`WhatIfPanel`).
+"""Interactive widgets: pick a task and diagnose it (`TaskPicker`), try fixes offline (`WhatIfPanel`),
+and check a lab fix (`FixChecker`).
 
-Both render into an `ipywidgets.Output` by setting its ``outputs`` directly (kernel side), so
-they work without a browser (tests drive them with ``.value`` and ``.click()``) and never block a
-headless papermill run. Errors become a message in the widget, never a traceback.
+Widgets receive data and callbacks (discovery, diagnosis, what-if, fix checking), never the
+collector or the sandbox: `fargate_nb.investigation` supplies the callbacks, and tests give plain
+functions. They render into an `ipywidgets.Output` by setting its ``outputs`` directly (kernel
+side), so they work without a browser (tests drive them with ``.value`` and ``.click()``) and never
+block a headless papermill run. Errors become a message in the widget, never a traceback.
 """
 
 from __future__ import annotations
@@ -10,14 +13,25 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import ipywidgets as widgets
 
 from fargate_nb.model import Diagnosis, Finding, Snapshot
 from fargate_nb.views.diagram import clean
 
-DiagnoseLive = Callable[..., tuple[Snapshot, Diagnosis]]
+#: diagnose(cluster=, task=|service=, region=) -> (snapshot, diagnosis)
+DiagnoseTarget = Callable[..., tuple[Snapshot, Diagnosis]]
+#: what_if(fixes) -> the diagnosis of the evidence with those fixes applied
+WhatIf = Callable[[list[dict[str, Any]]], Diagnosis]
+
+
+class Discovery(Protocol):
+    """What the task picker lists (see `fargate_nb.investigation.Discovery`)."""
+
+    def clusters(self, region: str | None) -> list[Any]: ...
+    def stopped_tasks(self, region: str | None, cluster: str, since: timedelta) -> list[Any]: ...
+    def services(self, region: str | None, cluster: str) -> list[Any]: ...
 
 
 def _error_text(exc: BaseException) -> str:
@@ -36,18 +50,19 @@ def _pick(item: Any, *names: str) -> Any:
 class TaskPicker:
     """Region → cluster → a recent stopped task (newest first, with its reason) or a service → Diagnose.
 
-    Defaults come from the notebook's papermill parameters. ``on_result(snapshot, diagnosis)`` is
-    called after a successful diagnosis (the notebook uses it to draw the views).
+    Defaults come from the notebook's papermill parameters. ``discovery`` lists clusters, stopped
+    tasks and services; ``diagnose`` diagnoses the one picked; ``on_result(snapshot, diagnosis)`` is
+    called after a successful diagnosis (without it the views are drawn below the picker).
     """
 
-    def __init__(self, *, region: str | None = None, profile: str | None = None, endpoint_url: str | None = None,
+    def __init__(self, discovery: Discovery, diagnose: DiagnoseTarget, *, region: str | None = None,
                  cluster: str | None = None, task: str | None = None, service: str | None = None,
                  since_hours: float = 1.0, on_result: Callable[[Snapshot, Diagnosis], None] | None = None,
-                 diagnose_live: DiagnoseLive | None = None, autoload: bool = True) -> None:
-        self.profile, self.endpoint_url = profile, endpoint_url
+                 autoload: bool = True) -> None:
+        self.discovery = discovery
+        self.diagnose = diagnose
         self.since_hours = since_hours
         self.on_result = on_result
-        self._diagnose_live = diagnose_live
         self._wanted = {"cluster": cluster, "task": task, "service": service}
         self.snapshot: Snapshot | None = None
         self.diagnosis: Diagnosis | None = None
@@ -73,11 +88,8 @@ class TaskPicker:
         display(self.box)
 
     # -- discovery -----------------------------------------------------------------------------
-    def _context(self) -> Any:
-        from fargate_nb.aws import make_context
-
-        return make_context(region=self.region.value.strip() or None, profile=self.profile,
-                            endpoint_url=self.endpoint_url)
+    def _region(self) -> str | None:
+        return self.region.value.strip() or None
 
     def _say(self, text: str, error: bool = False) -> None:
         colour = "#c62828" if error else "#455a64"
@@ -87,9 +99,7 @@ class TaskPicker:
     def load_clusters(self) -> None:
         """List the region's clusters; select the wanted one (parameter) or the first."""
         try:
-            from fargate_nb.aws.discover import list_clusters
-
-            clusters = list_clusters(self._context())
+            clusters = self.discovery.clusters(self._region())
         except Exception as exc:  # no credentials, denied, unreachable: say so in the widget
             self._say(f"could not list clusters: {_error_text(exc)}", error=True)
             return
@@ -118,11 +128,8 @@ class TaskPicker:
             self.target.options = []
             return
         try:
-            from fargate_nb.aws.discover import list_services, list_stopped_tasks
-
-            ctx = self._context()
-            tasks = list(list_stopped_tasks(ctx, cluster, timedelta(hours=self.since_hours)) or [])
-            services = list(list_services(ctx, cluster) or [])
+            tasks = list(self.discovery.stopped_tasks(self._region(), cluster, timedelta(hours=self.since_hours)) or [])
+            services = list(self.discovery.services(self._region(), cluster) or [])
         except Exception as exc:
             self._say(f"could not list tasks of {cluster}: {_error_text(exc)}", error=True)
             return
@@ -163,15 +170,10 @@ class TaskPicker:
             self._say("pick a cluster and a task or service first", error=True)
             return None
         kind, ident = choice
-        live = self._diagnose_live
-        if live is None:
-            from fargate_nb.diagnose import diagnose_live as live
         self._say(f"diagnosing {kind} {ident} …")
         try:
-            snapshot, diagnosis = live(cluster=cluster, task=ident if kind == "task" else None,
-                                       service=ident if kind == "service" else None,
-                                       region=self.region.value.strip() or None, profile=self.profile,
-                                       endpoint_url=self.endpoint_url)
+            snapshot, diagnosis = self.diagnose(cluster=cluster, task=ident if kind == "task" else None,
+                                                service=ident if kind == "service" else None, region=self._region())
         except Exception as exc:
             self._say(f"could not diagnose {kind} {ident}: {_error_text(exc)}", error=True)
             return None
@@ -182,7 +184,7 @@ class TaskPicker:
         else:
             from fargate_nb.views.notebook import report_bundles
 
-            self.output.outputs = tuple(report_bundles(snapshot, diagnosis))
+            self.output.outputs = tuple(report_bundles(diagnosis))
         return diagnosis
 
 
@@ -201,20 +203,21 @@ def fixable(diagnosis: Diagnosis) -> list[Finding]:
 class WhatIfPanel:
     """Tick the fixes the findings propose; each tick re-diagnoses a patched copy (no AWS call).
 
-    ``current_snapshot`` / ``current_diagnosis`` / ``figure`` always describe what is on screen.
+    ``what_if(fixes)`` returns the diagnosis with the fixes applied (`Investigation.what_if_diagnosis`).
+    ``current_diagnosis`` and ``figure`` always describe what is on screen.
     """
 
-    def __init__(self, snapshot: Snapshot, diagnosis: Diagnosis, *, render: bool = True) -> None:
-        self.snapshot, self.diagnosis = snapshot, diagnosis
-        self.current_snapshot, self.current_diagnosis = snapshot, diagnosis
+    def __init__(self, diagnosis: Diagnosis, what_if: WhatIf, *, render: bool = True) -> None:
+        self.diagnosis = diagnosis
+        self.what_if = what_if
+        self.current_diagnosis = diagnosis
         self.figure: Any = None
         self.error: str | None = None
         self._render_views = render
         self.findings = fixable(diagnosis)
         self.checkboxes = [
             widgets.Checkbox(value=False, indent=False, layout=widgets.Layout(width="auto"),
-                             description=clean(f"{f.id}{f' [{f.target}]' if f.target else ''}: "
-                                               f"{f.remediation.summary if f.remediation else ''}", 140))
+                             description=clean(f"{f.label}: {f.remediation.summary if f.remediation else ''}", 140))
             for f in self.findings
         ]
         for box in self.checkboxes:
@@ -246,43 +249,38 @@ class WhatIfPanel:
         raise KeyError(f"no fixable finding {finding_id!r}")
 
     def refresh(self) -> None:
-        """Apply the ticked fixes to a copy of the snapshot, re-diagnose, redraw."""
-        from fargate_nb.diagnose import diagnose
-        from fargate_nb.fixes import apply_fixes
-
+        """Ask for the diagnosis with the ticked fixes and redraw."""
         fixes = self.selected_fixes
         try:
-            if fixes:
-                patched = apply_fixes(self.snapshot, fixes)
-                result = diagnose(patched)
-            else:  # nothing ticked: what was given
-                patched, result = self.snapshot, self.diagnosis
+            result = self.what_if(fixes) if fixes else self.diagnosis
         except Exception as exc:  # a fix that does not apply must not break the panel
             self.error = _error_text(exc)
             self.status.value = f'<span style="color:#c62828">could not apply the fixes: {html.escape(self.error)}</span>'
             return
         self.error = None
-        self.current_snapshot, self.current_diagnosis = patched, result
+        self.current_diagnosis = result
         applied = f"{len(fixes)} fix(es) applied — " if fixes else ""
-        self.status.value = f"<b>{html.escape(applied)}</b>{html.escape(clean(result.verdict, 400))}"
+        self.status.value = (f'<span class="fargate-nb-whatif-verdict" data-status="{html.escape(result.status)}">'
+                             f"<b>{html.escape(applied)}</b>{html.escape(clean(result.verdict, 400))}</span>")
         from fargate_nb.views.diagram import sequence_figure
 
-        self.figure = sequence_figure(patched, result)
+        self.figure = sequence_figure(result)
         if self._render_views:
             from fargate_nb.views.notebook import report_bundles
 
-            self.output.outputs = tuple(report_bundles(patched, result, parts=("verdict", "diagram", "findings"),
+            self.output.outputs = tuple(report_bundles(result, parts=("verdict", "diagram", "findings"),
                                                        figure=self.figure))
 
 
 class FixChecker:
-    """"Check my fix": run the lab task again and diagnose it; passes when no check fails.
+    """"Check my fix": asks ``check_fix()`` (`Investigation.check_fix`) whether the pull works now.
 
-    Interactive: a button. Headless (``interactive=False``): `check` runs once and the result is shown.
+    ``check_fix`` returns an object with ``fixed``, ``still_failing`` and ``verdict``. Interactive:
+    a button. Headless (``interactive=False``): `check` runs once and the result is shown.
     """
 
-    def __init__(self, session: Any, *, interactive: bool = True) -> None:
-        self.session = session
+    def __init__(self, check_fix: Callable[[], Any], *, interactive: bool = True) -> None:
+        self.check_fix = check_fix
         self.interactive = interactive
         self.passed: bool | None = None
         self.button = widgets.Button(description="Check my fix", button_style="success", icon="check")
@@ -298,27 +296,16 @@ class FixChecker:
         display(self.box if self.interactive else HTML(self.result.value))  # headless: plain HTML survives export
 
     def check(self) -> bool | None:
-        session = self.session
-        if getattr(session, "provisioned", None) is None or getattr(session, "sandbox", None) is None:
-            self._show(None, "this check needs a lab session (a sandbox scenario)")
-            return None
         try:
-            from fargate_nb.lab.build import run_task
-
-            session.provisioned.task_arn = run_task(session.sandbox, session.provisioned)
+            answer = self.check_fix()
         except Exception as exc:
-            self._show(False, f"the task could not be run again: {_error_text(exc)}")
-            return False
-        diagnosis = session.rediagnose()
-        if diagnosis is None or session.error:
-            self._show(False, session.error or "nothing was diagnosed")
-            return False
-        failing = sorted({f"{f.id}[{f.target}]" if f.target else f.id for f in diagnosis.failed})
-        if failing:
-            self._show(False, f"not yet: still failing {', '.join(failing)} — {diagnosis.verdict}")
-            return False
-        self._show(True, f"fixed: {diagnosis.verdict}")
-        return True
+            self._show(None, f"the fix could not be checked: {_error_text(exc)}")
+            return None
+        if answer.fixed:
+            self._show(True, f"fixed: {answer.verdict}")
+            return True
+        self._show(False, f"not yet: still failing {', '.join(answer.still_failing)} — {answer.verdict}")
+        return False
 
     def _show(self, passed: bool | None, text: str) -> None:
         self.passed = passed
