@@ -19,6 +19,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 demo: install
 	$(BIN)/fargate-nb demo
