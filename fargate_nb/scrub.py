@@ -11,11 +11,13 @@ from typing import Any
 
 REDACTED = "REDACTED"
 
-# The query string of any URL that looks presigned (SigV4 or SigV2), or that carries a token.
-_PRESIGNED_QUERY = re.compile(
-    r"(https?://[^\s?\"'<>]+)\?([^\s\"'<>]*?(?:X-Amz-|Signature=|AWSAccessKeyId=|Expires=|token=)(?:[^\s\"'<>]*[^\s\"'<>:,;.])?)",
-    re.IGNORECASE,
-)
+# URLs run to the next space or quote; a URL whose query string carries a signature, a credential,
+# an expiry or a token is presigned (SigV4 or SigV2), and its whole query string goes. Matching a URL
+# and then searching its query (instead of one regex with a lazy scan for the marker) keeps
+# scrubbing linear in the length of the text, whatever it holds.
+_URL = re.compile(r"https?://[^\s\"'<>]+", re.IGNORECASE)
+_PRESIGNED_MARKERS = ("x-amz-", "signature=", "awsaccesskeyid=", "expires=", "token=", "signature%3d",
+                      "awsaccesskeyid%3d", "expires%3d", "token%3d")
 # key=value pairs for signature/credential/token parameters wherever they stand.
 _SECRET_PARAM = re.compile(
     r"\b(X-Amz-Signature|X-Amz-Security-Token|X-Amz-Credential|Signature|AWSAccessKeyId|"
@@ -34,11 +36,20 @@ _SECRET_KEYS = {
 }
 
 
+def _scrub_url(match: re.Match[str]) -> str:
+    url = match.group(0)
+    base, sep, query = url.partition("?")
+    if not sep or not any(marker in query.lower() for marker in _PRESIGNED_MARKERS):
+        return url
+    kept = query.rstrip(":,;.")  # punctuation that ends the sentence is not part of the URL
+    return f"{base}?{REDACTED}{query[len(kept):]}"
+
+
 def scrub_text(text: str) -> str:
     """Return ``text`` with presigned query strings, signatures, tokens and access keys redacted."""
     if not text:
         return text
-    text = _PRESIGNED_QUERY.sub(lambda m: f"{m.group(1)}?{REDACTED}", text)
+    text = _URL.sub(_scrub_url, text)
     text = _SECRET_PARAM.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
     text = _ACCESS_KEY.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
     text = _AUTH_HEADER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)

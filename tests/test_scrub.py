@@ -50,3 +50,15 @@ def test_objects_drop_credential_keys_and_scrub_nested_strings():
 def test_no_signature_survives_any_surrounding_text(prefix, sig):
     out = scrub_text(f"{prefix} https://bucket.s3.amazonaws.com/key?X-Amz-Signature={sig} tail")
     assert f"X-Amz-Signature={sig}" not in out
+
+
+def test_a_url_encoded_presigned_url_inside_another_url_is_scrubbed():
+    inner = "https%3A%2F%2Fb.s3.amazonaws.com%2Fk%3FX-Amz-Credential%3DASIA%26X-Amz-Signature%3Ddeadbeef"
+    out = scrub_text(f"redirect to https://example.com/login?next={inner} now")
+    assert "deadbeef" not in out and "X-Amz-Credential" not in out
+    assert out.endswith(" now")
+
+
+def test_many_unsigned_urls_in_a_row_are_kept_as_they_are():
+    text = "http://a?" * 2000  # no marker anywhere: nothing to redact (bench/bench_scrub.py times this shape)
+    assert scrub_text(text) == text
