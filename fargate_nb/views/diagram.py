@@ -9,25 +9,23 @@ first failure are drawn grey and dashed: the pull never gets there.
 from __future__ import annotations
 
 import html
-import re
 import textwrap
 from typing import Any
 
 from fargate_nb.model import SEVERITY_ORDER, STEPS, Call, Diagnosis, Finding
 from fargate_nb.pullflow import STEP_TITLES
+from fargate_nb.views.safe import one_line
 
 STATUS_COLOURS = {"pass": "#2e7d32", "fail": "#c62828", "warn": "#ef8f00", "unknown": "#757575",
                   "skipped": "#c8c8c8", "info": "#0277bd"}
 STATUS_MARKS = {"pass": "✓", "fail": "✗", "warn": "!", "unknown": "?", "skipped": "–", "info": "i"}
 NOT_REACHED_COLOUR = "#b0bec5"
 _RANK = {s: i for i, s in enumerate(SEVERITY_ORDER)}
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
 def clean(text: Any, limit: int = 300) -> str:
-    """One line of plain text: control characters and newlines collapsed, long text cut."""
-    one_line = _CONTROL.sub(" ", str(text if text is not None else "")).strip()
-    return one_line if len(one_line) <= limit else one_line[: limit - 1] + "…"
+    """One line of plain text (see `fargate_nb.views.safe.one_line`), cut at ``limit``."""
+    return one_line(text, limit)
 
 
 def call_findings(diagnosis: Diagnosis, call: Call) -> list[Finding]:

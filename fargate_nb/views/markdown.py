@@ -14,12 +14,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from fargate_nb.model import Diagnosis, Finding, Gap, Snapshot
+from fargate_nb.views.safe import keep_lines
 
 STATUS_WORDS = {"pass": "✅ pass", "fail": "❌ FAIL", "warn": "⚠️ warn", "unknown": "❔ unknown",
                 "skipped": "➖ skipped", "info": "ℹ️ info"}
 PROBLEM_STATUSES = ("fail", "warn", "unknown")
 
-_CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
 _NEWLINES = re.compile(r"\s*[\r\n]+\s*")
 # Characters with a meaning in Markdown inline text (CommonMark, GFM tables/strikethrough, and
 # Jupyter's $math$). Parentheses only matter after ']', which is escaped.
@@ -30,10 +30,8 @@ _SAFE_URL = re.compile(r"^https://[A-Za-z0-9.-]+(?:/[A-Za-z0-9._~:/?#@!$&'()*+,;
 
 # -- escaping ---------------------------------------------------------------------------------
 def clean(text: Any) -> str:
-    """Drop control characters and ANSI escapes; ``None`` becomes the empty string."""
-    if text is None:
-        return ""
-    return _CONTROL.sub("", str(text))
+    """Drop control characters, ANSI escapes and bidi overrides (newlines stay: `md_escape` folds them)."""
+    return keep_lines(text)
 
 
 def md_escape(text: Any) -> str:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-import re
 
 from fargate_nb.model import Diagnosis, Finding
+from fargate_nb.views.safe import one_line
 
 MARKS = {"pass": "✓", "fail": "✗", "warn": "!", "unknown": "?", "skipped": "-", "info": "i"}
 COLOURS = {"pass": "32", "fail": "31", "warn": "33", "unknown": "35", "skipped": "90", "info": "36"}
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x1b]")
 
 
 def _clean(text: str | None) -> str:
-    """Drop control characters (ANSI escapes included) that hostile messages could carry."""
-    return _CONTROL.sub("", text or "")
+    """One line: control characters, ANSI escapes, line breaks and bidi overrides cannot forge output."""
+    return one_line(text)
 
 
 def _paint(text: str, status: str, colour: bool) -> str:
