@@ -24,7 +24,8 @@ def _pins(specs):
 
 def test_environment_yml_mirrors_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = _pins(project["dependencies"] + project["optional-dependencies"]["test"])
+    extras = project["optional-dependencies"]
+    wanted = _pins(project["dependencies"] + extras["test"] + extras["lab"])
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda, pip = [], []
     for dep in env["dependencies"]:

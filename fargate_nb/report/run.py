@@ -31,6 +31,19 @@ def notebook_path(name: str = DIAGNOSE_NOTEBOOK) -> Path:
                         f"and {package / 'notebooks'})")
 
 
+def report_kernel(source: Path) -> str:
+    """The notebook's kernel (``fargate-nb``, which `make install` registers in the virtualenv) when it
+    is installed, else ``python3`` (the kernel of the interpreter that has fargate_nb installed)."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        wanted = nbformat.read(str(source), as_version=4).metadata.get("kernelspec", {}).get("name") or "python3"
+        KernelSpecManager().get_kernel_spec(wanted)
+        return wanted
+    except (NoSuchKernel, OSError, ValueError):
+        return "python3"
+
+
 def execute_notebook(source: Path, output: Path, parameters: dict[str, Any], *, cwd: Path,
                      kernel_name: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> nbformat.NotebookNode:
     """Run ``source`` with ``parameters`` and write the executed copy to ``output``.
@@ -43,6 +56,7 @@ def execute_notebook(source: Path, output: Path, parameters: dict[str, Any], *, 
 
     # papermill logs every cell at INFO; the CLI prints its own progress.
     logging.getLogger("papermill").setLevel(logging.WARNING)
+    kernel_name = kernel_name or report_kernel(source)
     try:
         return papermill.execute_notebook(
             str(source), str(output), parameters=parameters, cwd=str(cwd),

@@ -61,4 +61,4 @@ def test_committed_notebooks_are_clean_and_start_with_parameters():
         assert strip_notebook(data) == data, f"{path.name} has outputs: run `make strip`"
         code = [c for c in data["cells"] if c["cell_type"] == "code"]
         assert code[0]["metadata"].get("tags") == ["parameters"], path.name
-        assert data["metadata"]["kernelspec"]["name"] == "python3"
+        assert data["metadata"]["kernelspec"]["name"] == "fargate-nb"  # registered by `make install`
