@@ -359,3 +359,14 @@ CATALOGUE: dict[str, CheckSpec] = {spec.id: spec for spec in (
 def spec(check_id: str) -> CheckSpec:
     """The catalogue entry of a finding id (KeyError for an id that is not a check)."""
     return CATALOGUE[check_id]
+
+
+def in_order() -> list[CheckSpec]:
+    """The catalogue by pull step (a check's first step), then id; network, then task-definition checks last."""
+    order = {s: i for i, s in enumerate(STEPS)}
+
+    def key(c: CheckSpec) -> tuple[int, str]:
+        first = len(STEPS) if c.per_target else min((order[s] for s in c.steps), default=len(STEPS) + 1)
+        return first, c.id
+
+    return sorted(CATALOGUE.values(), key=key)
