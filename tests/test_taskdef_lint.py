@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from fargate_nb.checks import load_all
 from fargate_nb.diagnose import diagnose
 from fargate_nb.model import Snapshot
-from fargate_nb.taskdef import MAX_FINDINGS, READ_ONLY_TITLE, TITLE, lint_task_definition
+from fargate_nb.taskdef import MAX_FINDINGS, READ_ONLY_MESSAGE, lint_task_definition
 from fargate_nb.taskdef.rules import FARGATE_SIZES, parse_cpu, parse_memory
 from fargate_nb.taskdef.shape import ecs_shapes
 
@@ -75,7 +75,7 @@ def problems(doc, **kw):
 
 def only(doc, status="fail", **kw):
     found = [f for f in problems(doc, **kw) if f.status == status]
-    assert len(found) == 1, [(f.title, f.evidence) for f in found]
+    assert len(found) == 1, [(f.message, f.evidence) for f in found]
     return found[0]
 
 
@@ -89,7 +89,7 @@ def test_describe_task_definition_output_is_accepted(doc, prefix):
     findings = lint_task_definition(doc)
     assert [f.status for f in findings] == ["pass", "info"]
     info = findings[1]
-    assert info.title == READ_ONLY_TITLE and f"{prefix}revision" in info.evidence
+    assert info.message == READ_ONLY_MESSAGE and f"{prefix}revision" in info.evidence
     assert "del(.compatibilities" in info.remediation.commands[0]
 
 
@@ -165,7 +165,7 @@ def test_unknown_members_at_every_level(where, path):
     if "healthCheck" in where:
         doc["containerDefinitions"][0]["healthCheck"]["command"] = ["CMD-SHELL", "true"]
     f = only(doc)
-    assert f.evidence == [path] and f.title == "bogus is not an ECS task definition field"
+    assert f.evidence == [path] and f.message == "bogus is not an ECS task definition field"
     assert f.remediation.commands == [f"jq 'del(.{path})' taskdef.json > taskdef.fixed.json"]
 
 
@@ -186,7 +186,7 @@ def test_maps_take_any_key():
     assert [f.status for f in lint_task_definition(doc)] == ["pass"]
     # a map's values keep their type: options are string to string
     f = only(container(dockerLabels={"a": 1}))
-    assert f.evidence == ['containerDefinitions[0].dockerLabels.a'] and "must be a string" in f.title
+    assert f.evidence == ['containerDefinitions[0].dockerLabels.a'] and "must be a string" in f.message
 
 
 @pytest.mark.parametrize("change, path, hint", [
@@ -208,7 +208,7 @@ def test_members_at_the_wrong_level_say_where_they_belong(change, path, hint):
 ])
 def test_wrong_top_level_types(change, path, words):
     f = next(f for f in problems(td(**change)) if f.evidence == [path])
-    assert f.status == "fail" and (words in f.detail or words in f.title)
+    assert f.status == "fail" and (words in f.detail or words in f.message)
 
 
 @pytest.mark.parametrize("change, path, words", [
@@ -229,14 +229,14 @@ def test_wrong_top_level_types(change, path, words):
 ])
 def test_wrong_container_types(change, path, words):
     f = next(f for f in problems(container(**change)) if f.evidence == [path])
-    assert f.status == "fail" and (words in f.detail or words in f.title)
+    assert f.status == "fail" and (words in f.detail or words in f.message)
 
 
 def test_required_members_and_enums():
     assert {"family", "containerDefinitions"} <= {f.evidence[0] for f in problems({"cpu": "256"})}
     f = next(f for f in problems(container(secrets=[{"name": "X"}])) if "valueFrom" in f.evidence[0])
-    assert f.evidence == ["containerDefinitions[0].secrets[0].valueFrom"] and "required" in f.title
-    f = next(f for f in problems(td(networkMode="AWSVPC")) if f.evidence == ["networkMode"] and "allowed" in f.title)
+    assert f.evidence == ["containerDefinitions[0].secrets[0].valueFrom"] and "required" in f.message
+    f = next(f for f in problems(td(networkMode="AWSVPC")) if f.evidence == ["networkMode"] and "allowed" in f.message)
     assert 'use "awsvpc"' in f.detail
     f = next(f for f in problems(container(portMappings=[{"containerPort": 80, "protocol": "TCP"}])))
     assert f.evidence == ["containerDefinitions[0].portMappings[0].protocol"] and 'use "tcp"' in f.detail
@@ -254,21 +254,21 @@ def test_required_members_and_enums():
     (container(dependsOn=[{"containerName": "init", "condition": "DONE"}]), "containerDefinitions[0].dependsOn[0].condition"),
 ])
 def test_enum_errors(doc, path):
-    f = next(f for f in problems(doc) if f.evidence == [path] and "allowed values" in f.title)
+    f = next(f for f in problems(doc) if f.evidence == [path] and "allowed values" in f.message)
     assert f.status == "fail" and "allowed:" in f.detail
 
 
 @pytest.mark.parametrize("missing", ["family", "containerDefinitions"])
 def test_missing_required_members(missing):
     found = [f for f in problems(td(**{missing: ...})) if f.evidence == [missing]]
-    assert [f.title for f in found] == [f"{missing} is required"]
+    assert [f.message for f in found] == [f"{missing} is required"]
 
 
 def test_enum_values_come_from_botocore():
     inp, _ = ecs_shapes()
     assert set(inp.members["networkMode"].enum) == {"bridge", "host", "awsvpc", "none"}
     for mode in inp.members["networkMode"].enum:
-        assert not [f for f in problems(td(networkMode=mode), fargate=False) if "allowed" in f.title]
+        assert not [f for f in problems(td(networkMode=mode), fargate=False) if "allowed" in f.message]
 
 
 def test_every_model_member_is_known():
@@ -276,18 +276,18 @@ def test_every_model_member_is_known():
     doc = td()
     for name in inp.members:
         doc.setdefault(name, None)  # nulls are warnings, never "unknown member"
-    assert not [f for f in problems(doc) if "not an ECS task definition field" in f.title]
+    assert not [f for f in problems(doc) if "not an ECS task definition field" in f.message]
 
 
 def test_nulls_are_warnings():
     f = only(td(taskRoleArn=None), "warn")
-    assert f.evidence == ["taskRoleArn"] and "null" in f.title
+    assert f.evidence == ["taskRoleArn"] and "null" in f.message
 
 
 # -- Fargate ----------------------------------------------------------------------------------------------------
 def test_fargate_requires_awsvpc():
     f = only(td(networkMode="bridge"))
-    assert f.evidence == ["networkMode"] and "awsvpc" in f.title
+    assert f.evidence == ["networkMode"] and "awsvpc" in f.message
     f = only(td(networkMode=...))
     assert "not set" in f.detail
 
@@ -301,9 +301,9 @@ def test_fargate_requires_awsvpc():
 ])
 def test_fargate_task_sizes(cpu, memory, ok):
     fails = [f for f in problems(td(cpu=cpu, memory=memory)) if f.status == "fail"]
-    assert (not fails) == ok, [f.title for f in fails]
+    assert (not fails) == ok, [f.message for f in fails]
     if not ok:
-        assert fails[0].evidence[0] in ("cpu", "memory") and "task_size" in fails[0].doc_url
+        assert fails[0].evidence[0] in ("cpu", "memory") and "task_size" in fails[0].detail
 
 
 def test_size_table_matches_the_documented_ranges():
@@ -318,13 +318,13 @@ def test_fargate_requires_task_cpu_and_memory():
     found = {f.evidence[0] for f in problems(td(cpu=..., memory=...))}
     assert {"cpu", "memory"} <= found
     f = only(td(cpu="lots"))
-    assert "cannot be read" in f.title
+    assert "cannot be read" in f.message
 
 
 def test_windows_on_fargate_needs_one_vcpu():
     doc = td(cpu="512", memory="1024", runtimePlatform={"operatingSystemFamily": "WINDOWS_SERVER_2022_CORE",
                                                         "cpuArchitecture": "X86_64"})
-    assert "Windows" in only(doc).title
+    assert "Windows" in only(doc).message
 
 
 @pytest.mark.parametrize("change, path", [
@@ -343,7 +343,7 @@ def test_windows_on_fargate_needs_one_vcpu():
 ])
 def test_fargate_container_rules(change, path):
     f = only(container(**change))
-    assert f.evidence == [path] and f.doc_url.startswith("https://docs.aws.amazon.com/")
+    assert f.evidence == [path] and "See https://docs.aws.amazon.com/" in f.detail
     assert f.remediation and f.remediation.summary
 
 
@@ -363,7 +363,7 @@ def test_fargate_container_rules(change, path):
 ])
 def test_parameters_not_valid_on_fargate(change, path):
     f = only(container(**change))
-    assert f.evidence == [path] and f.doc_url.startswith("https://docs.aws.amazon.com/AmazonECS/")
+    assert f.evidence == [path] and "See https://docs.aws.amazon.com/AmazonECS/" in f.detail
     doc = container(**change)
     doc.update(networkMode="bridge", requiresCompatibilities=["EC2"])
     assert not [f for f in problems(doc, fargate=False) if f.evidence == [path]]  # fine off Fargate
@@ -417,21 +417,21 @@ def test_no_fargate_skips_fargate_rules_unless_the_document_requires_fargate():
     ec2.update(networkMode="bridge", requiresCompatibilities=["EC2"])
     del ec2["cpu"], ec2["memory"]
     assert [f.status for f in lint_task_definition(ec2, fargate=False)] == ["pass"]
-    assert "requiresCompatibilities does not include FARGATE" in [f.title for f in problems(ec2)]
+    assert "requiresCompatibilities does not include FARGATE" in [f.message for f in problems(ec2)]
     declared = td(networkMode="bridge")
     assert only(declared, fargate=False).evidence == ["networkMode"]
 
 
 # -- general rules ---------------------------------------------------------------------------------------------
 def test_container_rules_for_any_launch_type():
-    assert "memoryReservation" in only(container(memory=256, memoryReservation=512)).title
-    assert "essential" in only(container(essential=False)).title
+    assert "memoryReservation" in only(container(memory=256, memoryReservation=512)).message
+    assert "essential" in only(container(essential=False)).message
     f = only(container(image=...))
     assert f.evidence == ["containerDefinitions[0].image"]
     doc = container(cpu=512)
-    assert "more CPU" in only(doc).title
+    assert "more CPU" in only(doc).message
     doc = container(memory=1024)
-    assert "more memory" in only(doc).title
+    assert "more memory" in only(doc).message
 
 
 @pytest.mark.parametrize("image, status, words", [
@@ -443,7 +443,7 @@ def test_container_rules_for_any_launch_type():
 ])
 def test_image_references(image, status, words):
     f = only(container(image=image), status)
-    assert f.evidence == ["containerDefinitions[0].image"] and words in f.title.lower() + f.detail.lower()
+    assert f.evidence == ["containerDefinitions[0].image"] and words in f.message.lower() + f.detail.lower()
 
 
 def test_a_digest_pinned_image_is_clean():
@@ -470,11 +470,11 @@ def test_hostile_keys_are_shown_safely_and_findings_are_capped():
     many = td(**{f"junk{i}": i for i in range(500)})
     findings = lint_task_definition(many)
     assert [f.evidence[0] for f in findings[:25]] == [f"junk{i}" for i in range(25)]
-    assert "475 more unknown member(s) in the document" in [f.title for f in findings]
+    assert "475 more unknown member(s) in the document" in [f.message for f in findings]
     crowd = td(containerDefinitions=[{**GOOD["containerDefinitions"][0], "name": f"c{i}", "privileged": True}
                                      for i in range(300)])
     findings = lint_task_definition(crowd)
-    assert len(findings) == MAX_FINDINGS + 1 and "more problem" in findings[-1].title
+    assert len(findings) == MAX_FINDINGS + 1 and "more problem" in findings[-1].message
 
 
 @pytest.mark.parametrize("key", [
@@ -486,7 +486,7 @@ def test_hostile_keys_give_safe_paths_and_shell_safe_commands(key):
     f = only(doc)
     path = f.evidence[0]
     assert path.startswith("containerDefinitions[0]") and not re.search(r"[\x00-\x1f\x7f\u202a-\u202e]", path)
-    assert len(path) < 120 and not re.search(r"[\x00-\x1f\x7f\u202a-\u202e]", f.title + f.detail)
+    assert len(path) < 120 and not re.search(r"[\x00-\x1f\x7f\u202a-\u202e]", f.message + f.detail)
     assert f.remediation.summary.startswith("Remove it")
     if len(key) > 60 or re.search(r"[\x00-\x1f\x7f\u202a-\u202e]", key):
         assert f.remediation.commands == []  # the shown path is not the key's real name: no command that misses it
@@ -501,9 +501,9 @@ def test_hostile_container_names_and_values_are_shown_safely():
                     logConfiguration={"logDriver": "\x1b[2Jjson-file\u202e", "options": {}})
     doc["containerDefinitions"][0]["image"] = "nginx:\x00latest"
     for f in lint_task_definition(doc):
-        text = f.title + f.detail + " ".join(f.evidence)
-        assert not re.search(r"[\x00-\x1f\x7f\u202a-\u202e]", text), f.title
-        assert len(f.title) < 200
+        text = f.message + f.detail + " ".join(f.evidence)
+        assert not re.search(r"[\x00-\x1f\x7f\u202a-\u202e]", text), f.message
+        assert len(f.message) < 200
 
 
 def test_read_only_members_are_type_checked_and_boto3_datetimes_are_accepted():
@@ -522,12 +522,21 @@ def test_read_only_members_are_type_checked_and_boto3_datetimes_are_accepted():
 def test_findings_are_well_formed_and_json_ready():
     doc = container(imagePullBehavior="always", privileged=True, memory="1")
     for f in lint_task_definition(doc):
-        assert f.id == "taskdef.invalid" and f.step is None and f.evidence and f.doc_url.startswith("https://")
+        assert f.id == "taskdef.invalid" and f.step is None and f.evidence and f.message
+        # title, severity and doc URL are the catalogue's, attached by whoever runs the lint
+        assert (f.title, f.severity, f.doc_url) == ("", "", None)
         if f.status == "fail":
-            assert f.remediation and f.remediation.summary and f.severity == "high"
+            assert f.remediation and f.remediation.summary
     from dataclasses import asdict
 
     json.dumps([asdict(f) for f in lint_task_definition(doc)])
+
+
+def test_a_rules_own_aws_page_ends_the_detail():
+    f = only(container(imagePullBehavior="always"))
+    assert f.detail.endswith("See https://docs.aws.amazon.com/AmazonECS/latest/developerguide/pull-behavior.html")
+    passing = lint_task_definition(td())[0]
+    assert passing.message == "The task definition is valid for Fargate" and "See http" not in passing.detail
 
 
 json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -559,8 +568,8 @@ def _snapshot(taskdef, launch="FARGATE"):
 
 def test_the_check_is_registered_and_runs_on_the_snapshot():
     check = load_all()["taskdef.invalid"]
-    assert check.step is None and check.doc_url.startswith("https://docs.aws.amazon.com/")
-    assert check.title == TITLE == "The task definition matches the ECS API and Fargate's rules"
+    assert check.spec.step is None and check.spec.doc_url.startswith("https://docs.aws.amazon.com/")
+    assert check.spec.title == "The task definition matches the ECS API and Fargate's rules"
     assert [f.status for f in check.func(_snapshot(None), None)] == ["skipped"]
     assert [f.status for f in check.func(_snapshot(copy.deepcopy(DESCRIBED)), None)] == ["pass"]  # no read-only advice
     bad = container(imagePullBehavior="always")

@@ -5,8 +5,6 @@ Regenerate with ``python -m fargate_nb.checks.findings_doc > docs/findings.md``;
 
 from __future__ import annotations
 
-from fargate_nb.model import STEPS
-
 HEADER = """# Finding ids
 
 Every check of the kit, by step. The ids are a public contract (see DESIGN.md): tests, reports
@@ -18,23 +16,25 @@ findings take the step of the destination they concern.
 
 Generated from the check catalogue by `python -m fargate_nb.checks.findings_doc`.
 
-| id | step | severity | what it checks | AWS documentation |
-|---|---|---|---|---|
+| id | step | severity | what it checks | why | AWS documentation |
+|---|---|---|---|---|---|
 """
 
 
 def findings_markdown() -> str:
-    from fargate_nb.checks.catalogue import CATALOGUE
-
-    order = {s: i for i, s in enumerate(STEPS)}
+    from fargate_nb.checks.catalogue import in_order
 
     def where(c: object) -> str:
-        return "per destination" if c.per_target else (", ".join(c.steps) if c.steps else "task definition")
+        return "per destination" if c.per_target else (", ".join(c.steps) if c.steps else "none (task-wide)")
 
-    checks = sorted(CATALOGUE.values(), key=lambda c: (min((order[s] for s in c.steps), default=len(STEPS))
-                                                      if not c.per_target else len(STEPS), c.id))
-    rows = [f"| `{c.id}` | {where(c)} | {c.severity} | {c.title} | {c.doc_url or ''} |" for c in checks]
+    rows = [f"| `{c.id}` | {where(c)} | {c.severity} | {_cell(c.title)} | {_cell(c.description)} | {c.doc_url or ''} |"
+            for c in in_order()]
     return HEADER + "\n".join(rows) + "\n"
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return " ".join(text.split()).replace("|", "\\|")
 
 
 if __name__ == "__main__":  # pragma: no cover

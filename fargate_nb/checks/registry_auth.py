@@ -31,29 +31,24 @@ from fargate_nb.checks.secrets import missing_finding, read_permission
 from fargate_nb.model import Finding, Remediation, Snapshot
 from fargate_nb.pullflow import DOCKER_HUB, ECR_PUBLIC, PullPlan, SecretRef
 
-EXEC_ROLE_DOC = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html"
-PRIVATE_AUTH_DOC = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/private-auth.html"
-SECRETS_KMS_DOC = "https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html"
 # Registry answers that mean "credentials missing or wrong" (Docker Hub, GHCR, Quay, Harbor ...).
 AUTH_FAILURE = re.compile(r"pull access denied|no basic auth credentials|401 unauthorized|"
                           r"requested access to the resource is denied|authentication required|"
                           r"unauthorized: |denied: access forbidden", re.IGNORECASE)
 
 
-@check("iam.ecr-auth", "registry-auth", "The execution role may get an ECR authorization token", doc_url=EXEC_ROLE_DOC)
+@check("iam.ecr-auth")
 def ecr_auth_permission(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
-    title = "The execution role may get an ECR authorization token"
     if not any(n.action == "ecr:GetAuthorizationToken" for n in plan.needs):
-        return [Finding("iam.ecr-auth", "skipped", "registry-auth", title,
-                        "No container image comes from a private ECR repository.")]
+        return [Finding("iam.ecr-auth", "skipped", detail="No container image comes from a private ECR repository.")]
     role = execution_role(snapshot)
     what = "call ecr:GetAuthorizationToken"
     if role.state != "ok":
-        return [no_role_finding("iam.ecr-auth", "registry-auth", title, role, snapshot, plan, what)]
+        return [no_role_finding("iam.ecr-auth", "registry-auth", role, snapshot, plan, what)]
     assert role.view is not None
     ask = Ask(target="ecr.api")
     outcome = ask.outcome(snapshot, role.view, "ecr:GetAuthorizationToken", "*")
-    finding = permission_finding("iam.ecr-auth", "registry-auth", title, snapshot, role.view, [outcome], ask,
+    finding = permission_finding("iam.ecr-auth", "registry-auth", snapshot, role.view, [outcome], ask,
                                  subject="get an ECR authorization token", policy_name="fargate-nb-ecr-auth",
                                  sid="FargateNbEcrAuth")
     if finding.status != "pass" and any(k in {"aws:sourcevpc", "aws:sourcevpce"} for k in _cond_keys(role.view)):
@@ -66,37 +61,34 @@ def _cond_keys(view: Any) -> set[str]:
     return condition_keys(*[d for _, d in view.identity_policies], view.boundary)
 
 
-@check("iam.registry-secret", "registry-auth", "The execution role may read the registry credentials secret",
-       doc_url=PRIVATE_AUTH_DOC)
+@check("iam.registry-secret")
 def registry_secret_permission(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
-    title = "The execution role may read the registry credentials secret"
     if not plan.registry_credentials:
-        return [Finding("iam.registry-secret", "skipped", "registry-auth", title,
-                        "No container uses repositoryCredentials.")]
-    return read_permission("iam.registry-secret", "registry-auth", title, snapshot, plan,
+        return [Finding("iam.registry-secret", "skipped", detail="No container uses repositoryCredentials.")]
+    return read_permission("iam.registry-secret", "registry-auth", snapshot, plan,
                            list(plan.registry_credentials), "fargate-nb-registry-credentials", "FargateNbRegistryCreds")
 
 
-@check("registry.secret-missing", "registry-auth", "The registry credentials secret exists", doc_url=PRIVATE_AUTH_DOC)
+@check("registry.secret-missing")
 def registry_secret_missing(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
-    title = "The registry credentials secret exists"
     if not plan.registry_credentials:
-        return [Finding("registry.secret-missing", "skipped", "registry-auth", title,
-                        "No container uses repositoryCredentials.")]
+        return [Finding("registry.secret-missing", "skipped", detail="No container uses repositoryCredentials.")]
     out = []
     for ref in plan.registry_credentials:
-        out.append(_registry_secret(snapshot, ref, title))
+        finding = _registry_secret(snapshot, ref)
+        finding.resource = ref.arn  # the subject of the pull's credentials call
+        out.append(finding)
     return out
 
 
-def _registry_secret(snapshot: Snapshot, ref: SecretRef, title: str) -> Finding:
+def _registry_secret(snapshot: Snapshot, ref: SecretRef) -> Finding:
     parts = arn_parts(ref.value_from)
     what = f"Registry credentials of {ref.container}"
     if parts and parts["service"] != "secretsmanager":
         placeholder = (f"arn:{snapshot.partition or 'aws'}:secretsmanager:{snapshot.region}:{snapshot.account or ''}"
                        f":secret:{ref.container}-registry-credentials")
-        return Finding("registry.secret-missing", "fail", "registry-auth", f"{what} is not a Secrets Manager secret",
-                       f"repositoryCredentials.credentialsParameter of {ref.container} is {ref.value_from}, a "
+        return Finding("registry.secret-missing", "fail", message=f"{what} is not a Secrets Manager secret",
+                       detail=f"repositoryCredentials.credentialsParameter of {ref.container} is {ref.value_from}, a "
                        f"{parts['service']} ARN: private registry authentication only reads Secrets Manager secrets.",
                        remediation=_set_credentials(snapshot, ref.container, placeholder,
                                                     "Store the credentials in Secrets Manager and reference that secret."))
@@ -104,8 +96,8 @@ def _registry_secret(snapshot: Snapshot, ref: SecretRef, title: str) -> Finding:
     if found.state == "unread":
         detail, perm = unread_detail(f"Secret {found.key}", gap_for(
             snapshot, ("secretsmanager:DescribeSecret",), found.key), "secretsmanager:DescribeSecret")
-        return Finding("registry.secret-missing", "unknown", "registry-auth", title, detail, missing_permission=perm)
-    bad = missing_finding("registry.secret-missing", "registry-auth", title, snapshot, ref, found, what)
+        return Finding("registry.secret-missing", "unknown", detail=detail, missing_permission=perm)
+    bad = missing_finding("registry.secret-missing", "registry-auth", snapshot, ref, found, what)
     if bad:
         return bad
     arn = (found.entry or {}).get("ARN") or found.arn
@@ -113,15 +105,15 @@ def _registry_secret(snapshot: Snapshot, ref: SecretRef, title: str) -> Finding:
     owner = (arn_parts(arn) or {}).get("account")
     if by_name and (found.region != snapshot.region or (owner and owner != snapshot.account)):
         where = f"region {found.region}" if found.region != snapshot.region else f"account {owner}"
-        return Finding("registry.secret-missing", "fail", "registry-auth", f"{what}: named without its ARN",
-                       f"credentialsParameter {ref.value_from!r} is a bare name, which ECS looks up in the task's "
+        return Finding("registry.secret-missing", "fail", message=f"{what}: named without its ARN",
+                       detail=f"credentialsParameter {ref.value_from!r} is a bare name, which ECS looks up in the task's "
                        f"account and region ({snapshot.account}, {snapshot.region}), but the secret is in {where}: "
                        "a secret in another region or account must be given by its full ARN.",
                        evidence=[f"secret ARN: {arn}"],
                        remediation=_set_credentials(snapshot, ref.container, arn, "Reference the secret by its full ARN."))
     note = f" (in {found.region}, referenced by full ARN: supported)" if found.region != snapshot.region else ""
-    return Finding("registry.secret-missing", "pass", "registry-auth", title,
-                   f"The registry credentials of {ref.container} are in {arn}{note}.")
+    return Finding("registry.secret-missing", "pass",
+                   detail=f"The registry credentials of {ref.container} are in {arn}{note}.")
 
 
 def _set_credentials(snapshot: Snapshot, container: str, secret_arn: str, summary: str) -> Remediation:
@@ -151,18 +143,17 @@ def auth_failure(snapshot: Snapshot, container: str) -> str | None:
     return None
 
 
-@check("registry.credentials-missing", "registry-auth", "A private registry image has repositoryCredentials",
-       doc_url=PRIVATE_AUTH_DOC)
+@check("registry.credentials-missing")
 def registry_credentials_missing(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
-    title = "A private registry image has repositoryCredentials"
     out = []
     creds = {r.container for r in plan.registry_credentials}
     for container, image in plan.images.items():
         if image.ecr:
             continue
         if container in creds:
-            out.append(Finding("registry.credentials-missing", "pass", "registry-auth", title,
-                               f"Container {container} pulls {image.raw} with repositoryCredentials."))
+            out.append(Finding("registry.credentials-missing", "pass",
+                               detail=f"Container {container} pulls {image.raw} with repositoryCredentials.",
+                               resource=image.raw))
             continue
         public = image.registry == ECR_PUBLIC or (image.registry == DOCKER_HUB and image.repository.startswith("library/"))
         failure = auth_failure(snapshot, container)
@@ -174,44 +165,54 @@ def registry_credentials_missing(snapshot: Snapshot, plan: PullPlan) -> list[Fin
         rem.commands.insert(0, f"aws secretsmanager create-secret --name {q(container + '-registry-credentials')} "
                                f"--region {q(snapshot.region)} --secret-string file://registry-credentials.json")
         if failure and not public:
-            out.append(Finding("registry.credentials-missing", "fail", "registry-auth",
-                               f"{image.registry} refused the anonymous pull of {image.raw}",
-                               f"Container {container} pulls {image.raw} without repositoryCredentials and the "
+            out.append(Finding("registry.credentials-missing", "fail",
+                               message=f"{image.registry} refused the anonymous pull of {image.raw}",
+                               detail=f"Container {container} pulls {image.raw} without repositoryCredentials and the "
                                "registry answered with an authentication error: the repository is private (or the "
-                               "name is wrong).", evidence=[f"stopped reason: {failure[:300]}"], remediation=rem))
+                               "name is wrong).", evidence=[f"stopped reason: {failure[:300]}"], remediation=rem,
+                               resource=image.raw))
         elif public:
             hint = " (note: the task stopped with an authentication error; check the image name for a typo)" \
                 if failure else ""
-            out.append(Finding("registry.credentials-missing", "pass", "registry-auth", title,
-                               f"{image.raw} is a public image; no credentials are needed{hint}."))
+            out.append(Finding("registry.credentials-missing", "pass",
+                               detail=f"{image.raw} is a public image; no credentials are needed{hint}.",
+                               resource=image.raw))
         else:
-            out.append(Finding("registry.credentials-missing", "warn", "registry-auth",
-                               f"{image.raw} is pulled anonymously",
-                               f"Container {container} pulls {image.raw} from {image.registry} without "
+            out.append(Finding("registry.credentials-missing", "warn",
+                               message=f"{image.raw} is pulled anonymously",
+                               detail=f"Container {container} pulls {image.raw} from {image.registry} without "
                                "repositoryCredentials. If this repository is private the pull fails; anonymous "
-                               "Docker Hub pulls are also rate-limited per source IP.", remediation=rem))
-    return out or [Finding("registry.credentials-missing", "skipped", "registry-auth", title,
-                           "Every image comes from a private ECR repository.")]
+                               "Docker Hub pulls are also rate-limited per source IP.", remediation=rem,
+                               resource=image.raw))
+    return out or [Finding("registry.credentials-missing", "skipped",
+                           detail="Every image comes from a private ECR repository.")]
 
 
-@check("iam.kms-decrypt", "registry-auth", "The execution role may decrypt the secrets' KMS keys",
-       doc_url=SECRETS_KMS_DOC)
+@check("iam.kms-decrypt")
 def kms_decrypt(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
-    title = "The execution role may decrypt the secrets' KMS keys"
+    """One finding per secret with a customer managed key, at the step that reads the secret."""
     out = []
     refs = [("registry-auth", r) for r in plan.registry_credentials] + [("secrets", r) for r in plan.secrets]
     for step, ref in refs:
-        finding = _kms_finding(snapshot, plan, step, ref, title)
+        finding = _kms_finding(snapshot, plan, step, ref)
         if finding:
             out.append(finding)
     if out:
         return out
-    return [Finding("iam.kms-decrypt", "skipped", "registry-auth", title,
-                    "No secret the task needs is encrypted with a customer managed KMS key." if refs
+    return [Finding("iam.kms-decrypt", "skipped", "registry-auth",
+                    detail="No secret the task needs is encrypted with a customer managed KMS key." if refs
                     else "The task uses no secrets.")]
 
 
-def _kms_finding(snapshot: Snapshot, plan: PullPlan, step: str, ref: SecretRef, title: str) -> Finding | None:
+def _kms_finding(snapshot: Snapshot, plan: PullPlan, step: str, ref: SecretRef) -> Finding | None:
+    finding = _kms_answer(snapshot, plan, step, ref)
+    if finding is not None and finding.resource is None:
+        key = key_for_secret(snapshot, ref)
+        finding.resource = key.arn or key.ref  # the subject of the pull's kms:Decrypt call
+    return finding
+
+
+def _kms_answer(snapshot: Snapshot, plan: PullPlan, step: str, ref: SecretRef) -> Finding | None:
     found = lookup_secret(snapshot, ref)
     if found.state != "found":
         return None  # missing or unread: secrets.missing / registry.secret-missing say so
@@ -220,20 +221,20 @@ def _kms_finding(snapshot: Snapshot, plan: PullPlan, step: str, ref: SecretRef, 
     if key.state == "none":
         return None
     if key.state == "aws-managed":
-        return Finding("iam.kms-decrypt", "pass", step, title,
-                       f"{label[0].upper()}{label[1:]} uses the AWS managed key {key.ref or 'aws/' + secret_kind(ref)}: no "
+        return Finding("iam.kms-decrypt", "pass", step,
+                       detail=f"{label[0].upper()}{label[1:]} uses the AWS managed key {key.ref or 'aws/' + secret_kind(ref)}: no "
                        "kms:Decrypt permission is needed.")
     if key.state == "unread" or (key.entry is not None and key.entry.get("Policy") is None):
         detail, perm = unread_detail(f"KMS key {key.arn or key.ref}", gap_for(
             snapshot, ("kms:DescribeKey", "kms:GetKeyPolicy"), key.arn), "kms:GetKeyPolicy")
-        return Finding("iam.kms-decrypt", "unknown", step, title, detail, missing_permission=perm)
+        return Finding("iam.kms-decrypt", "unknown", step, detail=detail, missing_permission=perm)
     if key.state == "missing" or key.entry is None:
-        return Finding("iam.kms-decrypt", "fail", step, f"KMS key {key.ref} does not exist",
-                       f"{label[0].upper()}{label[1:]} is encrypted with {key.ref}, which does not exist: it cannot be decrypted.")
+        return Finding("iam.kms-decrypt", "fail", step, message=f"KMS key {key.ref} does not exist",
+                       detail=f"{label[0].upper()}{label[1:]} is encrypted with {key.ref}, which does not exist: it cannot be decrypted.")
     meta = key.entry.get("KeyMetadata") or {}
     if meta.get("KeyState") not in (None, "Enabled"):
-        return Finding("iam.kms-decrypt", "fail", step, f"KMS key {key.arn} is {meta.get('KeyState')}",
-                       f"{label[0].upper()}{label[1:]} is encrypted with {key.arn}, whose state is {meta.get('KeyState')}: "
+        return Finding("iam.kms-decrypt", "fail", step, message=f"KMS key {key.arn} is {meta.get('KeyState')}",
+                       detail=f"{label[0].upper()}{label[1:]} is encrypted with {key.arn}, whose state is {meta.get('KeyState')}: "
                        "nothing can decrypt with it.", evidence=[f"KeyState: {meta.get('KeyState')}"],
                        remediation=Remediation("Cancel the key deletion and enable the key.", [
                            f"aws kms cancel-key-deletion --key-id {q(key.arn or '')}",
@@ -241,13 +242,13 @@ def _kms_finding(snapshot: Snapshot, plan: PullPlan, step: str, ref: SecretRef, 
                            fix={"op": "enable_kms_key", "key_arn": key.arn}))
     role = execution_role(snapshot)
     if role.state != "ok":
-        return no_role_finding("iam.kms-decrypt", step, title, role, snapshot, plan, f"decrypt {label}")
+        return no_role_finding("iam.kms-decrypt", step, role, snapshot, plan, f"decrypt {label}")
     assert role.view is not None and key.arn
-    return _kms_permission(snapshot, role.view, ref, found, key, step, title, label)
+    return _kms_permission(snapshot, role.view, ref, found, key, step, label)
 
 
 def _kms_permission(snapshot: Snapshot, role: Any, ref: SecretRef, found: Any, key: Any, step: str,
-                    title: str, label: str) -> Finding:
+                    label: str) -> Finding:
     service = secret_kind(ref)
     via = f"{service}.{found.region}.amazonaws.com"
     context: dict[str, Any] = {"kms:ViaService": via, "kms:CallerAccount": role.account,
@@ -264,8 +265,8 @@ def _kms_permission(snapshot: Snapshot, role: Any, ref: SecretRef, found: Any, k
                                   "Principal": {"AWS": role.arn}, "Action": "kms:Decrypt", "Resource": "*",
                                   "Condition": condition})
     outcome = ask.outcome(snapshot, role, "kms:Decrypt", key.arn)
-    return permission_finding("iam.kms-decrypt", step, title, snapshot, role, [outcome], ask,
+    return permission_finding("iam.kms-decrypt", step, snapshot, role, [outcome], ask,
                               subject=f"decrypt {label} with {key.arn} (via {via})",
                               policy_name=policy_name("fargate-nb-kms-decrypt", key.arn.rsplit("/", 1)[-1], service),
-                              sid="FargateNbKmsDecrypt", condition=condition)
+                              sid="FargateNbKmsDecrypt", condition=condition, resource=key.arn)
 

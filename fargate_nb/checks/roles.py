@@ -33,8 +33,6 @@ from fargate_nb.iam import Decision, PolicyError, evaluate_trust
 from fargate_nb.model import STEPS, Finding, Remediation, Snapshot
 from fargate_nb.pullflow import PullPlan
 
-EXEC_ROLE_DOC = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html"
-TASK_ROLE_DOC = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html"
 # Keys an ecs-tasks.amazonaws.com AssumeRole request does not carry.
 TRUST_ABSENT = {"sts:externalid", "aws:multifactorauthpresent", "aws:multifactorauthage", "sts:sourceidentity"}
 
@@ -52,50 +50,49 @@ def _why_needed(plan: PullPlan) -> str:
     return ", ".join(reasons) or "needs AWS calls at start-up"
 
 
-@check("exec-role.missing", "assume-role", "The task has an execution role", doc_url=EXEC_ROLE_DOC)
+@check("exec-role.missing")
 def execution_role_missing(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
-    title = "The task has an execution role"
     if not isinstance(snapshot.task_definition, dict):
         detail, perm = unread_detail("The task definition", gap_for(snapshot, ("ecs:DescribeTaskDefinition",)),
                                      "ecs:DescribeTaskDefinition")
-        return [Finding("exec-role.missing", "unknown", "assume-role", title, detail, missing_permission=perm)]
+        return [Finding("exec-role.missing", "unknown", detail=detail, missing_permission=perm)]
     role = execution_role(snapshot)
     if role.state != "none":
-        return [Finding("exec-role.missing", "pass", "assume-role", title,
-                        f"The task definition names execution role {role.raw}.")]
+        return [Finding("exec-role.missing", "pass", detail=f"The task definition names execution role {role.raw}.",
+                        resource=role.arn)]
     if not plan.execution_role_needed:
-        return [Finding("exec-role.missing", "skipped", "assume-role", title,
-                        "The task needs no execution role (public images, no secrets, no awslogs).")]
-    return [Finding("exec-role.missing", "fail", "assume-role", "The task definition has no execution role",
-                    f"The task {_why_needed(plan)}, which Fargate does with the task execution role, but the task "
-                    "definition has no executionRoleArn.",
+        return [Finding("exec-role.missing", "skipped",
+                        detail="The task needs no execution role (public images, no secrets, no awslogs).")]
+    return [Finding("exec-role.missing", "fail", message="The task definition has no execution role",
+                    detail=f"The task {_why_needed(plan)}, which Fargate does with the task execution role, but the "
+                           "task definition has no executionRoleArn.",
                     evidence=["taskDefinition.executionRoleArn: (not set)"],
                     remediation=create_role_remediation(
                         snapshot, plan, summary="Create ecsTaskExecutionRole and set executionRoleArn."))]
 
 
-@check("exec-role.not-found", "assume-role", "The execution role exists", doc_url=EXEC_ROLE_DOC)
+@check("exec-role.not-found")
 def execution_role_not_found(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
-    title = "The execution role exists"
     role = execution_role(snapshot)
     if role.state == "none":
-        return [Finding("exec-role.not-found", "skipped", "assume-role", title, "No executionRoleArn is set.")]
+        return [Finding("exec-role.not-found", "skipped", detail="No executionRoleArn is set.")]
     if role.state == "unread":
         detail, perm = unread_detail(f"Role {role.arn}", gap_for(snapshot, ROLE_APIS, role.arn), "iam:GetRole")
-        return [Finding("exec-role.not-found", "unknown", "assume-role", title, detail, missing_permission=perm)]
+        return [Finding("exec-role.not-found", "unknown", detail=detail, missing_permission=perm, resource=role.arn)]
     if role.state == "invalid":
-        return [Finding("exec-role.not-found", "fail", "assume-role", "executionRoleArn is not a role ARN",
-                        f"executionRoleArn {str(role.raw)[:200]!r} is not an IAM role ARN "
-                        "(arn:aws:iam::ACCOUNT:role/NAME): ECS cannot assume it.",
+        return [Finding("exec-role.not-found", "fail", message="executionRoleArn is not a role ARN",
+                        detail=f"executionRoleArn {str(role.raw)[:200]!r} is not an IAM role ARN "
+                               "(arn:aws:iam::ACCOUNT:role/NAME): ECS cannot assume it.",
                         remediation=create_role_remediation(snapshot, plan, summary="Point executionRoleArn at a role."))]
     if role.state == "missing":
-        return [Finding("exec-role.not-found", "fail", "assume-role", f"Execution role {role.arn} does not exist",
-                        f"executionRoleArn names {role.arn}, which does not exist (deleted, renamed, or in another "
-                        "account): the task fails with 'ECS was unable to assume the role'.",
+        return [Finding("exec-role.not-found", "fail", message=f"Execution role {role.arn} does not exist",
+                        detail=f"executionRoleArn names {role.arn}, which does not exist (deleted, renamed, or in "
+                               "another account): the task fails with 'ECS was unable to assume the role'.",
                         evidence=[f"GetRole({role.arn.rsplit('/', 1)[-1]}): NoSuchEntity"],
                         remediation=create_role_remediation(snapshot, plan, role.arn,
-                                                            summary=f"Re-create {role.arn}."))]
-    return [Finding("exec-role.not-found", "pass", "assume-role", title, f"Role {role.arn} exists.")]
+                                                            summary=f"Re-create {role.arn}."),
+                        resource=role.arn)]
+    return [Finding("exec-role.not-found", "pass", detail=f"Role {role.arn} exists.", resource=role.arn)]
 
 
 def trust_decision(snapshot: Snapshot, trust: Any, role_arn: str) -> tuple[Decision, str]:
@@ -120,38 +117,39 @@ def trust_decision(snapshot: Snapshot, trust: Any, role_arn: str) -> tuple[Decis
     return decision, ""
 
 
-@check("exec-role.trust", "assume-role", "The execution role trusts ecs-tasks.amazonaws.com", doc_url=EXEC_ROLE_DOC)
+@check("exec-role.trust")
 def execution_role_trust(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
-    title = "The execution role trusts ecs-tasks.amazonaws.com"
     role = execution_role(snapshot)
     if role.state in ("none", "invalid", "missing"):
-        return [Finding("exec-role.trust", "skipped", "assume-role", title,
-                        "There is no existing execution role to check (see exec-role.missing / exec-role.not-found).")]
+        return [Finding("exec-role.trust", "skipped",
+                        detail="There is no existing execution role to check (see exec-role.missing / "
+                               "exec-role.not-found).")]
     if role.state == "unread" or role.view is None or role.view.trust is None:
         detail, perm = unread_detail(f"The trust policy of {role.arn}", gap_for(snapshot, ("iam:GetRole",), role.arn),
                                      "iam:GetRole")
-        return [Finding("exec-role.trust", "unknown", "assume-role", title, detail, missing_permission=perm)]
+        return [Finding("exec-role.trust", "unknown", detail=detail, missing_permission=perm, resource=role.arn)]
     view = role.view
     try:
         decision, note = trust_decision(snapshot, view.trust, view.arn)
     except (PolicyError, ValueError) as exc:
-        return [Finding("exec-role.trust", "fail", "assume-role", f"The trust policy of {view.name} is invalid",
-                        f"The trust policy of {view.arn} cannot be evaluated: {exc}.",
-                        remediation=_trust_fix(view, None, []))]
+        return [Finding("exec-role.trust", "fail", message=f"The trust policy of {view.name} is invalid",
+                        detail=f"The trust policy of {view.arn} cannot be evaluated: {exc}.",
+                        remediation=_trust_fix(view, None, []), resource=view.arn)]
     evidence = [statement_line(_label(m), st) for m, st in _hits(decision)] or [f"trust policy: {compact(view.trust)}"]
     if decision.allowed:
-        return [Finding("exec-role.trust", "pass", "assume-role", title,
-                        f"{view.arn} lets {ECS_TASKS} call sts:AssumeRole.", evidence=evidence)]
+        return [Finding("exec-role.trust", "pass", detail=f"{view.arn} lets {ECS_TASKS} call sts:AssumeRole.",
+                        evidence=evidence, resource=view.arn)]
     if decision.decision == "unknown":
         status = "warn" if "allowed" in decision.possible else "fail"
         rem = _source_arn_fix(snapshot, view) if note else _trust_fix(view, view.trust, _denies(decision))
-        return [Finding("exec-role.trust", status, "assume-role", title,
-                        f"Whether {ECS_TASKS} may assume {view.arn} is uncertain: {note or decision.reason}.",
-                        evidence=evidence + [decision.reason], remediation=rem)]
-    return [Finding("exec-role.trust", "fail", "assume-role", f"{view.name} does not trust {ECS_TASKS}",
-                    f"ECS cannot assume {view.arn}: {decision.reason}. The task fails with 'ECS was unable to "
-                    "assume the role ... verify that the role being passed has the proper trust relationship'.",
-                    evidence=evidence, remediation=_trust_fix(view, view.trust, _denies(decision)))]
+        return [Finding("exec-role.trust", status,
+                        message=f"Whether {ECS_TASKS} may assume {view.name} is uncertain",
+                        detail=f"Whether {ECS_TASKS} may assume {view.arn} is uncertain: {note or decision.reason}.",
+                        evidence=evidence + [decision.reason], remediation=rem, resource=view.arn)]
+    return [Finding("exec-role.trust", "fail", message=f"{view.name} does not trust {ECS_TASKS}",
+                    detail=f"ECS cannot assume {view.arn}: {decision.reason}. The task fails with 'ECS was unable to "
+                           "assume the role ... verify that the role being passed has the proper trust relationship'.",
+                    evidence=evidence, remediation=_trust_fix(view, view.trust, _denies(decision)), resource=view.arn)]
 
 
 def _hits(decision: Decision) -> list[tuple[Any, dict[str, Any]]]:
@@ -197,26 +195,35 @@ def _source_arn_fix(snapshot: Snapshot, view: Any) -> Remediation:
                        policy=doc, fix={"op": "set_trust_policy", "role_arn": view.arn, "document": doc})
 
 
-@check("role.confusion", None, "The pull's permissions are on the execution role, not the task role",
-       doc_url=TASK_ROLE_DOC)
+#: Where role.confusion's answers other than `fail` sit: the step that resolves the task's roles.
+CONFUSION_HOME = "assume-role"
+
+
+@check("role.confusion")
 def role_confusion(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
-    title = "The pull's permissions are on the execution role, not the task role"
+    """Permissions the execution role lacks but the task role has.
+
+    A `fail` takes the earliest pull step whose permission only the task role grants (where the pull
+    breaks); every other answer (pass, skipped, unknown) sits on `assume-role` (``CONFUSION_HOME``).
+    """
+    home = CONFUSION_HOME
     raw = (snapshot.task_definition or {}).get("taskRoleArn")
     task_arn = role_arn_for(snapshot, raw)
     if not task_arn or not plan.needs:
-        return [Finding("role.confusion", "skipped", "assume-role", title,
-                        "No task role is set." if not task_arn else "The pull needs no IAM permission.")]
+        return [Finding("role.confusion", "skipped", home,
+                        detail="No task role is set." if not task_arn else "The pull needs no IAM permission.")]
     key = task_arn if task_arn in snapshot.roles else raw
     if key not in snapshot.roles:
         detail, perm = unread_detail(f"Task role {task_arn}", gap_for(snapshot, ROLE_APIS, task_arn), "iam:GetRole")
-        return [Finding("role.confusion", "unknown", "assume-role", title, detail, missing_permission=perm)]
+        return [Finding("role.confusion", "unknown", home, detail=detail, missing_permission=perm, resource=task_arn)]
     task_role = role_view(snapshot, key, task_arn)
     if task_role is None:
-        return [Finding("role.confusion", "skipped", "assume-role", title, f"Task role {task_arn} does not exist.")]
+        return [Finding("role.confusion", "skipped", home, detail=f"Task role {task_arn} does not exist.",
+                        resource=task_arn)]
     exec_role = execution_role(snapshot)
     if exec_role.state == "unread":
-        return [Finding("role.confusion", "skipped", "assume-role", title,
-                        "The execution role could not be read (see exec-role.not-found).")]
+        return [Finding("role.confusion", "skipped", home,
+                        detail="The execution role could not be read (see exec-role.not-found).", resource=task_arn)]
     needs = list(dict.fromkeys((n.step, n.action, n.resource) for n in plan.needs))
     confused = []
     decisions = []  # the task role's answers: neutral (info) unless they hide a missing execution permission
@@ -231,8 +238,8 @@ def role_confusion(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
             confused.append((step, action, resource))
             decision.status = "fail"
     if not confused:
-        return [Finding("role.confusion", "pass", "assume-role", title,
-                        "The task role grants nothing the execution role lacks for the pull.",
+        return [Finding("role.confusion", "pass", home,
+                        detail="The task role grants nothing the execution role lacks for the pull.",
                         resource=task_arn, decisions=decisions)]
     step = min((s for s, _, _ in confused), key=STEPS.index)
     actions = ", ".join(dict.fromkeys(a for _, a, _ in confused))
@@ -247,6 +254,6 @@ def role_confusion(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
         rem = remediate(snapshot, exec_role.view, [(a, r) for _, a, r in confused], Ask(),
                         policy_name="fargate-nb-from-task-role", sid="FargateNbPull",
                         summary=f"Grant {actions} to the execution role {exec_role.view.name}.")
-    return [Finding("role.confusion", "fail", step, "The pull's permissions sit on the task role",
-                    detail, evidence=[f"{a} on {r}: allowed for {task_arn}, not for {who}" for _, a, r in confused],
+    return [Finding("role.confusion", "fail", step, message=f"{actions} sit on the task role, not the execution role",
+                    detail=detail, evidence=[f"{a} on {r}: allowed for {task_arn}, not for {who}" for _, a, r in confused],
                     remediation=rem, resource=task_arn, decisions=decisions)]

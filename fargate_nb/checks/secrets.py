@@ -29,7 +29,6 @@ from fargate_nb.checks.registry import check
 from fargate_nb.model import Finding, Remediation, Snapshot
 from fargate_nb.pullflow import PullPlan, SecretRef
 
-SECRETS_DOC = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/specifying-sensitive-data.html"
 LOOKUP_APIS = {"secretsmanager": ("secretsmanager:DescribeSecret",), "ssm": ("ssm:DescribeParameters",)}
 
 
@@ -37,14 +36,14 @@ def _label(ref: SecretRef) -> str:
     return describe_ref(ref)
 
 
-def _unread(check_id: str, step: str, title: str, snapshot: Snapshot, ref: SecretRef, found: SecretLookup) -> Finding:
+def _unread(check_id: str, step: str, snapshot: Snapshot, ref: SecretRef, found: SecretLookup) -> Finding:
     kind = secret_kind(ref)
     detail, perm = unread_detail(("Secret " if kind == "secretsmanager" else "Parameter ") + found.key,
                                  gap_for(snapshot, LOOKUP_APIS[kind], found.key), LOOKUP_APIS[kind][0])
-    return Finding(check_id, "unknown", step, title, detail, missing_permission=perm)
+    return Finding(check_id, "unknown", step, detail=detail, missing_permission=perm, resource=ref.arn)
 
 
-def missing_finding(check_id: str, step: str, title: str, snapshot: Snapshot, ref: SecretRef,
+def missing_finding(check_id: str, step: str, snapshot: Snapshot, ref: SecretRef,
                     found: SecretLookup, what: str) -> Finding | None:
     """fail for a secret that does not exist or is scheduled for deletion; None when it is fine."""
     kind = secret_kind(ref)
@@ -61,41 +60,42 @@ def missing_finding(check_id: str, step: str, title: str, snapshot: Snapshot, re
             cmd = (f"aws ssm put-parameter --name {q(name)} --type SecureString --value file://value.txt "
                    f"--region {q(found.region)}")
             summary = f"Create the parameter {name}, or fix valueFrom."
-        return Finding(check_id, "fail", step, f"{what} does not exist",
-                       f"{_label(ref)} names {found.arn}, which does not exist in {found.region}: the task stops "
+        return Finding(check_id, "fail", step, message=f"{what} does not exist",
+                       detail=f"{_label(ref)} names {found.arn}, which does not exist in {found.region}: the task stops "
                        "with a ResourceNotFoundException / ResourceInitializationError before the container starts.",
                        evidence=[f"lookup {found.key}: not found"],
                        remediation=Remediation(summary, [cmd], fix=(
                            {"op": "create_secret", "key": found.key, "arn": found.arn.removesuffix("-??????")}
-                           if kind == "secretsmanager" else {"op": "create_parameter", "name": found.key})))
+                           if kind == "secretsmanager" else {"op": "create_parameter", "name": found.key})),
+                       resource=ref.arn)
     if found.entry and found.entry.get("DeletedDate"):
         arn = found.entry.get("ARN") or found.arn
-        return Finding(check_id, "fail", step, f"{what} is scheduled for deletion",
-                       f"{_label(ref)} names {arn}, which is scheduled for deletion (DeletedDate "
+        return Finding(check_id, "fail", step, message=f"{what} is scheduled for deletion",
+                       detail=f"{_label(ref)} names {arn}, which is scheduled for deletion (DeletedDate "
                        f"{found.entry['DeletedDate']}): Secrets Manager refuses to return its value.",
                        evidence=[f"DescribeSecret: DeletedDate={found.entry['DeletedDate']}"],
                        remediation=Remediation("Restore the secret (cancel its deletion).",
                                                [f"aws secretsmanager restore-secret --secret-id {q(arn)} "
                                                 f"--region {q(found.region)}"],
-                                               fix={"op": "restore_secret", "key": found.key}))
+                                               fix={"op": "restore_secret", "key": found.key}),
+                       resource=ref.arn)
     return None
 
 
-@check("secrets.missing", "secrets", "The container secrets exist", doc_url=SECRETS_DOC)
+@check("secrets.missing")
 def secrets_missing(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
-    title = "The container secrets exist"
     if not plan.secrets:
-        return [Finding("secrets.missing", "skipped", "secrets", title, "No container has secrets.")]
+        return [Finding("secrets.missing", "skipped", detail="No container has secrets.")]
     out = []
     for ref in plan.secrets:
         found = lookup_secret(snapshot, ref)
         what = f"Secret {ref.name} of {ref.container}"
         if found.state == "unread":
-            out.append(_unread("secrets.missing", "secrets", title, snapshot, ref, found))
+            out.append(_unread("secrets.missing", "secrets", snapshot, ref, found))
             continue
-        bad = missing_finding("secrets.missing", "secrets", title, snapshot, ref, found, what)
-        out.append(bad or Finding("secrets.missing", "pass", "secrets", title, f"{_label(ref)} exists ({found.arn}).",
-                                  evidence=_exists_evidence(found)))
+        bad = missing_finding("secrets.missing", "secrets", snapshot, ref, found, what)
+        out.append(bad or Finding("secrets.missing", "pass", "secrets", detail=f"{_label(ref)} exists ({found.arn}).",
+                                  evidence=_exists_evidence(found), resource=ref.arn))
     return out
 
 
@@ -125,7 +125,7 @@ def _resource_tags(entry: dict[str, Any]) -> dict[str, Any]:
             if isinstance(t, dict) and t.get("Key")}
 
 
-def read_permission(check_id: str, step: str, title: str, snapshot: Snapshot, plan: PullPlan,
+def read_permission(check_id: str, step: str, snapshot: Snapshot, plan: PullPlan,
                     refs: list[SecretRef], base_name: str, sid: str) -> list[Finding]:
     """One finding per secret: may the execution role read it (identity, boundary, resource policy)?"""
     role = execution_role(snapshot)
@@ -133,29 +133,28 @@ def read_permission(check_id: str, step: str, title: str, snapshot: Snapshot, pl
     for ref in refs:
         found = lookup_secret(snapshot, ref)
         if role.state != "ok":
-            out.append(no_role_finding(check_id, step, title, role, snapshot, plan, f"read {_label(ref)}"))
+            out.append(no_role_finding(check_id, step, role, snapshot, plan, f"read {_label(ref)}", resource=ref.arn))
             continue
         assert role.view is not None
         if found.state == "found" and found.entry and secret_kind(ref) == "secretsmanager" \
                 and "ResourcePolicy" not in found.entry:
             detail, perm = unread_detail(f"The resource policy of {found.arn}", gap_for(
                 snapshot, ("secretsmanager:GetResourcePolicy",), found.arn), "secretsmanager:GetResourcePolicy")
-            out.append(Finding(check_id, "unknown", step, title, detail, missing_permission=perm))
+            out.append(Finding(check_id, "unknown", step, detail=detail, missing_permission=perm, resource=ref.arn))
             continue
         action, resource, ask = secret_ask(snapshot, ref, found, role.view.arn)
         outcome = ask.outcome(snapshot, role.view, action, resource)
-        out.append(permission_finding(check_id, step, title, snapshot, role.view, [outcome], ask,
+        out.append(permission_finding(check_id, step, snapshot, role.view, [outcome], ask,
                                       subject=f"read {_label(ref)}", sid=sid,
-                                      policy_name=policy_name(base_name, ref.container, ref.name)))
+                                      policy_name=policy_name(base_name, ref.container, ref.name), resource=ref.arn))
     return out
 
 
-@check("iam.secrets", "secrets", "The execution role may read the container secrets", doc_url=SECRETS_DOC)
+@check("iam.secrets")
 def secrets_permission(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
-    title = "The execution role may read the container secrets"
     if not plan.secrets:
-        return [Finding("iam.secrets", "skipped", "secrets", title, "No container has secrets.")]
-    return read_permission("iam.secrets", "secrets", title, snapshot, plan, list(plan.secrets),
+        return [Finding("iam.secrets", "skipped", detail="No container has secrets.")]
+    return read_permission("iam.secrets", "secrets", snapshot, plan, list(plan.secrets),
                            "fargate-nb-secrets", "FargateNbSecrets")
 
 

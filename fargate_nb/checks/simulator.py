@@ -13,16 +13,13 @@ from fargate_nb.iam import PolicyError, Request, evaluate
 from fargate_nb.model import Finding, Snapshot
 from fargate_nb.pullflow import PullPlan
 
-SIMULATOR_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_testing-policies.html"
 _SIMULATOR_WORDS = {"allowed": "allowed", "explicitdeny": "explicit_deny", "implicitdeny": "implicit_deny"}
 
 
-@check("iam.simulator-agreement", None, "The IAM policy simulator agrees with the local evaluator",
-       severity="low", doc_url=SIMULATOR_DOC)
+@check("iam.simulator-agreement")
 def simulator_agreement(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
-    title = "The IAM policy simulator agrees with the local evaluator"
     if not snapshot.simulations:
-        return [Finding("iam.simulator-agreement", "skipped", None, title,
+        return [Finding("iam.simulator-agreement", "skipped",
                         detail="The simulator was not asked (not permitted, or not available).")]
     steps = {(n.action, n.resource): n.step for n in plan.needs}
     agree, differ = [], []
@@ -41,17 +38,17 @@ def simulator_agreement(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
         line = f"{action} on {resource}: simulator {theirs}, local evaluator {ours}"
         (agree if ours == theirs else differ).append((steps.get((action, resource)), line))
     if not agree and not differ:
-        return [Finding("iam.simulator-agreement", "skipped", None, title,
+        return [Finding("iam.simulator-agreement", "skipped",
                         detail="No simulator answer concerned a need of this pull.")]
     if differ:
         return [Finding(
-            "iam.simulator-agreement", "info", None,
-            "The IAM policy simulator and the local evaluator disagree",
+            "iam.simulator-agreement", "info",
+            message="The IAM policy simulator and the local evaluator disagree",
             detail=(f"{len(differ)} of {len(differ) + len(agree)} answers differ (identity policies and boundary "
                     "only). The simulator does not apply resource policies, endpoint policies, SCP conditions or "
                     "cross-account rules; the pull's verdict uses the local evaluator with all of them."),
-            evidence=[line for _, line in differ], severity="low",
+            evidence=[line for _, line in differ],
         )]
-    return [Finding("iam.simulator-agreement", "pass", None, title,
+    return [Finding("iam.simulator-agreement", "pass",
                     detail=f"All {len(agree)} simulator answers match the local evaluator (identity policies and boundary).",
-                    evidence=[line for _, line in agree], severity="low")]
+                    evidence=[line for _, line in agree])]

@@ -7,8 +7,7 @@ from typing import Any
 from fargate_nb.checks.registry import check
 from fargate_nb.model import Finding, Snapshot
 from fargate_nb.pullflow import PullPlan
-from fargate_nb.taskdef import FINDING_ID, READ_ONLY_TITLE, TITLE, lint_task_definition
-from fargate_nb.taskdef.shape import REGISTER_DOC
+from fargate_nb.taskdef import FINDING_ID, READ_ONLY_MESSAGE, lint_task_definition
 
 
 def runs_on_fargate(snapshot: Snapshot) -> bool:
@@ -32,12 +31,12 @@ def runs_on_fargate(snapshot: Snapshot) -> bool:
     return True
 
 
-@check(FINDING_ID, None, TITLE, severity="high", doc_url=REGISTER_DOC)
+@check(FINDING_ID)
 def task_definition_invalid(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
     """Lint ``snapshot.task_definition``; skipped when the snapshot has none."""
     td = snapshot.task_definition
     if not td:
-        return [Finding(FINDING_ID, "skipped", None, TITLE, "The snapshot holds no task definition to check.")]
+        return [Finding(FINDING_ID, "skipped", detail="The snapshot holds no task definition to check.")]
     findings = lint_task_definition(td, fargate=runs_on_fargate(snapshot))
     # The evidence comes from describe-task-definition: its read-only members are expected, not advice.
-    return [f for f in findings if f.message != READ_ONLY_TITLE]
+    return [f for f in findings if f.message != READ_ONLY_MESSAGE]

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from fargate_nb import __version__
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_AWS = 0, 1, 2, 3
-COMMAND_MODULES = ("diagnose", "snapshot", "explain", "lint", "lab", "report")
+COMMAND_MODULES = ("diagnose", "snapshot", "explain", "lint", "checks", "lab", "report")
 
 
 class UsageError(Exception):

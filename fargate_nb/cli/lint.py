@@ -108,8 +108,10 @@ def _command(command: str, name: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from fargate_nb.checks.catalogue import spec
+    from fargate_nb.checks.registry import attach_metadata
     from fargate_nb.scrub import scrub_obj
-    from fargate_nb.taskdef import lint_task_definition
+    from fargate_nb.taskdef import FINDING_ID, lint_task_definition
 
     doc = load_document(args.taskdef)
     if not isinstance(doc, dict):
@@ -118,7 +120,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{shown} holds {what}, not a JSON object; a task definition is an object with family "
                          "and containerDefinitions")
     fargate = not args.no_fargate
-    findings = lint_task_definition(doc, fargate=fargate)
+    entry = spec(FINDING_ID)
+    findings = [attach_metadata(f, entry) for f in lint_task_definition(doc, fargate=fargate)]
     if args.format == "json":
         sys.stdout.write(json.dumps(scrub_obj([asdict(f) for f in findings]), indent=2, ensure_ascii=False) + "\n")
     else:

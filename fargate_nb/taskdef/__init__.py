@@ -3,6 +3,9 @@
 ``lint_task_definition`` accepts what ``register-task-definition --cli-input-json`` takes, a
 ``describe-task-definition`` answer (``{"taskDefinition": {...}}``) or its inner object. Every problem is a
 ``taskdef.invalid`` finding whose evidence is the JSON path; a clean document gives one passing finding.
+The findings carry the specific sentence (``message``); the check's title, severity and documentation URL
+come from the check catalogue (`fargate_nb.checks.catalogue`), attached by whoever runs the lint (the
+check registry, `fargate-nb lint`). A rule's own AWS page, when it is not the catalogue's, ends the detail.
 Pure: no AWS calls, no I/O; botocore is only used for its bundled model.
 """
 
@@ -16,9 +19,7 @@ from fargate_nb.taskdef.rules import general_rules
 from fargate_nb.taskdef.shape import REGISTER_DOC, Problem, check_top_level, jq_path, read_only_members
 
 FINDING_ID = "taskdef.invalid"
-TITLE = "The task definition matches the ECS API and Fargate's rules"
-API_TITLE = "The task definition matches the ECS API"
-READ_ONLY_TITLE = "Read-only members from describe-task-definition are present"
+READ_ONLY_MESSAGE = "Read-only members from describe-task-definition are present"
 MAX_FINDINGS = 100
 _WRAPPER_KEYS = {"taskDefinition", "tags", "ResponseMetadata"}
 
@@ -59,15 +60,14 @@ def lint_task_definition(doc: dict[str, Any], *, fargate: bool = True) -> list[F
     if len(findings) > MAX_FINDINGS:
         rest = len(findings) - MAX_FINDINGS
         findings = findings[:MAX_FINDINGS]
-        findings.append(Finding(FINDING_ID, "fail", None, f"{rest} more problem(s) not shown",
-                                f"The task definition has {rest} more problem(s) than the {MAX_FINDINGS} listed.",
-                                evidence=["$"], remediation=Remediation("Fix the problems listed and lint again."),
-                                doc_url=REGISTER_DOC))
+        findings.append(Finding(FINDING_ID, "fail", message=f"{rest} more problem(s) not shown",
+                                detail=f"The task definition has {rest} more problem(s) than the {MAX_FINDINGS} listed.",
+                                evidence=["$"], remediation=Remediation("Fix the problems listed and lint again.")))
     if not any(f.status == "fail" for f in findings):
         what = "for Fargate" if fargate or declared else "for its launch type"
-        findings.insert(0, Finding(FINDING_ID, "pass", None, TITLE if fargate or declared else API_TITLE,
-                                   f"Every member is known to the ECS API with the right type, and the rules {what} "
-                                   "hold.", doc_url=REGISTER_DOC, severity="low"))
+        findings.insert(0, Finding(FINDING_ID, "pass", message=f"The task definition is valid {what}",
+                                   detail=f"Every member is known to the ECS API with the right type, and the rules "
+                                          f"{what} hold."))
     if present:
         findings.append(_read_only_info(present, prefix))
     return findings
@@ -77,12 +77,11 @@ def _read_only_info(present: list[str], prefix: str) -> Finding:
     """Advice: a described task definition must lose its read-only members before it is registered again."""
     select = f".{prefix} | " if prefix else ""
     drop = ", ".join(f".{k}" for k in present)
-    return Finding(FINDING_ID, "info", None, READ_ONLY_TITLE,
-                   f"{', '.join(present)} come from describe-task-definition; register-task-definition rejects them.",
+    return Finding(FINDING_ID, "info", message=READ_ONLY_MESSAGE,
+                   detail=f"{', '.join(present)} come from describe-task-definition; register-task-definition rejects them.",
                    evidence=[f"{prefix}.{k}" if prefix else k for k in present],
                    remediation=Remediation("Drop them before registering a new revision.",
-                                           [f"jq '{select}del({drop})' taskdef.json > register.json"]),
-                   doc_url=REGISTER_DOC, severity="low")
+                                           [f"jq '{select}del({drop})' taskdef.json > register.json"]))
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
@@ -100,8 +99,11 @@ def _finding(p: Problem) -> Finding:
     commands = [c if c.endswith(".json") or "taskdef.json" in c else f"{c} taskdef.json > taskdef.fixed.json"
                 for c in p.commands]
     remediation = Remediation(p.fix, commands) if p.fix or commands else None
-    return Finding(FINDING_ID, p.status, None, p.title, p.detail, evidence=[p.path or "$"],
-                   remediation=remediation, doc_url=p.doc_url, severity="high" if p.status == "fail" else "low")
+    detail = p.detail
+    if p.doc_url and p.doc_url != REGISTER_DOC:  # the rule's own page; the catalogue links the API reference
+        detail = f"{detail} See {p.doc_url}" if detail else f"See {p.doc_url}"
+    return Finding(FINDING_ID, p.status, message=p.title, detail=detail, evidence=[p.path or "$"],
+                   remediation=remediation)
 
 
-__all__ = ["API_TITLE", "FINDING_ID", "READ_ONLY_TITLE", "TITLE", "jq_path", "lint_task_definition", "unwrap"]
+__all__ = ["FINDING_ID", "READ_ONLY_MESSAGE", "jq_path", "lint_task_definition", "unwrap"]

@@ -187,7 +187,7 @@ def test_unreadable_cross_account_policy_is_unknown_and_tells_the_owner_how_to_l
 def test_missing_repository_fails_and_the_fix_creates_it():
     snap = healthy().repository(exists=False).build()
     f = only(ecr.repository_missing, snap, "fail")
-    assert f.title == "ECR repository api does not exist"
+    assert f.message == "ECR repository api does not exist"
     assert f.remediation.commands[0].startswith("aws ecr create-repository --repository-name api --region us-east-1")
     assert [x.status for x in after_fix(ecr.repository_missing, snap)] == ["pass"]
     assert only(ecr.image_missing, snap).status == "skipped"
@@ -224,7 +224,7 @@ def test_image_unknown_when_not_read():
 def test_arm_only_image_on_default_x86_task_fails_and_the_fix_switches_the_task_to_arm():
     snap = healthy().image(platforms=[LINUX_ARM64]).build()
     f = only(ecr.platform_mismatch, snap, "fail")
-    assert "linux/amd64" in f.title and "linux/arm64/v8" in f.detail
+    assert "linux/amd64" in f.message and "linux/arm64/v8" in f.detail
     assert f.remediation.fix == {"op": "set_runtime_platform", "cpuArchitecture": "ARM64",
                                  "operatingSystemFamily": "LINUX"}
     assert any("--platform linux/amd64" in c for c in f.remediation.commands)
@@ -350,7 +350,7 @@ def test_broken_evidence_gives_findings_not_tracebacks(snap):
     assert len(mine) == 21
     for c in mine:
         for f in run(c.func, snap):
-            assert isinstance(f, Finding) and f.id == c.id and f.title
+            assert isinstance(f, Finding) and f.id == c.id and (f.message or f.detail)
 
 
 def test_a_policy_the_evaluator_rejects_makes_the_check_unknown_with_the_reason():

@@ -21,7 +21,7 @@ ECR_ONLY = policy(allow(["ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:
 def test_missing_log_group_fails_and_the_fix_creates_it():
     snap = healthy().log_group(exists=False).build()
     f = only(logs.log_group_missing, snap, "fail")
-    assert f.title == f"Log group {LOG_GROUP} does not exist"
+    assert f.message == f"Log group {LOG_GROUP} does not exist"
     assert "ResourceNotFoundException" in f.detail
     assert f.remediation.commands == ["aws logs create-log-group --log-group-name /ecs/api --region us-east-1"]
     assert [x.status for x in after_fix(logs.log_group_missing, snap)] == ["pass"]

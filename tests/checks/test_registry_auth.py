@@ -74,7 +74,7 @@ def test_registry_secret_permission():
 def test_missing_credentials_secret_fails_and_is_created():
     snap = _hub(exists=False).build()
     f = only(ra.registry_secret_missing, snap, "fail")
-    assert "does not exist" in f.title
+    assert "does not exist" in f.message
     assert [x.status for x in after_fix(ra.registry_secret_missing, snap)] == ["pass"]
 
 
@@ -124,7 +124,7 @@ def test_auth_error_for_a_private_registry_fails_and_the_fix_adds_credentials():
                      "exist or may require 'docker login': denied: requested access to the resource is denied",
                      container="api").build())
     f = only(ra.registry_credentials_missing, snap, "fail")
-    assert "refused the anonymous pull" in f.title and "pull access denied" in f.evidence[0]
+    assert "refused the anonymous pull" in f.message and "pull access denied" in f.evidence[0]
     assert f.remediation.commands[0].startswith("aws secretsmanager create-secret --name api-registry-credentials")
     assert [x.status for x in after_fix(ra.registry_credentials_missing, snap)] == ["pass"]
 
@@ -203,7 +203,7 @@ def test_unread_key_is_unknown():
 def test_key_pending_deletion_fails_and_is_re_enabled():
     snap = _hub(kms_key=KEY_ARN).kms_key(state="PendingDeletion").execution_role(inline={"c": READ_CREDS}).build()
     f = only(ra.kms_decrypt, snap, "fail")
-    assert "PendingDeletion" in f.title
+    assert "PendingDeletion" in f.message
     fixed = after_fix(ra.kms_decrypt, snap)
     assert [x.status for x in fixed] == ["fail"] and "kms:Decrypt" in fixed[0].detail  # next: the permission
 

@@ -110,7 +110,7 @@ def test_wrong_service_principal_fails_and_the_fix_keeps_other_statements():
     wrong = _trust({"Effect": "Allow", "Principal": {"Service": "ecs.amazonaws.com"}, "Action": "sts:AssumeRole"})
     snap = healthy().execution_role(trust=wrong).build()
     f = only(roles.execution_role_trust, snap, "fail")
-    assert "does not trust ecs-tasks.amazonaws.com" in f.title
+    assert "does not trust ecs-tasks.amazonaws.com" in f.message
     assert "update-assume-role-policy --role-name ecsTaskExecutionRole" in f.remediation.commands[0]
     assert wrong["Statement"][0] in f.remediation.policy["Statement"]
     assert [x.status for x in after_fix(roles.execution_role_trust, snap)] == ["pass"]

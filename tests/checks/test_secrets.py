@@ -33,7 +33,7 @@ def test_existing_secret_passes():
 def test_missing_secret_fails_and_the_fix_creates_it():
     snap = _with_db_secret(exists=False).build()
     f = only(secrets.secrets_missing, snap, "fail")
-    assert "does not exist" in f.title and "ResourceNotFoundException" in f.detail
+    assert "does not exist" in f.message and "ResourceNotFoundException" in f.detail
     assert f.remediation.commands[0].startswith("aws secretsmanager create-secret --name db-password --region us-east-1")
     assert [x.status for x in after_fix(secrets.secrets_missing, snap)] == ["pass"]
 
@@ -41,7 +41,7 @@ def test_missing_secret_fails_and_the_fix_creates_it():
 def test_secret_scheduled_for_deletion_fails_and_the_fix_restores_it():
     snap = _with_db_secret(deleted="2026-11-20T00:00:00Z").build()
     f = only(secrets.secrets_missing, snap, "fail")
-    assert "scheduled for deletion" in f.title
+    assert "scheduled for deletion" in f.message
     assert f.remediation.commands == [f"aws secretsmanager restore-secret --secret-id {DB_SECRET_ARN} --region us-east-1"]
     assert [x.status for x in after_fix(secrets.secrets_missing, snap)] == ["pass"]
 

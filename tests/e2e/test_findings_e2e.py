@@ -50,7 +50,7 @@ def _labels(findings: list[Finding]) -> list[tuple[str, str | None]]:
 def _text(f: Finding) -> str:
     """Everything a finding tells the user, as one string."""
     rem = f.remediation
-    parts = [f.title, f.detail, *f.evidence]
+    parts = [f.message, f.title, f.detail, *f.evidence]
     if rem:
         parts += [rem.summary, *rem.commands, json.dumps(rem.policy or {})]
     return "\n".join(parts)

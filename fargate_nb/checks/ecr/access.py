@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from fargate_nb.checks.ecr.common import (
-    ECR_ON_ECS,
     PULL_ACTIONS,
-    REPO_POLICY_DOC,
     ecr_images,
     partitioned,
     skipped,
@@ -28,19 +26,18 @@ from fargate_nb.model import Finding, Snapshot
 from fargate_nb.pullflow import PullPlan
 
 
-@check("iam.ecr-pull", "manifest", "The execution role may pull from the ECR repository", doc_url=ECR_ON_ECS)
+@check("iam.ecr-pull")
 def ecr_pull_permission(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
     repos = ecr_images(plan)
-    title = "The execution role may pull from the ECR repository"
     if not repos:
-        return skipped("iam.ecr-pull", "manifest", title, "No container image comes from a private ECR repository.")
+        return skipped("iam.ecr-pull", "No container image comes from a private ECR repository.")
     role = execution_role(snapshot)
     out = []
     for repo_arn in repos:
         arn = partitioned(snapshot, repo_arn)
         if role.state != "ok":
-            out.append(no_role_finding("iam.ecr-pull", "manifest", title, role, snapshot, plan,
-                                        f"pull from {arn}"))
+            out.append(no_role_finding("iam.ecr-pull", "manifest", role, snapshot, plan, f"pull from {arn}",
+                                       resource=arn))
             continue
         assert role.view is not None
         registry = (arn_parts(arn) or {}).get("account")
@@ -55,18 +52,17 @@ def ecr_pull_permission(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
         ask = Ask(target="ecr.dkr", resource_policy=grants, resource_account=role.view.account)
         outcomes = [ask.outcome(snapshot, role.view, a, arn) for a in PULL_ACTIONS]
         out.append(permission_finding(
-            "iam.ecr-pull", "manifest", title, snapshot, role.view, outcomes, ask,
+            "iam.ecr-pull", "manifest", snapshot, role.view, outcomes, ask,
             subject=f"pull from repository {arn}", sid="FargateNbEcrPull",
-            policy_name=policy_name("fargate-nb-ecr-pull", arn.split(":repository/", 1)[-1])))
+            policy_name=policy_name("fargate-nb-ecr-pull", arn.split(":repository/", 1)[-1]), resource=arn))
     return out
 
 
-@check("ecr.repo-policy", "manifest", "The repository policy lets the execution role pull", doc_url=REPO_POLICY_DOC)
+@check("ecr.repo-policy")
 def repository_policy(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
-    title = "The repository policy lets the execution role pull"
     repos = ecr_images(plan)
     if not repos:
-        return skipped("ecr.repo-policy", "manifest", title, "No container image comes from a private ECR repository.")
+        return skipped("ecr.repo-policy", "No container image comes from a private ECR repository.")
     role = execution_role(snapshot)
     out = []
     for repo_arn in repos:
@@ -74,8 +70,8 @@ def repository_policy(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
         registry = (arn_parts(arn) or {}).get("account") or ""
         entry = snapshot.repositories.get(repo_arn, snapshot.repositories.get(arn, ...))
         if role.state != "ok":
-            out.append(Finding("ecr.repo-policy", "skipped", "manifest", title,
-                               f"No usable execution role to check against the policy of {arn} (see exec-role.*)."))
+            out.append(Finding("ecr.repo-policy", "skipped", resource=arn,
+                               detail=f"No usable execution role to check against the policy of {arn} (see exec-role.*)."))
             continue
         assert role.view is not None
         cross = registry != role.view.account
@@ -86,22 +82,22 @@ def repository_policy(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
                 detail += (f" The repository belongs to account {registry}; its owner can run "
                            f"`aws ecr get-repository-policy --registry-id {registry} --repository-name "
                            f"{arn.split('/', 1)[1]} --region {arn.split(':')[3]}`.")
-            out.append(Finding("ecr.repo-policy", "unknown", "manifest", title, detail, missing_permission=perm))
+            out.append(Finding("ecr.repo-policy", "unknown", detail=detail, missing_permission=perm, resource=arn))
             continue
         if entry is None:
-            out.append(Finding("ecr.repo-policy", "skipped", "manifest", title,
-                               f"Repository {arn} does not exist (see ecr.repo-missing)."))
+            out.append(Finding("ecr.repo-policy", "skipped", detail=f"Repository {arn} does not exist (see ecr.repo-missing).",
+                               resource=arn))
             continue
         if "Policy" not in entry:
             detail, perm = unread_detail(f"The repository policy of {arn}", gap_for(
                 snapshot, ("ecr:GetRepositoryPolicy",), arn), "ecr:GetRepositoryPolicy")
-            out.append(Finding("ecr.repo-policy", "unknown", "manifest", title, detail, missing_permission=perm))
+            out.append(Finding("ecr.repo-policy", "unknown", detail=detail, missing_permission=perm, resource=arn))
             continue
         policy = entry.get("Policy")
         if not cross and not isinstance(policy, dict):
-            out.append(Finding("ecr.repo-policy", "pass", "manifest", title,
-                               f"{arn} is in the task's account and has no repository policy: the execution "
-                               "role's identity policies decide (see iam.ecr-pull).", severity="high"))
+            out.append(Finding("ecr.repo-policy", "pass", resource=arn,
+                               detail=f"{arn} is in the task's account and has no repository policy: the execution "
+                                      "role's identity policies decide (see iam.ecr-pull)."))
             continue
         ask = Ask(target="ecr.dkr", resource_policy=policy if isinstance(policy, dict) else None,
                   resource_account=registry, resource_kind="repository", resource_arn=arn,
@@ -112,9 +108,9 @@ def repository_policy(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
         if not cross:  # same account: only an explicit deny in the repository policy can block
             outcomes = [o if o.verdict == "explicit_deny" else _as_allowed(o) for o in outcomes]
         finding = permission_finding(
-            "ecr.repo-policy", "manifest", title, snapshot, role.view, outcomes, ask,
+            "ecr.repo-policy", "manifest", snapshot, role.view, outcomes, ask,
             subject=f"pull from {arn} under its repository policy" + (f" (account {registry})" if cross else ""),
-            policy_name="", sid="", resource_only=True)
+            policy_name="", sid="", resource_only=True, resource=arn)
         if cross and not isinstance(policy, dict) and finding.status == "fail":
             finding.detail = (f"Repository {arn} belongs to account {registry}, not the task's account "
                               f"{role.view.account}, and has no repository policy: a cross-account pull needs the "

@@ -1,4 +1,4 @@
-"""Shared by the ECR checks: documentation links, the task's ECR images, evidence lookups."""
+"""Shared by the ECR checks: the task's ECR images, evidence lookups."""
 
 from __future__ import annotations
 
@@ -8,13 +8,6 @@ from typing import Any
 from fargate_nb.model import Finding, Snapshot
 from fargate_nb.pullflow import ImageRef, PullPlan
 
-ECR_ON_ECS = "https://docs.aws.amazon.com/AmazonECR/latest/userguide/ECR_on_ECS.html"
-REPO_POLICY_DOC = "https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-policy-examples.html"
-CANNOT_PULL_DOC = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_cannot_pull_image.html"
-PLATFORM_DOC = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#runtime-platform"
-LIFECYCLE_DOC = "https://docs.aws.amazon.com/AmazonECR/latest/userguide/LifecyclePolicies.html"
-SCANNING_DOC = "https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-scanning.html"
-MUTABILITY_DOC = "https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html"
 PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 REPO_APIS = ("ecr:DescribeRepositories",)
 IMAGE_APIS = ("ecr:DescribeImages", "ecr:BatchGetImage")
@@ -36,8 +29,8 @@ def partitioned(snapshot: Snapshot, arn: str) -> str:
     return arn if partition == "aws" else arn.replace("arn:aws:", f"arn:{partition}:", 1)
 
 
-def skipped(check_id: str, step: str, title: str, detail: str, **kw: Any) -> list[Finding]:
-    return [Finding(check_id, "skipped", step, title, detail, **kw)]
+def skipped(check_id: str, detail: str, **kw: Any) -> list[Finding]:
+    return [Finding(check_id, "skipped", detail=detail, **kw)]
 
 
 def image_entry(snapshot: Snapshot, image: ImageRef) -> Any:

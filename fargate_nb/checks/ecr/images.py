@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fargate_nb.checks.ecr.common import (
-    CANNOT_PULL_DOC,
     IMAGE_APIS,
-    PLATFORM_DOC,
     PLATFORM_FAILURE,
     REPO_APIS,
     ecr_images,
@@ -28,12 +26,11 @@ from fargate_nb.model import Finding, Remediation, Snapshot
 from fargate_nb.pullflow import ImageRef, PullPlan
 
 
-@check("ecr.repo-missing", "manifest", "The ECR repository exists", doc_url=CANNOT_PULL_DOC)
+@check("ecr.repo-missing")
 def repository_missing(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
-    title = "The ECR repository exists"
     repos = ecr_images(plan)
     if not repos:
-        return skipped("ecr.repo-missing", "manifest", title, "No container image comes from a private ECR repository.")
+        return skipped("ecr.repo-missing", "No container image comes from a private ECR repository.")
     out = []
     for repo_arn, users in repos.items():
         arn = partitioned(snapshot, repo_arn)
@@ -41,13 +38,13 @@ def repository_missing(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
         containers = ", ".join(c for c, _ in users)
         if entry is ...:
             detail, perm = unread_detail(f"Repository {arn}", gap_for(snapshot, REPO_APIS, arn), "ecr:DescribeRepositories")
-            out.append(Finding("ecr.repo-missing", "unknown", "manifest", title, detail, missing_permission=perm))
+            out.append(Finding("ecr.repo-missing", "unknown", detail=detail, missing_permission=perm, resource=arn))
         elif entry is None:
             parts = arn_parts(arn) or {"region": "", "account": "", "resource": "/"}
             name = parts["resource"].split("/", 1)[1]
             out.append(Finding(
-                "ecr.repo-missing", "fail", "manifest", f"ECR repository {name} does not exist",
-                f"Container(s) {containers} pull {users[0][1].raw}, but registry {parts['account']} has no repository "
+                "ecr.repo-missing", "fail", message=f"ECR repository {name} does not exist", resource=arn,
+                detail=f"Container(s) {containers} pull {users[0][1].raw}, but registry {parts['account']} has no repository "
                 f"named {name!r} in {parts['region']}: the pull fails with 'repository ... not found'. Check the "
                 "image URI for a typo, the account and the region.",
                 evidence=[f"DescribeRepositories({name}, registryId={parts['account']}): RepositoryNotFoundException"],
@@ -58,14 +55,13 @@ def repository_missing(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
                      f"docker push {q(users[0][1].raw)}"],
                     fix={"op": "create_repository", "arn": arn})))
         else:
-            out.append(Finding("ecr.repo-missing", "pass", "manifest", title, f"Repository {arn} exists.",
+            out.append(Finding("ecr.repo-missing", "pass", detail=f"Repository {arn} exists.", resource=arn,
                                evidence=[f"repositoryUri: {(entry.get('Repository') or {}).get('repositoryUri', '?')}"]))
     return out
 
 
-@check("ecr.image-missing", "manifest", "The image tag or digest exists", doc_url=CANNOT_PULL_DOC)
+@check("ecr.image-missing")
 def image_missing(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
-    title = "The image tag or digest exists"
     out = []
     for container, image in plan.images.items():
         if not image.ecr:
@@ -73,17 +69,18 @@ def image_missing(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
         ref = f"{image.repository}@{image.digest}" if image.digest else f"{image.repository}:{image.tag}"
         entry = image_entry(snapshot, image)
         if repo_state(snapshot, image) is None:
-            out.append(Finding("ecr.image-missing", "skipped", "manifest", title,
-                               f"The repository of {image.raw} does not exist (see ecr.repo-missing)."))
+            out.append(Finding("ecr.image-missing", "skipped", resource=image.raw,
+                               detail=f"The repository of {image.raw} does not exist (see ecr.repo-missing)."))
         elif entry is ... or not isinstance(entry, dict) or entry.get("found") is None:
             detail, perm = unread_detail(f"Image {image.raw}", gap_for(snapshot, IMAGE_APIS, image.repository_arn()),
                                          "ecr:DescribeImages")
-            out.append(Finding("ecr.image-missing", "unknown", "manifest", title, detail, missing_permission=perm))
+            out.append(Finding("ecr.image-missing", "unknown", detail=detail, missing_permission=perm,
+                               resource=image.raw))
         elif entry.get("found") is False:
             what = f"digest {image.digest}" if image.digest else f"tag {image.tag!r}"
             out.append(Finding(
-                "ecr.image-missing", "fail", "manifest", f"Image {ref} is not in the repository",
-                f"Container {container} pulls {image.raw}, but the repository has no image with {what}: the pull "
+                "ecr.image-missing", "fail", message=f"Image {ref} is not in the repository", resource=image.raw,
+                detail=f"Container {container} pulls {image.raw}, but the repository has no image with {what}: the pull "
                 "fails with 'not found' / 'failed to resolve ref'. ECS resolves a tag to a digest per deployment, "
                 "so a deleted or re-pushed tag (or a lifecycle policy expiring it) breaks later tasks.",
                 evidence=[f"DescribeImages({ref}): ImageNotFoundException"],
@@ -95,11 +92,11 @@ def image_missing(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
                      f"docker push {q(image.raw)}"],
                     fix={"op": "push_image", "reference": image.raw})))
         else:
-            out.append(Finding("ecr.image-missing", "pass", "manifest", title,
-                               f"{image.raw} exists (digest {entry.get('digest') or '?'}).",
+            out.append(Finding("ecr.image-missing", "pass", resource=image.raw,
+                               detail=f"{image.raw} exists (digest {entry.get('digest') or '?'}).",
                                evidence=[f"pushed at {entry.get('pushed_at') or '?'}"]))
     if not out:
-        return skipped("ecr.image-missing", "manifest", title, "No container image comes from a private ECR repository.")
+        return skipped("ecr.image-missing", "No container image comes from a private ECR repository.")
     return out
 
 
@@ -113,59 +110,61 @@ def wanted_platform(snapshot: Snapshot) -> tuple[str, str, dict[str, str]]:
             "arm64" if cpu == "ARM64" else "amd64", {"cpuArchitecture": cpu, "operatingSystemFamily": family})
 
 
-@check("ecr.platform-mismatch", "manifest", "The image has a manifest for the task's platform", doc_url=PLATFORM_DOC)
+@check("ecr.platform-mismatch")
 def platform_mismatch(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
-    title = "The image has a manifest for the task's platform"
     want_os, want_arch, rp = wanted_platform(snapshot)
     out = []
     for container, image in plan.images.items():
-        entry = image_entry(snapshot, image)
-        listed = isinstance(entry, dict) and isinstance(entry.get("platforms"), list) and entry["platforms"]
-        if not image.ecr and not listed:
-            out.append(Finding("ecr.platform-mismatch", "skipped", "manifest", title,
-                               f"{image.raw} is not in ECR; the kit does not read other registries' manifests."))
-            continue
-        if not isinstance(entry, dict) or entry.get("found") is None:
-            if repo_state(snapshot, image) is not None:
-                detail, perm = unread_detail(f"The manifest of {image.raw}", gap_for(
-                    snapshot, IMAGE_APIS, image.repository_arn()), "ecr:BatchGetImage")
-                out.append(Finding("ecr.platform-mismatch", "unknown", "manifest", title, detail, missing_permission=perm))
-            continue
-        if entry.get("found") is False:
-            out.append(Finding("ecr.platform-mismatch", "skipped", "manifest", title,
-                               f"{image.raw} does not exist (see ecr.image-missing)."))
-            continue
-        platforms = [p for p in entry.get("platforms") or [] if isinstance(p, dict)
-                     and (p.get("os"), p.get("architecture")) != ("unknown", "unknown")]  # attestations
-        if not platforms:
-            out.append(_single_platform(snapshot, container, image, want_os, want_arch, rp))
-        elif any(p.get("os") == want_os and p.get("architecture") == want_arch for p in platforms):
-            out.append(Finding("ecr.platform-mismatch", "pass", "manifest", title,
-                               f"{image.raw} has a {want_os}/{want_arch} manifest.",
-                               evidence=[f"image platforms: {_platforms(platforms)}"]))
-        else:
-            out.append(_mismatch(snapshot, container, image, platforms, want_os, want_arch, rp))
-    return out or skipped("ecr.platform-mismatch", "manifest", title, "The task has no container images.")
+        finding = _platform(snapshot, container, image, want_os, want_arch, rp)
+        if finding is not None:
+            finding.resource = image.raw
+            out.append(finding)
+    return out or skipped("ecr.platform-mismatch", "The task has no container images.")
+
+
+def _platform(snapshot: Snapshot, container: str, image: ImageRef, want_os: str, want_arch: str,
+              rp: dict[str, str]) -> Finding | None:
+    """The platform answer for one container's image (None when the image evidence is simply absent)."""
+    entry = image_entry(snapshot, image)
+    listed = isinstance(entry, dict) and isinstance(entry.get("platforms"), list) and entry["platforms"]
+    if not image.ecr and not listed:
+        return Finding("ecr.platform-mismatch", "skipped",
+                       detail=f"{image.raw} is not in ECR; the kit does not read other registries' manifests.")
+    if not isinstance(entry, dict) or entry.get("found") is None:
+        if repo_state(snapshot, image) is None:
+            return None
+        detail, perm = unread_detail(f"The manifest of {image.raw}", gap_for(
+            snapshot, IMAGE_APIS, image.repository_arn()), "ecr:BatchGetImage")
+        return Finding("ecr.platform-mismatch", "unknown", detail=detail, missing_permission=perm)
+    if entry.get("found") is False:
+        return Finding("ecr.platform-mismatch", "skipped", detail=f"{image.raw} does not exist (see ecr.image-missing).")
+    platforms = [p for p in entry.get("platforms") or [] if isinstance(p, dict)
+                 and (p.get("os"), p.get("architecture")) != ("unknown", "unknown")]  # attestations
+    if not platforms:
+        return _single_platform(snapshot, container, image, want_os, want_arch, rp)
+    if any(p.get("os") == want_os and p.get("architecture") == want_arch for p in platforms):
+        return Finding("ecr.platform-mismatch", "pass", detail=f"{image.raw} has a {want_os}/{want_arch} manifest.",
+                       evidence=[f"image platforms: {_platforms(platforms)}"])
+    return _mismatch(snapshot, container, image, platforms, want_os, want_arch, rp)
 
 
 def _single_platform(snapshot: Snapshot, container: str, image: ImageRef, want_os: str, want_arch: str,
                      rp: dict[str, str]) -> Finding:
     """A single-platform image lists no platform in its manifest: only the stopped reason can tell."""
-    title = "The image has a manifest for the task's platform"
     task = snapshot.task or {}
     reasons = [c.get("reason") for c in task.get("containers") or [] if isinstance(c, dict)
                and c.get("name") == container] + [task.get("stoppedReason")]
     said = next((r for r in reasons if isinstance(r, str) and PLATFORM_FAILURE.search(r)), None)
     if not said:
-        return Finding("ecr.platform-mismatch", "skipped", "manifest", title,
-                       f"{image.raw} is a single-platform image: its platform is in the image config, which the "
+        return Finding("ecr.platform-mismatch", "skipped",
+                       detail=f"{image.raw} is a single-platform image: its platform is in the image config, which the "
                        f"kit does not download. The task runs on {want_os}/{want_arch}; an image built for another "
                        "architecture fails with 'exec format error'.")
     definite = "descriptor matching platform" in said or "no matching manifest" in said
     return Finding(
-        "ecr.platform-mismatch", "fail" if definite else "warn", "manifest",
-        f"{image.raw} does not run on {want_os}/{want_arch}",
-        f"Container {container} runs on {rp['operatingSystemFamily']}/{rp['cpuArchitecture']} and the task stopped "
+        "ecr.platform-mismatch", "fail" if definite else "warn",
+        message=f"{image.raw} does not run on {want_os}/{want_arch}",
+        detail=f"Container {container} runs on {rp['operatingSystemFamily']}/{rp['cpuArchitecture']} and the task stopped "
         f"with a platform error; {image.raw} is a single-platform image, so it was most likely built for another "
         "architecture (e.g. arm64 on an Apple silicon laptop).",
         evidence=[f"stopped reason: {said[:300]}"],
@@ -197,8 +196,8 @@ def _mismatch(snapshot: Snapshot, container: str, image: ImageRef, platforms: li
             {"os": want_os, "architecture": want_arch, "variant": "v8" if want_arch == "arm64" else None}]}
         summary = f"Rebuild and push {image.raw} for {want_os}/{want_arch} (a multi-platform image keeps both)."
     return Finding(
-        "ecr.platform-mismatch", "fail", "manifest", f"{image.raw} has no {want_os}/{want_arch} manifest",
-        f"Container {container} runs on {rp['operatingSystemFamily']}/{rp['cpuArchitecture']} "
+        "ecr.platform-mismatch", "fail", message=f"{image.raw} has no {want_os}/{want_arch} manifest",
+        detail=f"Container {container} runs on {rp['operatingSystemFamily']}/{rp['cpuArchitecture']} "
         f"({want_os}/{want_arch}) but the image only has {_platforms(platforms)}: the pull fails "
         "('image Manifest does not contain descriptor matching platform') or the container exits with "
         "'exec format error'.",

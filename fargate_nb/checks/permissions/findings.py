@@ -29,19 +29,22 @@ def outcome_status(outcome: Outcome) -> str:
     return "unknown"
 
 
-def permission_finding(check_id: str, step: str, title: str, snapshot: Snapshot, role: RoleView,
+def permission_finding(check_id: str, step: str, snapshot: Snapshot, role: RoleView,
                        outcomes: list[Outcome], ask: Ask, *, subject: str, policy_name: str, sid: str,
-                       resource_only: bool = False, condition: dict | None = None) -> Finding:
+                       resource_only: bool = False, condition: dict | None = None,
+                       resource: str | None = None) -> Finding:
     """One finding for a set of (action, resource) questions about the same subject.
 
     The finding records each question's answer (`Finding.decisions`), read with the same rules as
     its status, so the permissions table can never say "allowed" where the finding says "unknown".
+    ``resource`` is what the finding is about (`Finding.resource`), e.g. the repository or secret ARN.
     """
-    finding = _permission_finding(check_id, step, title, snapshot, role, outcomes, ask, subject=subject,
+    finding = _permission_finding(check_id, step, snapshot, role, outcomes, ask, subject=subject,
                                   policy_name=policy_name, sid=sid, resource_only=resource_only,
                                   condition=condition)
     if not resource_only:  # a resource-policy-only question is not the role's whole answer
         finding.decisions = [decision_of(role, o) for o in outcomes]
+    finding.resource = resource
     return finding
 
 
@@ -61,7 +64,7 @@ def decision_of(role: RoleView, outcome: Outcome, kind: str = "execution") -> Pe
     return PermissionDecision(kind, role.arn, outcome.action, outcome.resource, word, by, status)
 
 
-def _permission_finding(check_id: str, step: str, title: str, snapshot: Snapshot, role: RoleView,
+def _permission_finding(check_id: str, step: str, snapshot: Snapshot, role: RoleView,
                         outcomes: list[Outcome], ask: Ask, *, subject: str, policy_name: str, sid: str,
                         resource_only: bool = False, condition: dict | None = None) -> Finding:
     statuses = [outcome_status(o) for o in outcomes]
@@ -78,7 +81,7 @@ def _permission_finding(check_id: str, step: str, title: str, snapshot: Snapshot
         detail = f"{role.arn} may {subject}: {actions} allowed."
         evidence = _dedupe(line for o in outcomes for line in outcome_evidence(o)[1:]) or \
             [f"{o.action} on {o.resource}: allowed" for o in outcomes]
-        return Finding(check_id, "pass", step, title, detail, evidence=evidence[:6])
+        return Finding(check_id, "pass", step, detail=detail, evidence=evidence[:6])
     evidence = _dedupe(line for o in bad for line in outcome_evidence(o))
     if status == "unknown":
         missing = sorted({k for o in bad for k in getattr(o.decision, "missing_context", ()) or ()})
@@ -96,7 +99,7 @@ def _permission_finding(check_id: str, step: str, title: str, snapshot: Snapshot
         else:
             detail = (f"Whether {role.arn} may {subject} depends on request values the kit cannot know: "
                       f"{', '.join(missing) or 'see evidence'}.")
-        return Finding(check_id, "unknown", step, title, detail, evidence=evidence, missing_permission=perm)
+        return Finding(check_id, "unknown", step, detail=detail, evidence=evidence, missing_permission=perm)
     if explicit:
         label, st = next(((lbl, s) for o in explicit for lbl, s in matched_statements(o.decision)
                           if s.get("Effect") == "Deny"), ("a policy", {}))
@@ -111,8 +114,8 @@ def _permission_finding(check_id: str, step: str, title: str, snapshot: Snapshot
     else:
         rem = remediate(snapshot, role, [(o.action, o.resource) for o in bad], ask, policy_name=policy_name, sid=sid,
                         summary=f"Allow {role.name} to {subject}.", condition=condition)
-    return Finding(check_id, "fail", step, f"{role.name} cannot {subject}", detail, evidence=evidence,
-                   remediation=rem)
+    return Finding(check_id, "fail", step, message=f"{role.name} cannot {subject}", detail=detail,
+                   evidence=evidence, remediation=rem)
 
 
 def _reasons(bad: list[Outcome], actions: str) -> str:
@@ -165,25 +168,33 @@ def resource_remedy(ask: Ask, bad: list[Outcome], *, summary: str) -> Remediatio
                                         "arn": ask.resource_arn, "document": doc})
 
 
-def no_role_finding(check_id: str, step: str, title: str, role: ExecRole, snapshot: Snapshot, plan: Any,
-                    what: str) -> Finding:
-    """The finding when there is no usable execution role to evaluate."""
+def no_role_finding(check_id: str, step: str, role: ExecRole, snapshot: Snapshot, plan: Any,
+                    what: str, *, resource: str | None = None) -> Finding:
+    """The finding when there is no usable execution role to evaluate (about ``resource``, when one)."""
+    finding = _no_role_finding(check_id, step, role, snapshot, plan, what)
+    finding.resource = resource
+    return finding
+
+
+def _no_role_finding(check_id: str, step: str, role: ExecRole, snapshot: Snapshot, plan: Any,
+                     what: str) -> Finding:
     if role.state == "unread":
         detail, perm = unread_detail(f"Execution role {role.arn}", gap_for(snapshot, ROLE_APIS, role.arn), "iam:GetRole")
-        return Finding(check_id, "unknown", step, title, detail, missing_permission=perm)
+        return Finding(check_id, "unknown", step, detail=detail, missing_permission=perm)
     if role.state == "none":
-        title = "No execution role"
+        what_is_wrong = "No execution role"
         detail = f"The task definition has no executionRoleArn, so nothing can {what}."
         rem = create_role_remediation(snapshot, plan, summary="Create an execution role and set executionRoleArn.")
     elif role.state == "invalid":
-        title = "executionRoleArn is not a role ARN"
+        what_is_wrong = "executionRoleArn is not a role ARN"
         detail = f"executionRoleArn {role.raw!r} is not an IAM role ARN, so nothing can {what}."
         rem = create_role_remediation(snapshot, plan, summary="Set executionRoleArn to an existing role's ARN.")
     else:
-        title = f"Execution role {role.arn} does not exist"
+        what_is_wrong = f"Execution role {role.arn} does not exist"
         detail = f"Execution role {role.arn} does not exist, so nothing can {what}."
         rem = create_role_remediation(snapshot, plan, role.arn, summary=f"Create the role {role.arn}.")
-    return Finding(check_id, "fail", step, f"{title}: nothing can {what}", detail, remediation=rem)
+    return Finding(check_id, "fail", step, message=f"{what_is_wrong}: nothing can {what}", detail=detail,
+                   remediation=rem)
 
 
 __all__ = ["decision_of", "no_role_finding", "outcome_status", "permission_finding", "resource_remedy", "statement_line"]
