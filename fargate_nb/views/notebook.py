@@ -222,16 +222,41 @@ def _scenario_id(scenario: Any) -> str:
     return str(getattr(scenario, "id", None) or getattr(scenario, "name", None) or scenario)
 
 
-def show_scenario(session: Any) -> None:
+def scenario_bundle(scenario: Any, *, hint: bool = True) -> Bundle:
+    """A lab scenario's title, story and what it teaches (and its hint, unless it is kept for later)."""
+    hint_html = f'<p><b>Hint:</b> <i>{_e(getattr(scenario, "hint", ""))}</i></p>' if hint else ""
+    text = (f'<div class="fargate-nb-scenario"><h3>{_e(getattr(scenario, "title", ""))} '
+            f'<code>{_e(_scenario_id(scenario))}</code></h3><p>{_e(getattr(scenario, "story", ""))}</p>'
+            f'<p><b>Teaches:</b> {_e(getattr(scenario, "teaches", ""))}</p>{hint_html}</div>')
+    return _bundle(text, f"scenario {_scenario_id(scenario)}: {clean(getattr(scenario, 'title', ''))}", "scenario")
+
+
+def show_scenario(session: Any, *, hint: bool = True) -> None:
     """The lab scenario's title, story and hint (what the on-call engineer saw)."""
     sc = getattr(getattr(session, "lab", None), "scenario", None)
-    if sc is None:
-        return
-    text = (f'<div class="fargate-nb-scenario"><h3>{_e(getattr(sc, "title", ""))} '
-            f'<code>{_e(_scenario_id(sc))}</code></h3><p>{_e(getattr(sc, "story", ""))}</p>'
-            f'<p><b>Teaches:</b> {_e(getattr(sc, "teaches", ""))}</p>'
-            f'<p><b>Hint:</b> <i>{_e(getattr(sc, "hint", ""))}</i></p></div>')
-    _display(_bundle(text, f"scenario {_scenario_id(sc)}: {clean(getattr(sc, 'title', ''))}", "scenario"))
+    if sc is not None:
+        _display(scenario_bundle(sc, hint=hint))
+
+
+def hint_bundles(session: Any) -> list[Bundle]:
+    """What points the learner the right way without giving the fix: the hint and what fails."""
+    diagnosis = getattr(session, "diagnosis", None)
+    scenario = getattr(getattr(session, "lab", None), "scenario", None)
+    lines = [f"<p><i>{_e(getattr(scenario, 'hint', ''))}</i></p>"] if scenario is not None else []
+    for f in (diagnosis.failed if diagnosis is not None else []):
+        lines.append(f"<li><code>{_e(f.label)}</code> — {_e(f.text)}</li>")
+    body = "".join(lines[:1]) + (f"<ul>{''.join(lines[1:])}</ul>" if len(lines) > 1 else "")
+    return [_bundle(f'<div class="fargate-nb-hint">{body or "No hint for this lab."}</div>', "hint", "hint")]
+
+
+def solution_bundles(session: Any) -> list[Bundle]:
+    """The fixes the findings propose, and the scenario's reference fix as code."""
+    diagnosis = getattr(session, "diagnosis", None)
+    out = [fixes_bundle(diagnosis)] if diagnosis is not None else []
+    scenario = getattr(getattr(session, "lab", None), "scenario", None)
+    if scenario is not None and getattr(scenario, "fix", None) is not None:
+        out.append(source_bundle(scenario.fix, "Reference fix"))
+    return out
 
 
 def show_json(document: Any, caption: str = "") -> None:
@@ -242,7 +267,7 @@ def show_json(document: Any, caption: str = "") -> None:
                      json.dumps(document, indent=2, default=str), "json"))
 
 
-def show_source(func: Any, caption: str = "") -> None:
+def source_bundle(func: Any, caption: str = "") -> Bundle:
     """The source of a function (the scenario's reference fix), for learners to read and adapt."""
     import inspect
 
@@ -251,4 +276,8 @@ def show_source(func: Any, caption: str = "") -> None:
     except (OSError, TypeError):
         source = f"# source of {getattr(func, '__name__', func)!s} is not available"
     head = f"<div><b>{_e(caption)}</b></div>" if caption else ""
-    _display(_bundle(f'<div class="fargate-nb-source">{head}<pre>{html.escape(source)}</pre></div>', source, "source"))
+    return _bundle(f'<div class="fargate-nb-source">{head}<pre>{html.escape(source)}</pre></div>', source, "source")
+
+
+def show_source(func: Any, caption: str = "") -> None:
+    _display(source_bundle(func, caption))

@@ -313,3 +313,67 @@ class FixChecker:
         mark = {True: "✓", False: "✗", None: "?"}[passed]
         self.result.value = (f'<div class="fargate-nb-fix-check" data-passed="{str(passed).lower()}" '
                              f'style="color:{colour};font-weight:bold">{mark} {html.escape(clean(text, 800))}</div>')
+
+
+class StopButton:
+    """Stop what a notebook started (the sandbox) when the user says so, not when "Run all" ends.
+
+    ``stop()`` is called on the click; headless (``interactive=False``) it is called at once.
+    """
+
+    def __init__(self, stop: Callable[[], None], *, interactive: bool = True,
+                 description: str = "Stop the sandbox") -> None:
+        self.stop = stop
+        self.stopped = False
+        self.button = widgets.Button(description=description, icon="stop", button_style="warning")
+        self.result = widgets.HTML()
+        self.button.on_click(lambda _: self.click())
+        self.box = widgets.HBox([self.button, self.result])
+        self.interactive = interactive
+        if not interactive:
+            self.click()
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import HTML, display
+
+        display(self.box if self.interactive else HTML(self.result.value))
+
+    def click(self) -> None:
+        try:
+            self.stop()
+        except Exception as exc:
+            self.result.value = f'<span style="color:#c62828">could not stop: {html.escape(_error_text(exc))}</span>'
+            return
+        self.stopped = True
+        self.button.disabled = True
+        self.result.value = '<span class="fargate-nb-stopped-sandbox">stopped: nothing is left running</span>'
+
+
+class Reveal:
+    """Sections the reader opens when ready ("Show a hint", "Show the solution"), closed at first.
+
+    ``sections`` maps a title to display bundles (`fargate_nb.views.notebook.report_bundles` and
+    friends). Headless (``interactive=False``) every section is shown under its title, so a report
+    keeps the content.
+    """
+
+    def __init__(self, sections: dict[str, list[dict[str, Any]]], *, interactive: bool = True) -> None:
+        self.sections = sections
+        self.interactive = interactive
+        outputs = []
+        for bundles in sections.values():
+            out = widgets.Output()
+            out.outputs = tuple(bundles)
+            outputs.append(out)
+        self.accordion = widgets.Accordion(children=outputs, titles=tuple(sections), selected_index=None)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import HTML, display
+
+        if self.interactive:
+            display(self.accordion)
+            return
+        for title, bundles in self.sections.items():
+            display(HTML(f"<h4>{html.escape(clean(title, 200))}</h4>"))
+            for bundle in bundles:
+                display(bundle["data"], metadata=dict(bundle.get("metadata") or {}), raw=True)
