@@ -15,7 +15,8 @@ import json
 import pytest
 
 from fargate_nb.checks import load_all
-from fargate_nb.diagnose import diagnose, diagnose_live
+from fargate_nb.diagnose import diagnose
+from fargate_nb.investigation import diagnose_target as diagnose_live
 from fargate_nb.lab.build import provision
 from fargate_nb.lab.sandbox import Sandbox
 from fargate_nb.model import Diagnosis, Finding, Snapshot
@@ -50,7 +51,7 @@ def _labels(findings: list[Finding]) -> list[tuple[str, str | None]]:
 def _text(f: Finding) -> str:
     """Everything a finding tells the user, as one string."""
     rem = f.remediation
-    parts = [f.title, f.detail, *f.evidence]
+    parts = [f.message, f.detail, *f.evidence]
     if rem:
         parts += [rem.summary, *rem.commands, json.dumps(rem.policy or {})]
     return "\n".join(parts)
