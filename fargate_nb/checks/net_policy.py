@@ -19,18 +19,15 @@ import json
 from typing import Any
 
 from fargate_nb import netpath
-from fargate_nb.checks.net_common import make, network_findings, q, unknown_for_path
+from fargate_nb.checks.net_findings import make, network_findings, q, unknown_for_path
 from fargate_nb.checks.registry import check
 from fargate_nb.iam import PolicyError, Request, evaluate
 from fargate_nb.model import Finding, Remediation, Snapshot
 from fargate_nb.pullflow import Destination, PullPlan
 from fargate_nb.pullflow import layer_bucket_arn as pullflow_layer_bucket_arn
 
-POLICY_DOC = "https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html"
-S3_MIN_DOC = "https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html"
 ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 LAYER_CALLER = ""  # ECR's presigning principal: unnamed, outside the task's account
-TITLE = "Endpoint policies allow what the pull needs through them"
 _ECR_ACTIONS = {
     "ecr.api": ("ecr:GetAuthorizationToken",),
     "ecr.dkr": ("ecr:BatchGetImage", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer"),
@@ -65,10 +62,9 @@ def _unique(items: Any) -> list[tuple[str, str, str]]:
     return out
 
 
-@check("net.endpoint-policy", None, TITLE, doc_url=POLICY_DOC)
+@check("net.endpoint-policy")
 def endpoint_policy(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
-    dests, early = network_findings(snapshot, plan, "net.endpoint-policy", TITLE,
-                                    ("subnets", "route_tables", "vpc_endpoints"))
+    dests, early = network_findings(snapshot, plan, "net.endpoint-policy", ("subnets", "route_tables", "vpc_endpoints"))
     return early + [_endpoint_policy(snapshot, plan, d) for d in dests]
 
 
@@ -78,7 +74,7 @@ def _endpoint_policy(snapshot: Snapshot, plan: PullPlan, dest: Destination) -> F
     if not via:
         unknown = next((p for p in paths if p.kind == "unknown"), None)
         if unknown:
-            return unknown_for_path("net.endpoint-policy", TITLE, dest, unknown)
+            return unknown_for_path("net.endpoint-policy", dest, unknown)
         return make("net.endpoint-policy", "skipped", dest, f"{dest.target} does not go through a VPC endpoint",
                     paths[0].detail)
     path = via[0]
@@ -87,8 +83,7 @@ def _endpoint_policy(snapshot: Snapshot, plan: PullPlan, dest: Destination) -> F
     document = ep.get("PolicyDocument")
     if not isinstance(document, (dict, str)) or not document:
         return make("net.endpoint-policy", "unknown", dest, f"Policy of {eid} not readable",
-                    f"the policy document of {eid} is not in the evidence", severity="medium",
-                    evidence=[f"{eid}: PolicyDocument missing"])
+                    f"the policy document of {eid} is not in the evidence", evidence=[f"{eid}: PolicyDocument missing"])
     asks = requests_through(snapshot, plan, dest)
     if not asks:
         return make("net.endpoint-policy", "skipped", dest, f"Nothing to evaluate through {eid}",
@@ -104,8 +99,7 @@ def _endpoint_policy(snapshot: Snapshot, plan: PullPlan, dest: Destination) -> F
                                 resource_account=_account(principal))
         except (PolicyError, ValueError, TypeError) as exc:
             return make("net.endpoint-policy", "unknown", dest, f"Policy of {eid} cannot be evaluated",
-                        f"{type(exc).__name__}: {exc}", evidence=[f"{eid} policy: {_short(document)}"],
-                        severity="medium")
+                        f"{type(exc).__name__}: {exc}", evidence=[f"{eid} policy: {_short(document)}"])
         who = "ECR's presigned URL (any principal)" if principal == LAYER_CALLER else principal or "the caller"
         evidence.append(f"{action} on {resource} by {who}: {decision.decision} — {decision.reason}")
         if decision.decision in ("explicit_deny", "implicit_deny"):
@@ -120,7 +114,7 @@ def _endpoint_policy(snapshot: Snapshot, plan: PullPlan, dest: Destination) -> F
             "net.endpoint-policy", "fail", dest, f"The policy of {eid} blocks {actions}",
             f"requests to {dest.target} go through {eid}, and its policy does not allow {actions}"
             + (" (ECR's presigned layer URLs need \"Principal\": \"*\")" if dest.target == "s3" else ""),
-            evidence=evidence, doc_url=S3_MIN_DOC if dest.target == "s3" else POLICY_DOC,
+            evidence=evidence,
             remediation=Remediation(
                 summary=f"Allow {actions} in the policy of {eid}"
                         + (" and remove the Deny statement(s) that match" if deny_statements else ""),
@@ -130,7 +124,7 @@ def _endpoint_policy(snapshot: Snapshot, plan: PullPlan, dest: Destination) -> F
     if unknown:
         return make("net.endpoint-policy", "unknown", dest, f"Policy of {eid} depends on unknown request values",
                     f"{', '.join(unknown)}: the decision depends on condition keys we cannot know",
-                    evidence=evidence, severity="medium")
+                    evidence=evidence)
     return make("net.endpoint-policy", "pass", dest, f"The policy of {eid} allows the pull",
                 f"{len(asks)} request(s) to {dest.target} allowed through {eid}", evidence=evidence)
 

@@ -1,8 +1,9 @@
 """Network checks, part 2: do security groups let HTTPS through on the resolved path?
 
 `net.endpoint-sg` (the interface endpoint admits 443 from the task) and `net.task-sg-egress` (the
-task lets 443 out to the endpoint, to the S3 prefix list, or to the internet). Security groups are
-stateful: replies need no rule.
+task lets 443 out to the endpoint, to the S3 prefix list, or to the internet). The coverage rules
+(stateful, allow-only, by group, CIDR or prefix list) are the engine's
+(`fargate_nb.reach.security_groups`); these checks say which peers the task's path needs.
 """
 
 from __future__ import annotations
@@ -10,28 +11,23 @@ from __future__ import annotations
 from typing import Any
 
 from fargate_nb import netpath
-from fargate_nb.checks.net_common import (
-    ALL_IPV4,
-    HTTPS,
-    Net,
-    cidr_coverage,
-    is_public,
-    make,
-    network_findings,
-    q,
-    s3_prefix_cidrs,
-    sg_sources,
-    subnet_cidr,
-    to_net,
-    unknown_for_path,
-    vpc_cidrs,
-)
+from fargate_nb.checks.net_findings import make, network_findings, q, unknown_for_path
 from fargate_nb.checks.registry import check
 from fargate_nb.model import Finding, Remediation, Snapshot
 from fargate_nb.pullflow import Destination, PullPlan
+from fargate_nb.reach.cidrs import ALL_IPV4, Net, is_public, to_net
+from fargate_nb.reach.ports import HTTPS
+from fargate_nb.reach.security_groups import (
+    Allowed,
+    admits_groups,
+    allowed_peers,
+    cidr_coverage,
+    group_ids,
+    groups_by_id,
+    referenced_prefix_list_cidrs,
+    rules_text,
+)
 
-SG_DOC = "https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html"
-ENDPOINT_SG_DOC = "https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html"
 PATH_EVIDENCE = ("subnets", "route_tables")
 
 
@@ -52,25 +48,13 @@ def _sg_rule_cmd(direction: str, group: str, *, source_group: str | None = None,
 
 
 def _groups(snapshot: Snapshot, ids: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
-    found, missing = [], []
-    for gid in ids:
-        g = netpath.security_group(snapshot, gid)
-        (found.append(g) if g else missing.append(gid))
-    return found, missing
-
-
-def _endpoint_group_ids(endpoint: dict[str, Any]) -> list[str]:
-    return [g["GroupId"] for g in netpath.dicts(endpoint.get("Groups")) if isinstance(g.get("GroupId"), str)]
+    return groups_by_id(netpath.network(snapshot).get("security_groups"), ids)
 
 
 # -- net.endpoint-sg -----------------------------------------------------------------------------------
-ENDPOINT_SG = "The interface endpoint's security groups admit HTTPS from the task"
-
-
-@check("net.endpoint-sg", None, ENDPOINT_SG, doc_url=ENDPOINT_SG_DOC)
+@check("net.endpoint-sg")
 def endpoint_sg(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
-    dests, early = network_findings(snapshot, plan, "net.endpoint-sg", ENDPOINT_SG,
-                                    (*PATH_EVIDENCE, "security_groups"))
+    dests, early = network_findings(snapshot, plan, "net.endpoint-sg", (*PATH_EVIDENCE, "security_groups"))
     return early + [_endpoint_sg(snapshot, d) for d in dests]
 
 
@@ -80,23 +64,23 @@ def _endpoint_sg(snapshot: Snapshot, dest: Destination) -> Finding:
     if not via:
         unknown = next((p for p in paths if p.kind == "unknown"), None)
         if unknown:
-            return unknown_for_path("net.endpoint-sg", ENDPOINT_SG, dest, unknown)
+            return unknown_for_path("net.endpoint-sg", dest, unknown)
         return make("net.endpoint-sg", "skipped", dest, f"{dest.target} is not reached through an interface endpoint",
                     paths[0].detail)
     ep = via[0].endpoint or {}
     eid = ep.get("VpcEndpointId") or "VPCE_ID"
-    group_ids = _endpoint_group_ids(ep)
-    groups, unread = _groups(snapshot, group_ids)
+    ep_groups = group_ids(ep)
+    groups, unread = _groups(snapshot, ep_groups)
     task_sgs = netpath.task_security_group_ids(snapshot)
-    src = sg_sources(groups, "ingress")
-    ev = [f"{eid} security groups: {', '.join(group_ids) or 'none'}"]
-    by_group = [src.groups[g] for g in task_sgs if g in src.groups]
+    src = allowed_peers(groups, "ingress")
+    ev = [f"{eid} security groups: {', '.join(ep_groups) or 'none'}"]
+    by_group = admits_groups(src, task_sgs)
     if by_group:
         return make("net.endpoint-sg", "pass", dest, f"{eid} admits HTTPS from the task's security group",
                     by_group[0], evidence=ev + by_group)
     subnets = [p.subnet_id for p in via if p.subnet_id]
-    required = [n for n in (subnet_cidr(snapshot, s) for s in subnets) if n]
-    pl_nets = _known_prefix_list_cidrs(snapshot, src.prefix_lists)
+    required = [n for n in (netpath.subnet_cidr(snapshot, s) for s in subnets) if n]
+    pl_nets = referenced_prefix_list_cidrs(src, netpath.network(snapshot).get("prefix_lists"))
     missing, used = cidr_coverage(src, required)
     if pl_nets:
         missing = [m for m in missing if not any(m.subnet_of(n) for n in pl_nets)]
@@ -108,36 +92,27 @@ def _endpoint_sg(snapshot: Snapshot, dest: Destination) -> Finding:
     if ip_net and not uncovered_any(ip_net, src, pl_nets):
         return make("net.endpoint-sg", "warn", dest, f"{eid} admits this task's IP only",
                     f"the rules cover {ip} but not all of {', '.join(map(str, required))}: replacement tasks may get "
-                    "addresses the endpoint refuses", evidence=ev + used, severity="medium",
-                    remediation=_endpoint_sg_fix(eid, group_ids, task_sgs, required))
+                    "addresses the endpoint refuses", evidence=ev + used,
+                    remediation=_endpoint_sg_fix(eid, ep_groups, task_sgs, required))
     if not netpath.task_security_groups_known(snapshot) and src.groups:
         return make("net.endpoint-sg", "unknown", dest, f"Task security groups unknown ({dest.target})",
                     f"{eid} admits tcp 443 from security groups {', '.join(sorted(src.groups))}; the task's own "
                     "groups are not in the evidence (its network interface is gone), so whether it is one of them "
-                    "cannot be told", evidence=ev + list(src.groups.values()), severity="medium")
+                    "cannot be told", evidence=ev + list(src.groups.values()))
     if unread or (src.prefix_lists and not pl_nets):
-        return Finding("net.endpoint-sg", "unknown", dest.step, f"{eid}'s security groups not fully readable",
-                       detail=f"could not read {', '.join(unread) or 'the prefix lists its rules use'}",
-                       target=dest.target, evidence=ev, severity="medium",
-                       missing_permission="ec2:DescribeSecurityGroups" if unread else "ec2:GetManagedPrefixListEntries")
+        return make("net.endpoint-sg", "unknown", dest, f"{eid}'s security groups not fully readable",
+                    f"could not read {', '.join(unread) or 'the prefix lists its rules use'}", evidence=ev,
+                    missing_permission="ec2:DescribeSecurityGroups" if unread else "ec2:GetManagedPrefixListEntries")
     return make("net.endpoint-sg", "fail", dest, f"Endpoint {eid} refuses HTTPS from the task",
-                f"no inbound rule of {', '.join(group_ids) or '(no group)'} admits tcp 443 from the task's security "
+                f"no inbound rule of {', '.join(ep_groups) or '(no group)'} admits tcp 443 from the task's security "
                 f"groups ({', '.join(task_sgs) or 'none'}) or subnet {', '.join(map(str, required))}; connections to "
-                f"{dest.target} time out", evidence=ev + _rules(groups, "IpPermissions"), doc_url=ENDPOINT_SG_DOC,
-                remediation=_endpoint_sg_fix(eid, group_ids, task_sgs, required))
+                f"{dest.target} time out", evidence=ev + rules_text(groups, "ingress"),
+                remediation=_endpoint_sg_fix(eid, ep_groups, task_sgs, required))
 
 
-def uncovered_any(net: Net, src: Any, extra: list[Net]) -> bool:
+def uncovered_any(net: Net, src: Allowed, extra: list[Net]) -> bool:
     missing, _ = cidr_coverage(src, [net])
     return bool(missing) and not any(net.subnet_of(n) for n in extra)
-
-
-def _known_prefix_list_cidrs(snapshot: Snapshot, ids: dict[str, str]) -> list[Net]:
-    out: list[Net] = []
-    for pl in netpath.dicts(netpath.network(snapshot).get("prefix_lists")):
-        if pl.get("PrefixListId") in ids:
-            out.extend(n for n in (to_net(c) for c in pl.get("Cidrs") or []) if n)
-    return out
 
 
 def _endpoint_sg_fix(eid: str, group_ids: list[str], task_sgs: list[str], required: list[Net]) -> Remediation | None:
@@ -159,49 +134,28 @@ def _endpoint_sg_fix(eid: str, group_ids: list[str], task_sgs: list[str], requir
     return Remediation(summary=f"Allow tcp 443 into {group} (on {eid}) from the task", commands=[cmd], fix=fix)
 
 
-def _rules(groups: list[dict[str, Any]], key: str) -> list[str]:
-    out = []
-    for g in groups:
-        perms = netpath.dicts(g.get(key))
-        out.append(f"{g.get('GroupId')} {'inbound' if key == 'IpPermissions' else 'outbound'} rules: "
-                   + (", ".join(_perm_text(p) for p in perms) or "none"))
-    return out
-
-
-def _perm_text(p: dict[str, Any]) -> str:
-    proto = "all" if str(p.get("IpProtocol")) == "-1" else f"{p.get('IpProtocol')} {p.get('FromPort')}-{p.get('ToPort')}"
-    peers = [r.get("CidrIp") for r in netpath.dicts(p.get("IpRanges"))]
-    peers += [g.get("GroupId") for g in netpath.dicts(p.get("UserIdGroupPairs"))]
-    peers += [x.get("PrefixListId") for x in netpath.dicts(p.get("PrefixListIds"))]
-    return f"{proto} {'/'.join(str(x) for x in peers if x) or '-'}"
-
-
 # -- net.task-sg-egress --------------------------------------------------------------------------------
-TASK_EGRESS = "The task's security groups let HTTPS out to the destination"
-
-
-@check("net.task-sg-egress", None, TASK_EGRESS, doc_url=SG_DOC)
+@check("net.task-sg-egress")
 def task_sg_egress(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
-    dests, early = network_findings(snapshot, plan, "net.task-sg-egress", TASK_EGRESS,
-                                    (*PATH_EVIDENCE, "security_groups"))
+    dests, early = network_findings(snapshot, plan, "net.task-sg-egress", (*PATH_EVIDENCE, "security_groups"))
     return early + [_task_egress(snapshot, d) for d in dests]
 
 
 def _task_egress(snapshot: Snapshot, dest: Destination) -> Finding:
     path = netpath.resolve(snapshot, dest)
     if path.kind == "unknown":
-        return unknown_for_path("net.task-sg-egress", TASK_EGRESS, dest, path)
+        return unknown_for_path("net.task-sg-egress", dest, path)
     if path.kind == "none":
         return make("net.task-sg-egress", "skipped", dest, f"No path to {dest.target} to check",
                     f"{path.detail} (see net.no-route)")
     if not netpath.task_security_groups_known(snapshot):
         return make("net.task-sg-egress", "unknown", dest, f"Task security groups unknown ({dest.target})",
                     "the task's security groups are not in the evidence (its network interface is gone and no "
-                    "service names them)", evidence=[f"path: {path.kind} — {path.detail}"], severity="medium")
+                    "service names them)", evidence=[f"path: {path.kind} — {path.detail}"])
     task_sgs = netpath.task_security_group_ids(snapshot)
     groups, unread = _groups(snapshot, task_sgs)
-    src = sg_sources(groups, "egress")
-    ev = [f"path: {path.kind} — {path.detail}", *_rules(groups, "IpPermissionsEgress")]
+    src = allowed_peers(groups, "egress")
+    ev = [f"path: {path.kind} — {path.detail}", *rules_text(groups, "egress")]
     first = task_sgs[0] if task_sgs else "TASK_SG_ID"
     status, detail, fix_kw = _egress_verdict(snapshot, dest, path, src)
     if status == "fail" and unread:
@@ -210,30 +164,29 @@ def _task_egress(snapshot: Snapshot, dest: Destination) -> Finding:
         return make("net.task-sg-egress", "pass", dest, f"The task may send HTTPS to {dest.target}", detail,
                     evidence=ev)
     if status == "unknown":
-        return Finding("net.task-sg-egress", "unknown", dest.step, f"Task egress to {dest.target} undecided",
-                       detail=detail, target=dest.target, evidence=ev, severity="medium",
-                       missing_permission="ec2:DescribeSecurityGroups" if unread else None)
+        return make("net.task-sg-egress", "unknown", dest, f"Task egress to {dest.target} undecided", detail,
+                    evidence=ev, missing_permission="ec2:DescribeSecurityGroups" if unread else None)
     remediation = Remediation(
         summary=f"Allow tcp 443 out of {first} to {next(iter(fix_kw.values()))}",
         commands=[_sg_rule_cmd("egress", first, **fix_kw)],
         fix={"op": "authorize_sg_rule", "group_id": first, "direction": "egress", "port": HTTPS, **fix_kw})
     return make("net.task-sg-egress", "fail", dest, f"The task's security groups block HTTPS to {dest.target}",
-                detail, evidence=ev, remediation=remediation, doc_url=SG_DOC)
+                detail, evidence=ev, remediation=remediation)
 
 
 def _egress_verdict(snapshot: Snapshot, dest: Destination, path: netpath.NetPath,
-                    src: Any) -> tuple[str, str, dict[str, str]]:
+                    src: Allowed) -> tuple[str, str, dict[str, str]]:
     """(status, detail, arguments of the rule that would fix it)."""
     if path.kind == "interface-endpoint" and path.endpoint:
         eid = path.endpoint.get("VpcEndpointId")
-        ep_groups = _endpoint_group_ids(path.endpoint)
-        hit = [src.groups[g] for g in ep_groups if g in src.groups]
+        ep_groups = group_ids(path.endpoint)
+        hit = admits_groups(src, ep_groups)
         if hit:
             return "pass", f"{hit[0]} (the security group of {eid})", {}
         subnets = [s for s in path.endpoint.get("SubnetIds") or [] if isinstance(s, str)]
-        nets = [n for n in (subnet_cidr(snapshot, s) for s in subnets) if n]
+        nets = [n for n in (netpath.subnet_cidr(snapshot, s) for s in subnets) if n]
         if len(nets) < len(subnets):  # endpoint subnets not in the evidence: judge by the VPC's space
-            vpc = vpc_cidrs(snapshot)
+            vpc = netpath.vpc_cidrs(snapshot)
             missing, used = cidr_coverage(src, vpc)
             if vpc and not missing:
                 return "pass", f"{'; '.join(used)} cover the whole VPC, where {eid} lives", {}
@@ -249,7 +202,7 @@ def _egress_verdict(snapshot: Snapshot, dest: Destination, path: netpath.NetPath
         return "fail", (f"no outbound rule allows tcp 443 to {eid} (its security groups {', '.join(ep_groups)} or "
                         f"its subnets {', '.join(map(str, nets))}){part}"), fix
     if dest.target == "s3":
-        pl_id, pl_nets = s3_prefix_cidrs(snapshot)
+        pl_id, pl_nets = netpath.s3_prefix_cidrs(snapshot)
         pl_id = pl_id or (path.route or {}).get("DestinationPrefixListId")
         if pl_id and pl_id in src.prefix_lists:
             return "pass", f"{src.prefix_lists[pl_id]} (the S3 prefix list)", {}

@@ -12,17 +12,12 @@ from typing import Any
 
 from fargate_nb import netpath
 from fargate_nb.checks import net_nacl, net_policy, net_traffic  # noqa: F401  (register their checks)
-from fargate_nb.checks.net_common import make, network_findings, perm_covers_port, q, unknown_for_path
+from fargate_nb.checks.net_findings import make, network_findings, q, unknown_for_path
 from fargate_nb.checks.registry import check
 from fargate_nb.model import Finding, Remediation, Snapshot
 from fargate_nb.pullflow import Destination, PullPlan
+from fargate_nb.reach.security_groups import admits_groups, allowed_peers
 
-ECR_ENDPOINTS_DOC = "https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html"
-ECS_ENDPOINTS_DOC = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/vpc-endpoints.html"
-FARGATE_NETWORKING_DOC = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-task-networking.html"
-VPC_DNS_DOC = "https://docs.aws.amazon.com/vpc/latest/userguide/vpc-dns.html"
-PRIVATE_DNS_DOC = "https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-access-aws-services.html"
-S3_GATEWAY_DOC = "https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-s3.html"
 PATH_EVIDENCE = ("subnets", "route_tables")
 # Bypassed endpoints that a configuration change would put back on the path (other checks own them).
 _FIXABLE_BYPASS = {"private-dns-off": "net.endpoint-private-dns", "vpc-dns-off": "net.vpc-dns",
@@ -34,12 +29,9 @@ def _paths(snapshot: Snapshot, dest: Destination) -> netpath.NetPath:
 
 
 # -- net.no-route -----------------------------------------------------------------------------------
-NO_ROUTE = "The task has a way out to the destination"
-
-
-@check("net.no-route", None, NO_ROUTE, doc_url=ECS_ENDPOINTS_DOC)
+@check("net.no-route")
 def no_route(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
-    dests, early = network_findings(snapshot, plan, "net.no-route", NO_ROUTE, PATH_EVIDENCE)
+    dests, early = network_findings(snapshot, plan, "net.no-route", PATH_EVIDENCE)
     return early + [_no_route(snapshot, d) for d in dests]
 
 
@@ -48,10 +40,10 @@ def _no_route(snapshot: Snapshot, dest: Destination) -> Finding:
     ev = [f"path from {path.subnet_id}: {path.kind} — {path.detail}"]
     ev += [f"bypassed: {b.detail}" for b in path.bypassed]
     if path.kind == "unknown":
-        return unknown_for_path("net.no-route", NO_ROUTE, dest, path)
+        return unknown_for_path("net.no-route", dest, path)
     if path.kind == "opaque":
         return make("net.no-route", "unknown", dest, f"Cannot see past the default route to {dest.target}",
-                    path.detail, evidence=ev, severity="medium")
+                    path.detail, evidence=ev)
     if path.works is not False or path.kind == "internet":
         via = path.detail if path.kind != "internet" else f"{path.detail} (see net.public-ip)"
         return make("net.no-route", "pass", dest, f"{dest.target} has a way out", via, evidence=ev)
@@ -62,7 +54,7 @@ def _no_route(snapshot: Snapshot, dest: Destination) -> Finding:
                     f"{b.detail}; {_FIXABLE_BYPASS[b.reason]} says what to change", evidence=ev)
     return make("net.no-route", "fail", dest, f"No network path to {dest.target}",
                 f"from {path.subnet_id}: {path.detail}, and no usable VPC endpoint serves {dest.target}",
-                evidence=ev, remediation=_way_out(snapshot, dest, path), doc_url=ECS_ENDPOINTS_DOC)
+                evidence=ev, remediation=_way_out(snapshot, dest, path))
 
 
 def _way_out(snapshot: Snapshot, dest: Destination, path: netpath.NetPath) -> Remediation:
@@ -101,10 +93,8 @@ def _endpoint_sg(snapshot: Snapshot) -> tuple[str, list[str]]:
     for ep in netpath.dicts(netpath.network(snapshot).get("vpc_endpoints")):
         for g in netpath.dicts(ep.get("Groups")):
             group = netpath.security_group(snapshot, g.get("GroupId") or "")
-            for perm in netpath.dicts((group or {}).get("IpPermissions")):
-                pairs = {p.get("GroupId") for p in netpath.dicts(perm.get("UserIdGroupPairs"))}
-                if pairs & task_sgs and perm_covers_port(perm):
-                    return q(g["GroupId"]), []
+            if group and admits_groups(allowed_peers([group], "ingress"), sorted(task_sgs)):
+                return q(g["GroupId"]), []
     vpc = netpath.vpc_id(snapshot) or "VPC_ID"
     source = next(iter(sorted(task_sgs)), "TASK_SG_ID")
     return "ENDPOINT_SG_ID", [
@@ -115,18 +105,15 @@ def _endpoint_sg(snapshot: Snapshot) -> tuple[str, list[str]]:
 
 
 # -- net.public-ip ----------------------------------------------------------------------------------
-PUBLIC_IP = "A task routed to the internet gateway has a public IP"
-
-
-@check("net.public-ip", None, PUBLIC_IP, doc_url=FARGATE_NETWORKING_DOC)
+@check("net.public-ip")
 def public_ip(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
-    dests, early = network_findings(snapshot, plan, "net.public-ip", PUBLIC_IP, PATH_EVIDENCE)
+    dests, early = network_findings(snapshot, plan, "net.public-ip", PATH_EVIDENCE)
     out = list(early)
     for dest in dests:
         path = _paths(snapshot, dest)
         ev = [f"path from {path.subnet_id}: {path.kind} — {path.detail}"]
         if path.kind == "unknown":
-            out.append(unknown_for_path("net.public-ip", PUBLIC_IP, dest, path))
+            out.append(unknown_for_path("net.public-ip", dest, path))
         elif path.kind != "internet":
             out.append(make("net.public-ip", "pass", dest, f"{dest.target} needs no public IP",
                             f"traffic to {dest.target} does not use the internet gateway: {path.detail}", evidence=ev))
@@ -136,12 +123,12 @@ def public_ip(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
         elif path.public_ip is None:
             out.append(make("net.public-ip", "unknown", dest, f"Public IP of the task unknown ({dest.target})",
                             f"{path.detail}; the task's assignPublicIp setting was not found in the evidence",
-                            evidence=ev, severity="medium"))
+                            evidence=ev))
         else:
             out.append(make("net.public-ip", "fail", dest, f"No public IP to reach {dest.target} through the "
                             "internet gateway", f"{path.detail}. Without a public IP the internet gateway drops the "
                             "task's traffic.", evidence=ev + ["networkConfiguration.assignPublicIp: DISABLED"],
-                            remediation=_public_ip_fix(snapshot), doc_url=FARGATE_NETWORKING_DOC))
+                            remediation=_public_ip_fix(snapshot)))
     return out
 
 
@@ -163,12 +150,9 @@ def _public_ip_fix(snapshot: Snapshot) -> Remediation:
 
 
 # -- net.vpc-dns --------------------------------------------------------------------------------------
-VPC_DNS = "The VPC resolves the private DNS names of its interface endpoints"
-
-
-@check("net.vpc-dns", None, VPC_DNS, doc_url=VPC_DNS_DOC)
+@check("net.vpc-dns")
 def vpc_dns(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
-    dests, early = network_findings(snapshot, plan, "net.vpc-dns", VPC_DNS, ("vpc_endpoints",))
+    dests, early = network_findings(snapshot, plan, "net.vpc-dns", ("vpc_endpoints",))
     out = list(early)
     support, hostnames = netpath.vpc_dns(snapshot)
     vpc = netpath.vpc_id(snapshot) or "VPC_ID"
@@ -181,10 +165,10 @@ def vpc_dns(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
         ids = ", ".join(e.get("VpcEndpointId", "?") for e in relied)
         ev = [f"{vpc}: enableDnsSupport={support}, enableDnsHostnames={hostnames}", f"endpoints: {ids}"]
         if support is None or hostnames is None:
-            out.append(Finding("net.vpc-dns", "unknown", dest.step, f"VPC DNS attributes not readable ({dest.target})",
-                               detail=f"{vpc}'s DNS attributes could not be read", target=dest.target, evidence=ev,
-                               missing_permission=netpath.missing_evidence(snapshot, "vpc_attributes").get(
-                                   "vpc_attributes", "ec2:DescribeVpcAttribute"), severity="medium"))
+            out.append(make("net.vpc-dns", "unknown", dest, f"VPC DNS attributes not readable ({dest.target})",
+                            f"{vpc}'s DNS attributes could not be read", evidence=ev,
+                            missing_permission=netpath.missing_evidence(snapshot, "vpc_attributes").get(
+                                "vpc_attributes", "ec2:DescribeVpcAttribute")))
         elif support and hostnames:
             out.append(make("net.vpc-dns", "pass", dest, f"VPC DNS serves the {dest.target} endpoint",
                             f"{vpc} has enableDnsSupport and enableDnsHostnames on", evidence=ev))
@@ -198,7 +182,7 @@ def vpc_dns(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
                     f"aws ec2 modify-vpc-attribute --vpc-id {q(vpc)} --enable-dns-hostnames '{{\"Value\":true}}'"]
             out.append(make("net.vpc-dns", status, dest, f"{vpc} has {off} off, so {ids} is not used",
                             f"private DNS of interface endpoints needs both VPC DNS attributes on; {tail}",
-                            evidence=ev, doc_url=VPC_DNS_DOC, severity="high" if status == "fail" else "medium",
+                            evidence=ev,
                             remediation=Remediation(summary=f"Turn on {off} for {vpc} (one attribute per call)",
                                                     commands=[c for c, v in zip(cmds, (support, hostnames), strict=True)
                                                               if not v],
@@ -213,12 +197,9 @@ def _interface_endpoints(snapshot: Snapshot, dest: Destination) -> list[dict[str
 
 
 # -- net.endpoint-private-dns -----------------------------------------------------------------------
-PRIVATE_DNS = "Interface endpoints relied on have private DNS on"
-
-
-@check("net.endpoint-private-dns", None, PRIVATE_DNS, doc_url=PRIVATE_DNS_DOC)
+@check("net.endpoint-private-dns")
 def endpoint_private_dns(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
-    dests, early = network_findings(snapshot, plan, "net.endpoint-private-dns", PRIVATE_DNS, ("vpc_endpoints",))
+    dests, early = network_findings(snapshot, plan, "net.endpoint-private-dns", ("vpc_endpoints",))
     out = list(early)
     for dest in dests:
         endpoints = _interface_endpoints(snapshot, dest)
@@ -241,7 +222,6 @@ def endpoint_private_dns(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
         out.append(make(
             "net.endpoint-private-dns", status, dest, f"Endpoint {eid} for {dest.target} has private DNS off",
             f"{dest.endpoint_service}'s public DNS name does not resolve to {eid}, {tail}", evidence=ev,
-            doc_url=PRIVATE_DNS_DOC, severity="high" if status == "fail" else "medium",
             remediation=Remediation(
                 summary=f"Turn on private DNS for {eid}",
                 commands=[f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {q(eid)} --private-dns-enabled"],
@@ -250,12 +230,9 @@ def endpoint_private_dns(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
 
 
 # -- net.s3-gateway-route ---------------------------------------------------------------------------
-S3_ROUTE = "The S3 gateway endpoint is on the task subnet's route table"
-
-
-@check("net.s3-gateway-route", "layers", S3_ROUTE, doc_url=ECR_ENDPOINTS_DOC)
+@check("net.s3-gateway-route")
 def s3_gateway_route(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
-    dests, early = network_findings(snapshot, plan, "net.s3-gateway-route", S3_ROUTE,
+    dests, early = network_findings(snapshot, plan, "net.s3-gateway-route",
                                     (*PATH_EVIDENCE, "vpc_endpoints"))
     out = list(early)
     for dest in (d for d in dests if d.target == "s3" and d.endpoint_service):
@@ -267,7 +244,7 @@ def s3_gateway_route(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
             continue
         paths = netpath.resolve_all(snapshot, dest)
         if any(p.kind == "unknown" for p in paths):
-            out.append(unknown_for_path("net.s3-gateway-route", S3_ROUTE, dest,
+            out.append(unknown_for_path("net.s3-gateway-route", dest,
                                         next(p for p in paths if p.kind == "unknown")))
             continue
         off = sorted({p.route_table_id for p in paths if p.kind != "gateway-endpoint" and p.route_table_id})
@@ -285,7 +262,6 @@ def s3_gateway_route(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
             "net.s3-gateway-route", status, dest, f"S3 gateway endpoint {eid} is not on {', '.join(off)}",
             f"the task subnet's route table {', '.join(off)} has no route to {eid}; {tail}",
             evidence=ev + [f"{p.route_table_id}: {p.detail}" for p in paths if p.route_table_id in off],
-            doc_url=S3_GATEWAY_DOC, severity="high" if status == "fail" else "medium",
             remediation=Remediation(
                 summary=f"Associate {eid} with {', '.join(off)}",
                 commands=[f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {q(eid)} "

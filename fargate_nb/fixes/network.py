@@ -8,7 +8,6 @@ re-running the checks on the copy shows whether the change is enough. New resour
 from __future__ import annotations
 
 import copy
-import ipaddress
 import json
 from typing import Any
 
@@ -16,6 +15,8 @@ from fargate_nb import netpath
 from fargate_nb.fixes import FixError, fix_op
 from fargate_nb.model import Snapshot
 from fargate_nb.pullflow import SERVICE_ENDPOINTS
+from fargate_nb.reach.cidrs import to_net
+from fargate_nb.reach.routes import routes_to_internet
 
 FULL_ACCESS = {"Version": "2012-10-17",
                "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}
@@ -55,10 +56,10 @@ def _port(value: Any, name: str) -> int:
 
 
 def _cidr(value: Any) -> str:
-    try:
-        return str(ipaddress.IPv4Network(str(value), strict=False))
-    except ValueError as exc:
-        raise FixError(f"{value!r} is not an IPv4 CIDR block") from exc
+    net = to_net(value)
+    if net is None:
+        raise FixError(f"{value!r} is not an IPv4 CIDR block")
+    return str(net)
 
 
 def _new_id(net: dict[str, Any], prefix: str, key: str, field: str) -> str:
@@ -326,8 +327,7 @@ def _public_subnet(snapshot: Snapshot, net: dict[str, Any]) -> str:
     for sub in netpath.dicts(net.get("subnets")):
         sid = sub.get("SubnetId")
         rt = netpath.route_table_for(snapshot, sid) if sid and sid not in task_subnets else None
-        if rt and any(r.get("DestinationCidrBlock") == "0.0.0.0/0" and str(r.get("GatewayId", "")).startswith("igw-")
-                      for r in netpath.dicts(rt.get("Routes"))):
+        if routes_to_internet(rt):  # a public subnet: an active default route to an internet gateway
             return str(sid)
     vpc = netpath.vpc_id(snapshot)
     igw = next((g.get("InternetGatewayId") for g in netpath.dicts(net.get("internet_gateways"))

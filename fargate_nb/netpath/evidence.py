@@ -1,5 +1,8 @@
 """Read the network evidence of a `Snapshot` safely: lookups by id, the task's own subnets and groups,
 what could not be read. Every helper tolerates broken or hostile shapes (it skips them, never raises).
+
+The VPC rules themselves (which route table, which ACL, which prefix list CIDRs) are the reachability
+engine's (`fargate_nb.reach`); these helpers only find the evidence in the snapshot and hand it over.
 """
 
 from __future__ import annotations
@@ -8,6 +11,10 @@ from typing import Any
 
 from fargate_nb.model import Snapshot
 from fargate_nb.pullflow import SERVICE_ENDPOINTS
+from fargate_nb.reach import cidrs, nacls, routes
+from fargate_nb.reach.endpoints import endpoints_for as _endpoints_for
+from fargate_nb.reach.ports import client_ephemeral
+from fargate_nb.reach.shapes import dicts, find, is_available
 
 #: Network evidence keys and the API (and IAM action) that reads each.
 EVIDENCE_APIS = {
@@ -22,11 +29,6 @@ EVIDENCE_APIS = {
     "network_acls": "ec2:DescribeNetworkAcls",
     "prefix_lists": "ec2:DescribePrefixLists",
 }
-
-
-def dicts(value: Any) -> list[dict[str, Any]]:
-    """The dict entries of a list; anything else (a hostile or broken snapshot) is ignored."""
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def network(snapshot: Snapshot) -> dict[str, Any]:
@@ -85,35 +87,44 @@ def vpc_id(snapshot: Snapshot) -> str | None:
 
 
 def subnet(snapshot: Snapshot, subnet_id: str) -> dict[str, Any] | None:
-    return next((s for s in dicts(network(snapshot).get("subnets")) if s.get("SubnetId") == subnet_id), None)
+    return find(network(snapshot).get("subnets"), "SubnetId", subnet_id)
+
+
+def subnet_cidr(snapshot: Snapshot, subnet_id: str) -> cidrs.Net | None:
+    return cidrs.to_net((subnet(snapshot, subnet_id) or {}).get("CidrBlock"))
+
+
+def vpc_cidrs(snapshot: Snapshot) -> list[cidrs.Net]:
+    """The VPC's IPv4 CIDR blocks (primary and associated)."""
+    return cidrs.vpc_cidrs(network(snapshot).get("vpc"))
 
 
 def route_table_for(snapshot: Snapshot, subnet_id: str) -> dict[str, Any] | None:
     """The subnet's explicitly associated route table, else the VPC's main route table."""
-    tables = dicts(network(snapshot).get("route_tables"))
-    for rt in tables:
-        if any(a.get("SubnetId") == subnet_id for a in dicts(rt.get("Associations"))):
-            return rt
-    return next((rt for rt in tables if any(a.get("Main") is True for a in dicts(rt.get("Associations")))), None)
+    return routes.route_table_for(network(snapshot).get("route_tables"), subnet_id)
 
 
 def security_group(snapshot: Snapshot, group_id: str) -> dict[str, Any] | None:
-    return next((g for g in dicts(network(snapshot).get("security_groups")) if g.get("GroupId") == group_id), None)
+    return find(network(snapshot).get("security_groups"), "GroupId", group_id)
 
 
 def network_acl_for(snapshot: Snapshot, subnet_id: str) -> dict[str, Any] | None:
     """The subnet's network ACL (every subnet has exactly one; the VPC default when not associated)."""
-    acls = dicts(network(snapshot).get("network_acls"))
-    for acl in acls:
-        if any(a.get("SubnetId") == subnet_id for a in dicts(acl.get("Associations"))):
-            return acl
-    return next((a for a in acls if a.get("IsDefault") is True), None)
+    return nacls.acl_for_subnet(network(snapshot).get("network_acls"), subnet_id)
 
 
 def s3_prefix_list(snapshot: Snapshot, region: str | None = None) -> dict[str, Any] | None:
     """The AWS-managed prefix list ``com.amazonaws.REGION.s3`` (S3's public address ranges)."""
     name = SERVICE_ENDPOINTS["s3"].format(region=region or snapshot.region)
-    return next((p for p in dicts(network(snapshot).get("prefix_lists")) if p.get("PrefixListName") == name), None)
+    return find(network(snapshot).get("prefix_lists"), "PrefixListName", name)
+
+
+def s3_prefix_cidrs(snapshot: Snapshot) -> tuple[str | None, list[cidrs.Net] | None]:
+    """(prefix list id, its CIDRs) for the region's S3 prefix list; None parts when not read."""
+    pl = s3_prefix_list(snapshot)
+    if not pl:
+        return None, None
+    return pl.get("PrefixListId"), cidrs.to_nets(pl.get("Cidrs")) or None
 
 
 def endpoint_service_name(snapshot: Snapshot, target: str) -> str | None:
@@ -123,12 +134,7 @@ def endpoint_service_name(snapshot: Snapshot, target: str) -> str | None:
 
 def endpoints_for(snapshot: Snapshot, service_name: str, kind: str | None = None) -> list[dict[str, Any]]:
     """The VPC's endpoints for a service name (optionally of one type), in evidence order."""
-    return [e for e in dicts(network(snapshot).get("vpc_endpoints"))
-            if e.get("ServiceName") == service_name and (kind is None or e.get("VpcEndpointType") == kind)]
-
-
-def is_available(endpoint: dict[str, Any]) -> bool:
-    return str(endpoint.get("State") or "").lower() == "available"
+    return _endpoints_for(network(snapshot).get("vpc_endpoints"), service_name, kind)
 
 
 def vpc_dns(snapshot: Snapshot) -> tuple[bool | None, bool | None]:
@@ -138,3 +144,14 @@ def vpc_dns(snapshot: Snapshot) -> tuple[bool | None, bool | None]:
         return None, None
     sup, host = vpc.get("EnableDnsSupport"), vpc.get("EnableDnsHostnames")
     return (sup if isinstance(sup, bool) else None, host if isinstance(host, bool) else None)
+
+
+def task_ephemeral(snapshot: Snapshot) -> tuple[int, int]:
+    """The task's ephemeral port range, by its runtime platform's OS family."""
+    return client_ephemeral(((snapshot.task_definition or {}).get("runtimePlatform") or {}).get("operatingSystemFamily"))
+
+
+__all__ = ["EVIDENCE_APIS", "dicts", "endpoint_service_name", "endpoints_for", "is_available", "missing_evidence",
+           "network", "network_acl_for", "route_table_for", "s3_prefix_cidrs", "s3_prefix_list", "security_group",
+           "subnet", "subnet_cidr", "task_ephemeral", "task_private_ip", "task_security_group_ids",
+           "task_security_groups_known", "task_subnet_ids", "vpc_cidrs", "vpc_dns", "vpc_id"]

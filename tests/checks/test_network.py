@@ -29,10 +29,11 @@ from net_snapshots import (
 )
 
 from fargate_nb.checks import network  # noqa: F401  (registers the net.* checks)
-from fargate_nb.checks.net_common import nacl_decide, to_net
 from fargate_nb.checks.registry import REGISTRY
 from fargate_nb.fixes import FixError, apply_fix
 from fargate_nb.pullflow import plan
+from fargate_nb.reach.cidrs import to_net
+from fargate_nb.reach.nacls import decide as nacl_decide
 
 NET_IDS = ("net.no-route", "net.public-ip", "net.vpc-dns", "net.endpoint-private-dns", "net.s3-gateway-route",
            "net.endpoint-policy", "net.endpoint-sg", "net.task-sg-egress", "net.nacl")
@@ -40,7 +41,7 @@ NET_IDS = ("net.no-route", "net.public-ip", "net.vpc-dns", "net.endpoint-private
 
 def run(snap):
     p = plan(snap)
-    return [f for cid in NET_IDS for f in REGISTRY[cid].func(snap, p)]
+    return [f for cid in NET_IDS for f in REGISTRY[cid].run(snap, p)]
 
 
 def one(snap, cid, target):
@@ -55,7 +56,7 @@ def bad(snap):
 
 def test_every_check_is_registered_with_a_doc_link():
     for cid in NET_IDS:
-        assert REGISTRY[cid].doc_url.startswith("https://docs.aws.amazon.com/")
+        assert REGISTRY[cid].spec.doc_url.startswith("https://docs.aws.amazon.com/")
 
 
 @pytest.mark.parametrize("vpc", [private_vpc, nat_vpc, public_vpc], ids=["private-endpoints", "nat", "public"])
@@ -422,7 +423,7 @@ def test_unreadable_endpoint_policy_is_unknown():
     for ep in snap.network["vpc_endpoints"]:
         ep["PolicyDocument"] = None
     finding = one(snap, "net.endpoint-policy", "logs")
-    assert finding.status == "unknown" and "not readable" in finding.title
+    assert finding.status == "unknown" and "not readable" in finding.message
 
 
 def test_collector_fallbacks_for_vpc_id_and_private_ip():

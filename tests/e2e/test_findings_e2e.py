@@ -15,7 +15,8 @@ import json
 import pytest
 
 from fargate_nb.checks import load_all
-from fargate_nb.diagnose import diagnose, diagnose_live
+from fargate_nb.diagnose import diagnose
+from fargate_nb.investigation import diagnose_target as diagnose_live
 from fargate_nb.lab.build import provision
 from fargate_nb.lab.sandbox import Sandbox
 from fargate_nb.model import Diagnosis, Finding, Snapshot
