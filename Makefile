@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint demo bench clean strip
+.PHONY: install test lint demo bench clean strip golden
 
 install: $(STAMP)
 
@@ -28,6 +28,10 @@ bench: install
 
 strip: install
 	$(BIN)/python -m fargate_nb.devtools strip-notebooks notebooks
+
+# The expected diagnosis of every lab scenario (tests/golden); review `git diff tests/golden` after.
+golden: install
+	$(BIN)/python -m fargate_nb.devtools golden tests/golden
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache .ruff_cache
