@@ -9,7 +9,7 @@ KERNEL := fargate-nb
 HOST ?= 127.0.0.1
 PORT ?= 8888
 
-.PHONY: install test lint demo lab bench clean strip
+.PHONY: install test lint demo lab bench clean strip golden
 
 install: $(STAMP)
 
@@ -53,6 +53,10 @@ bench: install
 
 strip: install
 	$(BIN)/python -m fargate_nb.devtools strip-notebooks notebooks
+
+# The expected diagnosis of every lab scenario (tests/golden); review `git diff tests/golden` after.
+golden: install
+	$(BIN)/python -m fargate_nb.devtools golden tests/golden
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache .ruff_cache

@@ -9,7 +9,8 @@ import subprocess
 import sys
 import time
 
-from fargate_nb.lab.runner import diagnose_env
+from fargate_nb.diagnose import diagnose
+from fargate_nb.investigation import Lab
 from fargate_nb.lab.sandbox import Sandbox
 from fargate_nb.lab.scenarios import DEFAULT_SCENARIO, get_scenario
 
@@ -21,7 +22,7 @@ def phases(scenario_id: str) -> dict[str, float]:
     t1 = time.perf_counter()
     env = scenario.provision(sandbox)
     t2 = time.perf_counter()
-    _snapshot, diagnosis = diagnose_env(sandbox, env)
+    diagnosis = diagnose(Lab(sandbox, scenario, env).collect())
     t3 = time.perf_counter()
     sandbox.stop()
     t4 = time.perf_counter()

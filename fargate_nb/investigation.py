@@ -9,6 +9,8 @@ faces need beyond a first answer:
 - `rediagnose()`: collect the same subject again and diagnose it (a snapshot file is re-read);
 - `check_fix()`: "would the pull work now?" for a lab: the scenario's service (its current task
   definition and network configuration) is collected and diagnosed; fixed when no check fails.
+  A scenario kept up by `fargate-nb lab up` is reached with `attach_lab(endpoint_url)`, whose
+  `Lab.check_fix()` is the same check.
 
 Widgets receive these as callbacks (`discovery`, `diagnose_target`), so they never import the
 collector or the sandbox themselves.
@@ -22,11 +24,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fargate_nb.diagnose import diagnose
 from fargate_nb.fixes import apply_fixes
 from fargate_nb.model import Diagnosis, Snapshot
+
+if TYPE_CHECKING:  # the lab is imported only when a scenario is opened
+    from fargate_nb.lab.sandbox import Sandbox
+    from fargate_nb.lab.scenarios import Scenario
+    from fargate_nb.lab.spec import Provisioned
 
 #: Environment variables a sandbox sets for this process (so boto3 in a notebook's fix cell reaches it).
 SANDBOX_ENV = ("AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_ACCESS_KEY_ID",
@@ -57,9 +64,9 @@ class LiveTarget:
 class Lab:
     """A lab scenario provisioned in a sandbox: the sandbox, the scenario and what was built."""
 
-    sandbox: Any
-    scenario: Any
-    env: Any  # fargate_nb.lab.build.Provisioned
+    sandbox: Sandbox
+    scenario: Scenario
+    env: Provisioned
     owns_sandbox: bool = False
     saved_env: dict[str, str | None] = field(default_factory=dict)
 
@@ -81,18 +88,47 @@ class Lab:
                               endpoint_url=self.sandbox.endpoint_url)
         return self.target
 
+    def check_fix(self) -> FixCheck:
+        """Would the pull work now? The scenario's service, as it is now, collected and diagnosed.
+
+        The one meaning of "check my fix" (`Investigation.check_fix`, `fargate-nb lab check`).
+        """
+        diagnosis = diagnose(self.collect(self.service_target))
+        failing = sorted({f.label for f in diagnosis.failed})
+        # A finding the scenario is about that the service alone cannot settle (warn or unknown,
+        # e.g. whether a Docker Hub image is private) is not a fix: never a false "fixed".
+        in_doubt = sorted({f.label for f in diagnosis.findings if f.status in ("warn", "unknown")
+                           and any(f.id == i and t in (None, f.target) for i, t in self.scenario.expected)})
+        return FixCheck(fixed=not failing and not in_doubt, still_failing=failing, verdict=diagnosis.verdict,
+                        diagnosis=diagnosis, in_doubt=in_doubt)
+
+    def apply_reference_fix(self) -> None:
+        """Apply the scenario's reference fix (and remember the new state in the sandbox)."""
+        from fargate_nb.lab.state import apply_reference_fix
+
+        apply_reference_fix(self.sandbox, self.scenario, self.env)
+
+    def close(self) -> None:
+        """Stop the sandbox if this lab started it, and restore the environment it changed."""
+        if self.owns_sandbox and self.sandbox is not None:
+            self.sandbox.stop()
+        restore_environment(self.saved_env)
+        self.saved_env = {}
+
 
 @dataclass
 class FixCheck:
-    """The answer of `check_fix`: fixed or not, what still fails, and the new diagnosis."""
+    """The answer of `check_fix`: fixed or not, what still fails (or is in doubt), and the new diagnosis."""
 
     fixed: bool
-    still_failing: list[str]
+    still_failing: list[str]  # labels (``id[target]``) of the failing findings
     verdict: str
     diagnosis: Diagnosis | None = None
+    in_doubt: list[str] = field(default_factory=list)  # the scenario's findings that only warn or are unknown
 
     def to_dict(self) -> dict[str, Any]:
-        return {"fixed": self.fixed, "still_failing": self.still_failing, "verdict": self.verdict}
+        return {"fixed": self.fixed, "still_failing": self.still_failing, "in_doubt": self.in_doubt,
+                "verdict": self.verdict}
 
 
 @dataclass
@@ -143,19 +179,12 @@ class Investigation:
         """Would the pull work now? For a lab: diagnose the scenario's service as it is now."""
         if self.lab is None:
             raise ScenarioError("checking a fix needs a lab scenario running in the sandbox")
-        diagnosis = diagnose(self.lab.collect(self.lab.service_target))
-        failing = sorted({f.label for f in diagnosis.failed})
-        return FixCheck(fixed=not failing, still_failing=failing, verdict=diagnosis.verdict, diagnosis=diagnosis)
+        return self.lab.check_fix()
 
     def close(self) -> None:
         """Stop the sandbox this investigation started (if any) and restore the environment."""
-        lab = self.lab
-        if lab is None:
-            return
-        if lab.owns_sandbox and lab.sandbox is not None:
-            lab.sandbox.stop()
-        restore_environment(lab.saved_env)
-        lab.saved_env = {}
+        if self.lab is not None:
+            self.lab.close()
 
     def _with(self, snapshot: Snapshot) -> Investigation:
         return Investigation(snapshot, diagnose(snapshot), source=self.source, live=self.live,
@@ -250,35 +279,54 @@ def restore_environment(saved: dict[str, str | None]) -> None:
             os.environ[key] = value
 
 
-def open_scenario(scenario_id: str | None = None, sandbox: Any = None, *, activate: bool = True) -> Investigation:
+def open_scenario(scenario_id: str | None = None, sandbox: Sandbox | None = None, *,
+                  activate: bool = True) -> Investigation:
     """Provision a lab scenario in a sandbox (started here unless given) and diagnose its task.
 
     A sandbox started here belongs to the investigation: `close()` stops it. With ``activate``,
-    this process's AWS environment points at the sandbox until `close()`.
+    this process's AWS environment points at the sandbox until `close()`. A sandbox that is given
+    is reset first (every resource of an earlier scenario is forgotten).
     """
     from fargate_nb.lab.build import ProvisionError
 
     scenario = get_scenario(scenario_id)
     owns = sandbox is None
     saved = {k: os.environ.get(k) for k in SANDBOX_ENV} if owns and activate else {}
-    if owns:
+    if sandbox is None:
         sandbox = start_sandbox(activate=activate)
     else:
         sandbox.reset()
     try:
         env = scenario.provision(sandbox)
-    except ProvisionError as exc:
+        lab = Lab(sandbox, scenario, env, owns_sandbox=owns, saved_env=saved)
+        snapshot = lab.collect()
+        found = Investigation(snapshot, diagnose(snapshot), source=f"sandbox scenario {scenario.id}", lab=lab)
+    except BaseException as exc:
+        # Whatever failed (a refused build step, a collector error, Ctrl-C), a sandbox started here stops.
         if owns:
             sandbox.stop()
-            restore_environment(saved)
-        raise ScenarioError(f"scenario {scenario.id!r}: {exc}") from exc
-    lab = Lab(sandbox, scenario, env, owns_sandbox=owns, saved_env=saved)
-    try:
-        snapshot = lab.collect()
-    except Exception:
-        Investigation(Snapshot(), Diagnosis({}, "", None, [], [], [], ""), lab=lab).close()
+        restore_environment(saved)
+        if isinstance(exc, ProvisionError):
+            raise ScenarioError(f"scenario {scenario.id!r}: {exc}") from exc
         raise
-    return Investigation(snapshot, diagnose(snapshot), source=f"sandbox scenario {scenario.id}", lab=lab)
+    return found
+
+
+def attach_lab(endpoint_url: str, scenario_id: str | None = None) -> Lab:
+    """The scenario a running sandbox holds (`fargate-nb lab up` in another shell), to check or fix.
+
+    `ScenarioError` when nothing answers at ``endpoint_url``, it is not a local sandbox, it holds
+    no scenario, or it holds another scenario than ``scenario_id``.
+    """
+    from fargate_nb.lab.state import attach
+
+    try:
+        sandbox, scenario, env = attach(endpoint_url)
+    except (ValueError, ConnectionError, LookupError) as exc:
+        raise ScenarioError(str(exc.args[0]) if exc.args else str(exc)) from exc
+    if scenario_id and scenario_id != scenario.id:
+        raise ScenarioError(f"the sandbox holds scenario {scenario.id!r}, not {scenario_id!r}")
+    return Lab(sandbox, scenario, env, owns_sandbox=False)
 
 
 def snapshot_from_scenario(scenario_id: str) -> Snapshot:

@@ -71,21 +71,32 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _open(scenario_id: str):
+    from fargate_nb.investigation import ScenarioError, open_scenario
+
+    try:
+        return open_scenario(scenario_id, activate=False)
+    except ScenarioError as exc:
+        raise UsageError(str(exc)) from exc
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from fargate_nb.cli.diagnose import render
-    from fargate_nb.lab.runner import run_scenario
 
     scenario = _scenario(args.scenario)
-    result = run_scenario(scenario.id)
-    if args.format == "text":
-        print(f"Scenario {scenario.id}: {scenario.title}\n{scenario.story}\n")
-    sys.stdout.write(render(result.diagnosis, args.format, snapshot=result.snapshot))
-    return result.diagnosis.exit_code
+    found = _open(scenario.id)
+    try:
+        if args.format == "text":
+            print(f"Scenario {scenario.id}: {scenario.title}\n{scenario.story}\n")
+        sys.stdout.write(render(found.diagnosis, args.format, snapshot=found.snapshot))
+    finally:
+        found.close()
+    return found.diagnosis.exit_code
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from fargate_nb.lab.runner import bring_up
     from fargate_nb.lab.sandbox import Sandbox
+    from fargate_nb.lab.state import bring_up
 
     scenario = _scenario(args.scenario)
     stop = threading.Event()
@@ -116,45 +127,41 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def _attached(args: argparse.Namespace):
-    from fargate_nb.lab.runner import attach
+    from fargate_nb.investigation import ScenarioError, attach_lab
 
     try:
-        sandbox, scenario, env = attach(args.endpoint_url)
-    except (ValueError, ConnectionError, LookupError) as exc:
+        return attach_lab(args.endpoint_url, args.scenario)
+    except ScenarioError as exc:
         raise UsageError(str(exc)) from exc
-    if args.scenario and args.scenario != scenario.id:
-        raise UsageError(f"the sandbox holds scenario {scenario.id!r}, not {args.scenario!r}")
-    return sandbox, scenario, env
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from fargate_nb.lab.runner import check_fix
-
-    sandbox, scenario, env = _attached(args)
-    result = check_fix(sandbox, scenario, env)
+    lab = _attached(args)
+    result = lab.check_fix()
     if args.format == "json":
-        print(json.dumps(result.to_dict(), indent=2))
+        print(json.dumps({"scenario": lab.scenario.id, **result.to_dict()}, indent=2))
     elif result.fixed:
-        print(f"✓ Fixed: scenario {scenario.id} now diagnoses clean.")
+        print(f"✓ Fixed: scenario {lab.scenario.id} now diagnoses clean.")
     else:
         print(f"✗ Not fixed yet: {result.verdict}")
-        for f in result.still_failing:
-            target = f" [{f['target']}]" if f["target"] else ""
-            print(f"  still failing: {f['id']}{target} — {f['title']}")
+        doubtful = set(result.in_doubt)
+        for f in result.diagnosis.findings if result.diagnosis else []:
+            if f.status == "fail":
+                print(f"  still failing: {f.label} — {f.text}")
+            elif f.label in doubtful:
+                print(f"  not confirmed: {f.label} ({f.status}) — {f.text}")
     return EXIT_OK if result.fixed else EXIT_FAIL
 
 
 def cmd_fix(args: argparse.Namespace) -> int:
-    from fargate_nb.lab.runner import apply_reference_fix
-
-    sandbox, scenario, env = _attached(args)
-    apply_reference_fix(sandbox, scenario, env)
-    print(f"applied the reference fix of {scenario.id}; run `fargate-nb lab check --endpoint-url {args.endpoint_url}`")
+    lab = _attached(args)
+    lab.apply_reference_fix()
+    print(f"applied the reference fix of {lab.scenario.id}; "
+          f"run `fargate-nb lab check --endpoint-url {args.endpoint_url}`")
     return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from fargate_nb.lab.runner import run_scenario
     from fargate_nb.lab.scenarios import DEFAULT_SCENARIO
     from fargate_nb.model import write_json_atomic
     from fargate_nb.views.text import render_text
@@ -162,16 +169,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     scenario = _scenario(args.scenario or DEFAULT_SCENARIO)
     out = Path(args.out)
     print(f"Demo: scenario {scenario.id} — {scenario.title}\n{scenario.story}\n", flush=True)
-    result = run_scenario(scenario.id)
-    sys.stdout.write(render_text(result.diagnosis, colour=sys.stdout.isatty()))
-    written = [result.snapshot.save(out / "snapshot.json"),
-               write_json_atomic(out / "diagnosis.json", result.diagnosis.to_dict())]
+    found = _open(scenario.id)
+    found.close()  # the report runs on the collected snapshot
+    sys.stdout.write(render_text(found.diagnosis, colour=sys.stdout.isatty()))
+    written = [found.snapshot.save(out / "snapshot.json"),
+               write_json_atomic(out / "diagnosis.json", found.diagnosis.to_dict())]
     try:
         from fargate_nb.report import generate_report
     except ImportError:
         generate_report = None
     if generate_report is not None:
-        paths = generate_report(result.snapshot, out, title=f"Demo: {scenario.title}")
+        paths = generate_report(found.snapshot, out, title=f"Demo: {scenario.title}")
         written.extend(p for p in (paths.html, paths.md, paths.ipynb) if p)
     print("\nWrote:")
     for path in written:

@@ -12,9 +12,10 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from fargate_nb.lab._build_parts import ECR_PULL_ACTIONS, EXECUTION_POLICY_ARN, lab_client
-from fargate_nb.lab.build import Provisioned
+from fargate_nb.lab.context import lab_client
+from fargate_nb.lab.resources import push_image
 from fargate_nb.lab.sandbox import Sandbox
+from fargate_nb.lab.spec import ECR_PULL_ACTIONS, EXECUTION_POLICY_ARN, Provisioned
 
 Fix = Callable[[Sandbox, Provisioned], None]
 
@@ -123,16 +124,12 @@ def grant_pulling_account(sandbox: Sandbox, env: Provisioned) -> None:
 
 def push_missing_tag(sandbox: Sandbox, env: Provisioned) -> None:
     """Re-run the CI push: the release tag the task definition names now exists."""
-    from fargate_nb.lab._build_resources import push_image
-
     env.ids["image_digest"] = push_image(lab_client(sandbox, "ecr"), env.spec.repository, env.ids["registry_id"],
                                     env.spec.image_tag, env.spec.image_platforms, env.spec.image_index)
 
 
 def push_multi_arch_image(sandbox: Sandbox, env: Provisioned) -> None:
     """Re-push the tag as a multi-arch index that also carries linux/arm64."""
-    from fargate_nb.lab._build_resources import push_image
-
     platforms = tuple(dict.fromkeys((*env.spec.image_platforms, "linux/amd64", "linux/arm64")))
     env.ids["image_digest"] = push_image(lab_client(sandbox, "ecr"), env.spec.repository, env.ids["registry_id"],
                                     env.spec.image_tag, platforms, index=True)

@@ -54,6 +54,47 @@ def _speed_up_managed_policies() -> None:
     backend._fargate_nb_fast_policies = True
 
 
+def _roll_deployments_on_update() -> None:
+    """Make moto's UpdateService roll the service onto a new task definition, as ECS does.
+
+    On AWS, UpdateService with a new task definition starts a new PRIMARY deployment of it; the
+    kit reads a service's task definition from its PRIMARY deployment. Moto changes only the
+    service's ``taskDefinition`` and leaves the deployment on the old revision, so a fix that
+    registers a revision (or a learner's ``aws ecs update-service``) would never show. Here the
+    deployment is replaced by a completed PRIMARY deployment of the new revision. Patched in the
+    server's process, so it holds for every client; if moto's internals change, it does nothing.
+    """
+    try:
+        from moto.ecs import models
+    except ImportError:  # pragma: no cover
+        return
+    backend = getattr(models, "EC2ContainerServiceBackend", None)
+    original = getattr(backend, "update_service", None)
+    if original is None or getattr(original, "_fargate_nb_rolls", False):
+        return
+
+    def update_service(self: Any, service_properties: dict[str, Any]) -> Any:
+        wanted = service_properties.get("task_definition")
+        service = original(self, service_properties)
+        deployments = getattr(service, "deployments", None)
+        if not (wanted and deployments and isinstance(deployments[0], dict)):
+            return service
+        arn = self.describe_task_definition(wanted).arn
+        service.task_definition = arn
+        if deployments[0].get("taskDefinition") != arn:
+            from moto.core.utils import utcnow
+            from moto.moto_api._internal import mock_random
+
+            now = utcnow()
+            service.deployments = [{**deployments[0], "id": f"ecs-svc/{mock_random.randint(0, 32**12)}",
+                                    "taskDefinition": arn, "createdAt": now, "updatedAt": now,
+                                    "status": "PRIMARY", "rolloutState": "COMPLETED"}]
+        return service
+
+    update_service._fargate_nb_rolls = True  # type: ignore[attr-defined]
+    backend.update_service = update_service
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))
@@ -100,6 +141,7 @@ class Sandbox:
         from moto.server import ThreadedMotoServer
 
         _speed_up_managed_policies()
+        _roll_deployments_on_update()
 
         last_error: Exception | None = None
         for _ in range(5):

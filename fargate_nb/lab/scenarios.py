@@ -1,9 +1,10 @@
 """The workshop catalogue: broken (and healthy) Fargate set-ups, each with its story and its fix.
 
-A scenario is provisioned into the sandbox with `fargate_nb.lab.build.provision` and diagnosed
-through the live-state collector, exactly as a real account would be. ``expected`` lists the
-failing findings the kit must report; `Scenario.repair` applies the reference fix and re-runs
-the task definition, after which the diagnosis must come back clean.
+A scenario is provisioned into the sandbox with `fargate_nb.lab.build.provision`; the kit then
+diagnoses it through the live-state collector (`fargate_nb.investigation.open_scenario`), exactly
+as a real account would be. ``expected`` lists the failing findings the kit must report;
+`Scenario.repair` applies the reference fix and re-runs the task definition, after which the
+diagnosis must come back clean. The lab itself never diagnoses.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fargate_nb.lab import fixes
-from fargate_nb.lab.build import EnvSpec, Provisioned, provision, run_task
+from fargate_nb.lab.build import provision, run_task
 from fargate_nb.lab.sandbox import Sandbox
+from fargate_nb.lab.spec import EnvSpec, Provisioned
 
 _LOG_STATEMENT = {"Sid": "WriteLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                   "Resource": "${log_group_arn}"}

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from fargate_nb.cli import main
-from fargate_nb.lab.runner import run_scenario
+from fargate_nb.investigation import open_scenario
 
 pytestmark = pytest.mark.xdist_group("cli")
 
@@ -18,10 +18,9 @@ pytestmark = pytest.mark.xdist_group("cli")
 @pytest.fixture(scope="module")
 def broken_snapshot(tmp_path_factory, moto_server):
     """One provisioned broken scenario, saved as a snapshot file (module-wide: it costs seconds)."""
-    moto_server.reset()
-    result = run_scenario("missing-ecr-auth", moto_server)
+    found = open_scenario("missing-ecr-auth", moto_server, activate=False)  # resets the sandbox first
     path = tmp_path_factory.mktemp("snap") / "missing-ecr-auth.json"
-    result.snapshot.save(path)
+    found.snapshot.save(path)
     return path
 
 

@@ -1,4 +1,8 @@
-"""Provisioning steps beyond the network: KMS and secrets, the image, logs, IAM roles, task definition."""
+"""Provisioning steps beyond the network: KMS and secrets, the image, logs, IAM roles, task definition.
+
+Like `fargate_nb.lab.network`, each step reads the `EnvSpec` from the `BuildContext` and records
+what it made in ``ctx.ids``. `push_image` is also what the image fixes call.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ import hashlib
 import json
 from typing import Any
 
-from fargate_nb.lab._build_parts import ECR_PULL_ACTIONS, EXECUTION_POLICY_ARN, BuildContext
+from fargate_nb.lab.context import BuildContext
+from fargate_nb.lab.spec import ARTIFACTS_ACCOUNT, ECR_PULL_ACTIONS, EXECUTION_POLICY_ARN
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
@@ -132,8 +137,6 @@ def build_image(ctx: BuildContext) -> None:
     if spec.image_source not in ("ecr", "ecr-cross-account"):
         ids["image"] = spec.image_reference
         return
-    from fargate_nb.lab.build import ARTIFACTS_ACCOUNT
-
     registry_id = ARTIFACTS_ACCOUNT if spec.image_source == "ecr-cross-account" else ctx.account
     ctx.step = "create the ECR repository"
     # Moto keeps one ECR backend per account and does not route registryId to another account's
