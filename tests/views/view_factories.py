@@ -1,8 +1,14 @@
-"""Synthetic snapshots and diagnoses for the view tests (the engine derives steps and verdict)."""
+"""Synthetic snapshots and diagnoses for the view tests.
+
+`make_diagnosis` takes hand-written findings and lets the engine derive everything a view draws
+from them (steps, verdict, permission rows, network rows, the call sequence), exactly as
+`fargate_nb.diagnose.diagnose` does with the findings of the real checks.
+"""
 
 from __future__ import annotations
 
 from fargate_nb.diagnose import step_results, verdict
+from fargate_nb.diagnose.parts import network_rows, permission_rows, sequence
 from fargate_nb.model import Diagnosis, Finding, Remediation, Snapshot
 from fargate_nb.pullflow import plan
 
@@ -40,9 +46,13 @@ def make_snapshot(image: str = ECR_IMAGE, *, secrets: bool = True, logs: bool = 
 
 
 def make_diagnosis(snapshot: Snapshot, findings: list[Finding]) -> Diagnosis:
-    steps = step_results(findings, plan(snapshot))
+    pull_plan = plan(snapshot)
+    steps = step_results(findings, pull_plan)
     return Diagnosis(subject=dict(snapshot.subject), region=snapshot.region, account=snapshot.account,
-                     steps=steps, findings=findings, gaps=list(snapshot.gaps), verdict=verdict(steps, findings))
+                     steps=steps, findings=findings, gaps=list(snapshot.gaps), verdict=verdict(steps, findings),
+                     permissions=permission_rows(snapshot, pull_plan, findings),
+                     network=network_rows(snapshot, pull_plan, findings),
+                     sequence=sequence(snapshot, pull_plan, findings, steps))
 
 
 def passing(snapshot: Snapshot) -> list[Finding]:
