@@ -110,7 +110,7 @@ def test_worst_status_is_the_one_reducer():
 ])
 def test_the_overall_status(steps, findings, expected):
     d = Diagnosis(subject={}, region="r", account=None,
-                  steps=[StepResult(s, status) for s, status in zip(("assume-role", "logs"), steps)],
+                  steps=[StepResult(s, status) for s, status in zip(("assume-role", "logs")[: len(steps)], steps, strict=True)],
                   findings=[Finding("taskdef.invalid", status) for status in findings], gaps=[], verdict="v")
     assert d.status == expected
     assert d.exit_code == (1 if expected == "fail" else 0)

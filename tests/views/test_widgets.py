@@ -155,7 +155,7 @@ def test_the_picker_lists_newest_stopped_tasks_first_then_services(auth_broken):
     picker = TaskPicker(discovery, diagnose, region="eu-west-1", cluster="payments", since_hours=2,
                         on_result=lambda s, d: results.append((s, d)))
     assert picker.error is None, picker.status.value
-    assert ("clusters", "eu-west-1") == discovery.calls[0]
+    assert discovery.calls[0] == ("clusters", "eu-west-1")
     assert ("stopped_tasks", "eu-west-1", "payments", timedelta(hours=2)) in discovery.calls
     assert picker.cluster.options == (("payments", "payments"), ("batch", "batch"))
     values = [v for _, v in picker.target.options]
