@@ -16,9 +16,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
-from fargate_nb.aws import collect, make_context
-from fargate_nb.lab import Sandbox
-from fargate_nb.lab.scenarios import get_scenario
+from fargate_nb.investigation import snapshot_from_scenario
 from fargate_nb.report import generate_report
 from fargate_nb.report.export import notebook_to_html
 from fargate_nb.report.run import execute_notebook, notebook_path
@@ -28,10 +26,8 @@ ROUNDS = 3
 
 
 def evidence():
-    with Sandbox() as sandbox, sandbox.activated():
-        env = get_scenario(SCENARIO).provision(sandbox)
-        ctx = make_context(region=sandbox.region, endpoint_url=sandbox.endpoint_url)
-        return collect(ctx, cluster=env.cluster, task=env.task_arn)
+    """The scenario's snapshot, collected in a sandbox that is stopped again."""
+    return snapshot_from_scenario(SCENARIO)
 
 
 def empty_notebook(folder: Path) -> Path:

@@ -1,8 +1,9 @@
-"""Time to build the views of one diagnosis (prints figures; asserts nothing).
+"""Time to diagnose one task and to render its views (prints figures; asserts nothing).
 
-A synthetic task with 1 and with 6 containers (ECR images, secrets, awslogs), a failing finding, and
-the real check-free view code: the sequence model, the plotly figure and its HTML, the mermaid text,
-and the three tables (the permissions table runs the local IAM evaluator for both roles).
+A synthetic task with 1 and with 6 containers (ECR images, secrets, awslogs) whose execution role
+cannot read its secrets. `diagnose` runs every check once and builds what the views draw (the
+permission matrix, the network rows, the call sequence); the views then only render that Diagnosis:
+the plotly figure and its HTML, the mermaid text and the three tables.
 
     .venv/bin/python bench/bench_views.py [--rounds 5]
 """
@@ -12,10 +13,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from fargate_nb.diagnose import step_results, verdict
-from fargate_nb.model import Diagnosis, Finding, Snapshot
-from fargate_nb.pullflow import plan
-from fargate_nb.views.diagram import sequence_figure, sequence_model
+from fargate_nb.diagnose import diagnose
+from fargate_nb.model import Diagnosis, Snapshot
+from fargate_nb.views.diagram import sequence_figure
 from fargate_nb.views.mermaid import to_mermaid
 from fargate_nb.views.tables import findings_table, network_table, permissions_table
 
@@ -36,12 +36,7 @@ def case(containers: int) -> tuple[Snapshot, Diagnosis]:
                     task_definition={"containerDefinitions": defs, "executionRoleArn": EXEC})
     snap.roles[EXEC] = {"Role": {"RoleName": "exec", "Arn": EXEC}, "InlinePolicies": {"pull": POLICY},
                         "AttachedPolicies": [], "PermissionsBoundary": None}
-    findings = [Finding("iam.ecr-auth", "pass", "registry-auth", "ok"),
-                Finding("iam.secrets", "fail", "secrets", "secretsmanager:GetSecretValue is not allowed"),
-                Finding("net.no-route", "pass", "layers", "ok", target="s3")]
-    steps = step_results(findings, plan(snap))
-    return snap, Diagnosis(subject=snap.subject, region=REGION, account=ACCOUNT, steps=steps, findings=findings,
-                           gaps=[], verdict=verdict(steps, findings))
+    return snap, diagnose(snap)
 
 
 def best(func, rounds: int) -> float:
@@ -62,18 +57,20 @@ def main() -> None:
 
 
 def report(snap: Snapshot, diag: Diagnosis, containers: int, rounds: int) -> None:
-    model = sequence_model(snap, diag)
-    print(f"{containers} container(s): {len(model.lifelines)} lifelines, {len(model.messages)} calls")
+    seq = diag.sequence
+    print(f"{containers} container(s): {len(seq.lifelines)} lifelines, {len(seq.calls)} calls, "
+          f"{len(diag.permissions)} permission rows, {len(diag.findings)} findings ({diag.status})")
     for name, func in (
-        ("sequence_model", lambda: sequence_model(snap, diag)),
-        ("sequence_figure", lambda: sequence_figure(snap, diag)),
-        ("figure to_html", lambda: sequence_figure(snap, diag).to_html(include_plotlyjs=False)),
-        ("to_mermaid", lambda: to_mermaid(snap, diag)),
-        ("permissions_table styled", lambda: permissions_table(snap, diag, styled=True).to_html()),
-        ("network_table styled", lambda: network_table(snap, diag, styled=True).to_html()),
+        ("diagnose (checks + parts)", lambda: diagnose(snap)),
+        ("sequence_figure", lambda: sequence_figure(diag)),
+        ("figure to_html", lambda: sequence_figure(diag).to_html(include_plotlyjs=False)),
+        ("to_mermaid", lambda: to_mermaid(diag)),
+        ("permissions_table styled", lambda: permissions_table(diag, styled=True).to_html()),
+        ("network_table styled", lambda: network_table(diag, styled=True).to_html()),
         ("findings_table styled", lambda: findings_table(diag, styled=True).to_html()),
     ):
         print(f"  {name:<26} {best(func, rounds):8.1f} ms (best of {rounds})")
+
 
 if __name__ == "__main__":
     main()

@@ -1,10 +1,11 @@
-"""The engine: step statuses, the verdict, crash isolation and what-if fixes, with stand-in checks."""
+"""The engine: step statuses, the verdict, crash isolation, catalogue metadata and what-if fixes, with stand-in checks."""
 
 import pytest
 
 from fargate_nb import diagnose as engine
 from fargate_nb.checks import registry
-from fargate_nb.model import Finding, Snapshot
+from fargate_nb.checks.catalogue import CATALOGUE, CheckSpec
+from fargate_nb.model import Diagnosis, Finding, Snapshot
 
 ACCT = "111122223333"
 IMAGE = f"{ACCT}.dkr.ecr.us-east-1.amazonaws.com/api:1"
@@ -17,12 +18,16 @@ def only_checks(monkeypatch):
     def install(*checks):
         table = {c.id: c for c in checks}
         monkeypatch.setattr(engine, "load_all", lambda: table)
+        for c in checks:  # every registered check has a catalogue entry; so do the stand-ins
+            monkeypatch.setitem(CATALOGUE, c.id, c.spec)
 
     return install
 
 
 def _check(id, step, func):
-    return registry.Check(id=id, step=step, title=f"title of {id}", func=func, doc_url=f"https://docs.example/{id}")
+    spec = CheckSpec(id=id, steps=(step,), title=f"title of {id}", severity="high", description=f"checks {id}",
+                     doc_url=f"https://docs.example/{id}")
+    return registry.Check(spec=spec, func=func)
 
 
 def _snap():
@@ -43,8 +48,11 @@ def test_steps_take_the_worst_status_and_unneeded_steps_are_skipped(only_checks)
                       "manifest": "fail", "layers": "unknown", "logs": "skipped"}
     assert d.verdict.startswith("The pull fails at step 'manifest'")
     assert "broken" in d.verdict
-    assert d.exit_code == 1
-    assert d.findings[0].doc_url == "https://docs.example/a"
+    assert d.exit_code == 1 and d.status == "fail"
+    # the registry attaches the catalogue's metadata; the check wrote only its message
+    a = d.finding("a")[0]
+    assert (a.message, a.title, a.severity, a.doc_url) == ("ok", "title of a", "high", "https://docs.example/a")
+    assert a.text == "ok" and d.finding("b", "ecr.dkr")[0].label == "b[ecr.dkr]"
 
 
 def test_a_crashing_check_becomes_unknown_and_the_others_still_run(only_checks):
@@ -56,6 +64,7 @@ def test_a_crashing_check_becomes_unknown_and_the_others_still_run(only_checks):
     d = engine.diagnose(_snap())
     x = d.finding("x")[0]
     assert x.status == "unknown" and "KeyError" in x.detail
+    assert x.step == "manifest" and x.text == "title of x"  # no message: the catalogue title speaks
     assert d.finding("y")[0].status == "pass"
 
 
@@ -63,7 +72,7 @@ def test_verdict_when_nothing_fails(only_checks):
     only_checks(*[_check(s, s, lambda snap, p, s=s: [Finding(s, "pass", s, "ok")])
                   for s in ("assume-role", "registry-auth", "manifest", "layers")])
     d = engine.diagnose(_snap())
-    assert d.exit_code == 0
+    assert d.exit_code == 0 and d.status == "pass"
     assert d.verdict.startswith("No failing prerequisite found: every step")
 
 
@@ -77,6 +86,7 @@ def test_diagnosis_is_identical_after_a_save_and_load(only_checks, tmp_path):
 
 def test_what_if_fixes_patch_a_copy(only_checks, monkeypatch):
     from fargate_nb import fixes
+    from fargate_nb.investigation import investigate
 
     def add_repo(snapshot, fix):
         snapshot.repositories[fix["arn"]] = {"Repository": {}}
@@ -85,9 +95,44 @@ def test_what_if_fixes_patch_a_copy(only_checks, monkeypatch):
     monkeypatch.setattr(fixes, "_load_operations", lambda: None)
     only_checks(_check("r", "manifest", lambda s, p: [Finding("r", "fail" if not s.repositories else "pass", "manifest", "t")]))
     snap = _snap()
-    assert engine.diagnose(snap).exit_code == 1
-    patched = engine.diagnose(snap, fixes=[{"op": "test_add_repo", "arn": "arn:x"}])
-    assert patched.exit_code == 0
-    assert snap.repositories == {}  # evidence untouched
+    found = investigate(snap)
+    assert found.diagnosis.exit_code == 1
+    fix = {"op": "test_add_repo", "arn": "arn:x"}
+    patched = found.what_if([fix])
+    assert patched.diagnosis.exit_code == 0 and patched.fixes == [fix]
+    assert patched.snapshot.repositories == {"arn:x": {"Repository": {}}}
+    assert snap.repositories == {} and found.snapshot is snap  # evidence untouched
+    assert found.what_if([]) is found
+    assert found.what_if_diagnosis([fix]).to_dict() == patched.diagnosis.to_dict()
+    # the same, without the investigation layer
+    assert engine.diagnose(fixes.apply_fixes(snap, [fix])).exit_code == 0
+    assert snap.repositories == {}
     with pytest.raises(fixes.FixError, match="unknown what-if operation"):
         fixes.apply_fix(snap, {"op": "no-such-op"})
+
+
+def test_diagnose_takes_only_the_evidence():
+    import inspect
+
+    assert list(inspect.signature(engine.diagnose).parameters) == ["snapshot"]
+    assert not hasattr(engine, "diagnose_live")
+
+
+def test_the_parts_refer_to_the_findings_that_decide_them(only_checks):
+    only_checks(
+        registry.Check(CATALOGUE["exec-role.trust"], lambda s, p: [Finding("exec-role.trust", "pass", None, "ok")]),
+        registry.Check(CATALOGUE["iam.ecr-auth"], lambda s, p: [Finding("iam.ecr-auth", "fail", None, "denied")]),
+    )
+    d = engine.diagnose(_snap())
+    calls = {c.label: c for c in d.sequence.calls}
+    auth = calls["ecr:GetAuthorizationToken"]
+    assert [f.id for f in d.findings_at(auth.finding_refs)] == ["iam.ecr-auth"]
+    assert auth.status == "fail" and auth.first_failure and auth.reached
+    assert calls["sts:AssumeRole"].status == "pass"
+    later = [c for c in d.sequence.calls if d.sequence.calls.index(c) > d.sequence.calls.index(auth)]
+    assert later and not any(c.reached for c in later)
+    assert d.findings_at([99, -1]) == []
+    row = next(r for r in d.permissions if r.role == "execution" and r.action == "ecr:GetAuthorizationToken")
+    assert row.status == "fail" and "iam.ecr-auth" in [f.id for f in d.findings_at(row.finding_refs)]
+    again = Diagnosis.from_dict(d.to_dict())
+    assert again.sequence == d.sequence and again.permissions == d.permissions and again.network == d.network

@@ -151,7 +151,7 @@ def mermaid_section(snapshot: Snapshot, diagnosis: Diagnosis) -> str:
     try:
         from fargate_nb.views.mermaid import to_mermaid
 
-        source = to_mermaid(snapshot, diagnosis)
+        source = to_mermaid(diagnosis)
     except Exception as exc:  # a drawing bug must not cost the postmortem
         return f"The diagram could not be drawn ({md_escape(type(exc).__name__)}: {md_escape(exc)})."
     return fenced(source, "mermaid")

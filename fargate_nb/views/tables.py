@@ -92,7 +92,7 @@ def network_table(diagnosis: Diagnosis, *, styled: bool = False) -> pd.DataFrame
 def _network_tips(findings: list[Finding], path_detail: str) -> dict[str, str]:
     tips: dict[str, list[str]] = {"path": [path_detail]} if path_detail else {}
     for f in findings:
-        if f.title:
+        if f.text:
             tips.setdefault("status", []).append(f"{f.id} {f.status}: {f.text}")
     for f in findings:
         tips.setdefault(f"_{f.id}", []).append(f"{f.status}: {f.text}")

@@ -109,6 +109,8 @@ class TaskPicker:
             name = _pick(c, "clusterName", "name") or (str(arn).rsplit("/", 1)[-1] if arn else None)
             if name:
                 options.append((clean(name, 80), name))
+        # Said first: selecting a cluster lists its tasks, whose status (or error) must stay on screen.
+        self._say(f"{len(options)} cluster(s)" if options else "no clusters in this region")
         before = self.cluster.value
         self.cluster.options = options
         wanted = self._wanted.get("cluster")
@@ -117,7 +119,6 @@ class TaskPicker:
             self.cluster.value = wanted.rsplit("/", 1)[-1]
         elif names and self.cluster.value is None:
             self.cluster.value = names[0]
-        self._say(f"{len(options)} cluster(s)" if options else "no clusters in this region")
         if self.cluster.value and self.cluster.value == before:
             self.load_targets()  # otherwise the cluster observer has just done it
 

@@ -2,7 +2,7 @@
 healthy environments (public subnet, private subnets with every endpoint, NAT) pass it.
 
 Each test provisions the sandbox with `fargate_nb.lab.build.provision` (plus boto3 calls where the
-builder has no knob), then runs `diagnose_live`, so the real collector reads the sandbox over HTTP
+builder has no knob), then opens it with `fargate_nb.investigation.open_live`, so the real collector reads the sandbox over HTTP
 exactly as it reads AWS. The table lives in `tests/e2e/cases.py`. Rows that a known library bug
 breaks are strict expected failures that raise `KnownBug` from the one assertion the bug breaks:
 every other assertion of the row still counts, and the row fails loudly once the bug is fixed.
@@ -16,7 +16,7 @@ import pytest
 
 from fargate_nb.checks import load_all
 from fargate_nb.diagnose import diagnose
-from fargate_nb.investigation import diagnose_target as diagnose_live
+from fargate_nb.investigation import open_live
 from fargate_nb.lab.build import provision
 from fargate_nb.lab.sandbox import Sandbox
 from fargate_nb.model import Diagnosis, Finding, Snapshot
@@ -59,7 +59,9 @@ def _text(f: Finding) -> str:
 
 def _diagnose(sandbox: Sandbox, env, subject: str = "task") -> tuple[Snapshot, Diagnosis]:
     who = {"task": env.task_arn} if subject == "task" else {"service": env.service_name}
-    return diagnose_live(cluster=env.cluster, endpoint_url=sandbox.endpoint_url, region=sandbox.region, **who)
+    found = open_live(cluster=env.cluster, endpoint_url=sandbox.endpoint_url, region=sandbox.region, **who)
+    assert found.ok and found.live is not None and found.live.cluster == env.cluster
+    return found.snapshot, found.diagnosis
 
 
 def _assert_evidence_travels(snapshot: Snapshot, diagnosis: Diagnosis) -> None:
@@ -142,6 +144,20 @@ def test_broken_environment_fails_the_finding(aws: Sandbox, case: Case):
             f"is not confirmed by {failed}")
 
     _assert_evidence_travels(snapshot, diagnosis)
+    _assert_one_answer(diagnosis)
+
+
+def _assert_one_answer(diagnosis: Diagnosis) -> None:
+    """The parts the faces draw say what the findings say: one overall status, the first failure on a call."""
+    assert diagnosis.status == "fail"
+    first = diagnosis.sequence.first_failure
+    if any(f.step for f in diagnosis.failed):
+        assert first is not None, "a failing step drew no failing call"
+        assert any(f.status == "fail" for f in diagnosis.findings_at(first.finding_refs)) or \
+            diagnosis.step(first.step).status == "fail"
+    for row in diagnosis.permissions:
+        if row.role == "execution" and row.status == "pass":
+            assert row.decision == "allowed", (row.action, row.decision)
 
 
 # -- healthy environments ----------------------------------------------------------------------------
@@ -171,5 +187,9 @@ def test_healthy_environment_reports_no_failure(aws: Sandbox, healthy: Healthy):
     open_steps = [(s.id, s.status, s.summary) for s in diagnosis.steps if s.status not in ("pass", "skipped")]
     _expect(not open_steps, f"steps not passing: {open_steps}", steps_bug)
     _expect(diagnosis.verdict == CLEAN_VERDICT, f"verdict: {diagnosis.verdict}", steps_bug)
+    _expect(diagnosis.status == "pass", f"overall status {diagnosis.status}", steps_bug)
+    _expect(all(c.reached and c.status == "pass" for c in diagnosis.sequence.calls),
+            f"calls not passing: {[(c.label, c.status) for c in diagnosis.sequence.calls if c.status != 'pass']}",
+            steps_bug)
 
     _assert_evidence_travels(snapshot, diagnosis)

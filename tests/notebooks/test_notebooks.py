@@ -137,12 +137,12 @@ def test_diagnose_notebook_headless_on_another_scenario(tmp_path):
 
 
 def test_diagnose_notebook_offline_from_a_snapshot(aws, tmp_path, monkeypatch):
-    from fargate_nb.diagnose import diagnose_live
+    from fargate_nb.investigation import open_live
 
     env = get_scenario("bad-trust").provision(aws)
-    snapshot, diagnosis = diagnose_live(cluster=env.cluster, task=env.task_arn, region=aws.region,
-                                        endpoint_url=aws.endpoint_url)
-    path = snapshot.save(tmp_path / "snapshot.json")
+    found = open_live(cluster=env.cluster, task=env.task_arn, region=aws.region, endpoint_url=aws.endpoint_url)
+    diagnosis = found.diagnosis
+    path = found.snapshot.save(tmp_path / "snapshot.json")
     # Any AWS call from the kernel would now fail: the diagnosis must come from the file alone.
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
     nb = run("02_diagnose_task", tmp_path, snapshot_path=str(path), interactive=False)
@@ -151,6 +151,7 @@ def test_diagnose_notebook_offline_from_a_snapshot(aws, tmp_path, monkeypatch):
     [verdict] = part(nb, "verdict")
     assert html.escape(diagnosis.verdict) in verdict
     assert 'data-first-failure="exec-role.trust"' in part(nb, "diagram")[0]
+    assert f'data-status="{diagnosis.status}"' in verdict
 
 
 def test_primer_walks_from_healthy_to_broken(tmp_path):
@@ -163,8 +164,11 @@ def test_primer_walks_from_healthy_to_broken(tmp_path):
     minimal, managed = (json.loads(text) for text in part(nb, "json", "text/plain"))
     assert any(s["Action"] == "ecr:GetAuthorizationToken" and s["Resource"] == "*" for s in minimal["Statement"])
     assert "ecr:GetAuthorizationToken" in json.dumps(managed)
-    text = "\n".join(str(o.get("data", {}).get("text/html", "")) for o in outputs(nb))
-    assert "com.amazonaws.us-east-1.ecr.dkr" in text and "gateway" in text  # the endpoints table
+    [table] = [o["data"]["text/html"] for o in outputs(nb)
+               if o["output_type"] == "execute_result" and "path now" in o.get("data", {}).get("text/html", "")]
+    for destination in ("ecr.api", "ecr.dkr", "s3", "logs"):  # the endpoints table, from the diagnosis
+        assert f"<td>{destination}</td>" in table, destination
+    assert "<td>internet</td>" in table  # healthy-public reaches them through its internet gateway
     assert "sandbox.stop()" in nb.cells[-1].source
 
 

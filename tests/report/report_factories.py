@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fargate_nb.diagnose import step_results, verdict
+from fargate_nb.diagnose.parts import network_rows, permission_rows, sequence
 from fargate_nb.model import Diagnosis, Finding, Gap, Remediation, Snapshot
 from fargate_nb.pullflow import plan
 
@@ -62,7 +63,7 @@ def failing_findings(role_arn: str, log_group: str) -> list[Finding]:
                                         commands=[f"aws logs create-log-group --log-group-name '{log_group}'"])),
         Finding("iam.ecr-auth", "unknown", "registry-auth", "cannot decide ecr:GetAuthorizationToken",
                 missing_permission="iam:GetRole"),
-        Finding("ecr.lifecycle", "info", None, "no lifecycle policy | consider one"),
+        Finding("ecr.lifecycle-policy", "info", "manifest", "no lifecycle policy | consider one"),
         Finding("iam.ecr-pull", "pass", "manifest", "pull allowed"),
     ]
 
@@ -72,14 +73,18 @@ def diagnosis_for(snap: Snapshot, findings: list[Finding] | None = None,
     role_arn = snap.task_definition["executionRoleArn"]
     log_group = snap.task_definition["containerDefinitions"][0]["logConfiguration"]["options"]["awslogs-group"]
     findings = failing_findings(role_arn, log_group) if findings is None else findings
-    steps = step_results(findings, plan(snap))
+    pull_plan = plan(snap)
+    steps = step_results(findings, pull_plan)
     reason = (snap.task or {}).get("stoppedReason")
     if stopped is None and reason:
         stopped = {"text": reason, "summary": "the image could not be pulled", "step": "manifest",
                    "cause": "permission", "confirmed": False, "confirmed_by": []}
     return Diagnosis(subject=dict(snap.subject), region=snap.region, account=snap.account, steps=steps,
                      findings=findings, gaps=list(snap.gaps), verdict=verdict(steps, findings), stopped=stopped,
-                     collected_at=snap.collected_at, kit_version="9.9.9")
+                     collected_at=snap.collected_at, kit_version="9.9.9",
+                     permissions=permission_rows(snap, pull_plan, findings),
+                     network=network_rows(snap, pull_plan, findings),
+                     sequence=sequence(snap, pull_plan, findings, steps))
 
 
 def hostile_snapshot() -> Snapshot:

@@ -107,7 +107,8 @@ def test_no_stopped_task_still_writes_an_index(tmp_path):
 
 @pytest.mark.slow
 def test_sandbox_cluster_with_two_failures_gives_two_reports(aws, tmp_path):
-    from fargate_nb.aws import make_context
+    from fargate_nb.investigation import LiveTarget
+    from fargate_nb.investigation import report_stopped as investigate_stopped
     from fargate_nb.lab.build import run_task
     from fargate_nb.lab.scenarios import get_scenario
 
@@ -116,9 +117,9 @@ def test_sandbox_cluster_with_two_failures_gives_two_reports(aws, tmp_path):
     for _ in range(2):
         run_task(aws, env, stopped_reason=scenario.spec.stopped_reason)
     odd = run_task(aws, env, stopped_reason=AUTH_REASON)
-    ctx = make_context(region=aws.region, endpoint_url=aws.endpoint_url)
-    result = report_stopped(ctx, env.cluster, tmp_path, since=datetime.now(UTC) - timedelta(hours=1),
-                            stream=io.StringIO())
+    target = LiveTarget(env.cluster, region=aws.region, endpoint_url=aws.endpoint_url)
+    result = investigate_stopped(target, tmp_path, since=datetime.now(UTC) - timedelta(hours=1),
+                                 stream=io.StringIO())
     counts = sorted(len(e.group.tasks) for e in result.entries)
     assert counts == [1, 3] and all(e.paths for e in result.entries)
     assert result.exit_code == 1  # the log group is missing: the diagnosis fails
@@ -128,6 +129,20 @@ def test_sandbox_cluster_with_two_failures_gives_two_reports(aws, tmp_path):
     for e in result.entries:
         assert f'href="{e.paths.html.name}"' in index
         assert e.paths.html.exists() and e.paths.json.exists()
+    logs = next(e for e in result.entries if len(e.group.tasks) == 3)
+    assert logs.status == "fail" and "logs.group-missing" in logs.paths.json.read_text()
+
+
+def test_the_batch_reads_aws_only_through_the_callables_it_is_given(tmp_path):
+    with pytest.raises(TypeError, match="collect"):
+        report_stopped(None, "payments", tmp_path, since=datetime(2026, 3, 1, tzinfo=UTC),  # type: ignore[call-arg]
+                       list_tasks=lambda *a: [])
+    asked = []
+    result = report_stopped("ctx", "payments", tmp_path, since=datetime(2026, 3, 1, tzinfo=UTC), stream=io.StringIO(),
+                            collect=lambda *a, **k: pytest.fail("nothing to collect"),
+                            list_tasks=lambda ctx, cluster, since: asked.append((ctx, cluster, since)) or [])
+    assert asked == [("ctx", "payments", datetime(2026, 3, 1, tzinfo=UTC))]
+    assert result.entries == []
 
 
 def test_progress_is_a_bar_on_a_terminal_and_plain_lines_otherwise():

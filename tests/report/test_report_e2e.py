@@ -14,7 +14,6 @@ from report_factories import HOSTILE_LOG_GROUP, HOSTILE_ROLE, hostile_snapshot
 from fargate_nb.diagnose import diagnose
 from fargate_nb.model import DIAGNOSIS_SCHEMA, Snapshot
 from fargate_nb.report import generate_report
-from fargate_nb.views.diagram import sequence_model
 
 pytestmark = [pytest.mark.slow]
 
@@ -46,6 +45,7 @@ def test_scenario_report_renders_offline_with_the_failing_call(scenario_snapshot
     paths = generate_report(snapshot, tmp_path)
     data, md = check_files(paths, snapshot)
     diagnosis = diagnose(snapshot)
+    assert data["sequence"]["calls"] and len(data["permissions"]) == len(diagnosis.permissions)
     failing = {f["id"] for f in data["findings"] if f["status"] == "fail"}
     assert failing and failing == {f.id for f in diagnosis.failed}
     assert md.split("\n")[2].startswith("> **❌ FAIL")
@@ -54,11 +54,13 @@ def test_scenario_report_renders_offline_with_the_failing_call(scenario_snapshot
     view = open_offline(paths.html)
     view.page.wait_for_selector(".fargate-nb-diagram svg.main-svg", timeout=30_000)
     svg = "\n".join(view.svg_text(".fargate-nb-diagram svg.main-svg text"))
-    model = sequence_model(snapshot, diagnosis)
-    for lifeline in model.lifelines:
+    for lifeline in diagnosis.sequence.lifelines:
         assert lifeline.label in svg, lifeline.label
-    first = next(m for m in model.messages if m.first_failure)
+    first = diagnosis.sequence.first_failure
     assert f"✗ {first.label}" in svg
+    assert [c["label"] for c in data["sequence"]["calls"] if c["first_failure"]] == [first.label]
+    mermaid = md.split("```mermaid\n", 1)[1].split("\n```", 1)[0]
+    assert sum("-x" in ln for ln in mermaid.splitlines()) == 1 and "could not be drawn" not in md
     findings = view.page.locator(".fargate-nb-findings table").first
     assert findings.is_visible()
     assert all(fid in findings.inner_text() for fid in failing)

@@ -9,7 +9,8 @@ import mistune
 from report_factories import ACCT, HOSTILE_LOG_GROUP, HOSTILE_ROLE, diagnosis_for, hostile_snapshot, snapshot
 
 from fargate_nb import __version__
-from fargate_nb.report.postmortem import Provenance, postmortem_markdown, timeline_section
+from fargate_nb.report.postmortem import Provenance, mermaid_section, postmortem_markdown, timeline_section
+from fargate_nb.views.mermaid import to_mermaid
 
 SECTIONS = ["## Summary", "## Timeline", "## Stopped reason", "## Findings and fixes", "## Pull steps",
             "## Sequence diagram", "## Evidence", "## What could not be read", "## Follow-ups"]
@@ -30,6 +31,8 @@ def test_sections_come_in_order_after_a_verdict_first():
     positions = [md.index(s + "\n") for s in SECTIONS]
     assert positions == sorted(positions)
     assert "```mermaid\nsequenceDiagram" in md
+    assert "The diagram could not be drawn" not in md
+    assert "assume-role" in md.split("```mermaid\n", 1)[1].split("\n```", 1)[0]
     assert "```sh\naws logs create-log-group --log-group-name '/ecs/payments-api'" in md
 
 
@@ -100,3 +103,14 @@ def test_hostile_strings_never_become_markup_in_the_postmortem():
     assert "<script" not in block and "participant Evil" not in block
     assert HOSTILE_ROLE.replace("|", "\\|").replace("`", "\\`").replace("<", "&lt;").replace(">", "&gt;") in md
     assert HOSTILE_LOG_GROUP.split("\n")[0][:8] in md  # '/ecs/<sc' only inside fenced commands
+
+
+def test_the_sequence_diagram_is_the_diagnosis_sequence_as_mermaid():
+    snap = snapshot()
+    diagnosis = diagnosis_for(snap)
+    section = mermaid_section(snap, diagnosis)
+    assert section == f"```mermaid\n{to_mermaid(diagnosis).rstrip()}\n```"
+    # the first failure (the execution role does not exist) is the crossed arrow; the rest is not reached
+    failing = [ln for ln in section.splitlines() if "-x" in ln]
+    assert len(failing) == 1 and "sts:AssumeRole" in failing[0]
+    assert "exec-role.not-found" in section and "(not reached)" in section

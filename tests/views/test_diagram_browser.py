@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from fargate_nb.views.diagram import sequence_figure, sequence_model
+from fargate_nb.views.diagram import sequence_figure
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -21,10 +21,10 @@ pytestmark = [
 def test_chromium_draws_the_lifelines_and_the_failure_marker(auth_broken, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    snap, diag = auth_broken
-    model = sequence_model(snap, diag)
+    _, diag = auth_broken
+    seq = diag.sequence
     page_path = tmp_path / "diagram.html"
-    page_path.write_text(sequence_figure(snap, diag, model).to_html(include_plotlyjs=True), encoding="utf-8")
+    page_path.write_text(sequence_figure(diag).to_html(include_plotlyjs=True), encoding="utf-8")
     shot = tmp_path / "diagram.png"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -40,10 +40,12 @@ def test_chromium_draws_the_lifelines_and_the_failure_marker(auth_broken, tmp_pa
         finally:
             browser.close()
     joined = "\n".join(svg_text)
-    for lifeline in model.lifelines:
+    for lifeline in seq.lifelines:
         assert lifeline.label in joined, lifeline.label
     assert "✗ iam.ecr-auth" in joined
     assert "✗ ecr:GetAuthorizationToken" in joined
-    assert {"pass", "fail", "warn", "unknown", "skipped"} <= set(svg_text)  # the legend
+    later = next(c for c in seq.calls if not c.reached)
+    assert f"· {later.label} (not reached)" in joined
+    assert {"pass", "fail", "warn", "unknown", "skipped", "not reached"} <= set(svg_text)  # the legend
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000

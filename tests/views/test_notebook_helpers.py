@@ -1,4 +1,4 @@
-"""Notebook helpers: sessions from bad input give messages, outputs are escaped and marked, plotly is offline."""
+"""Notebook helpers: bad input gives a message (via `open_target`), outputs are escaped and marked, plotly is offline."""
 
 from __future__ import annotations
 
@@ -7,15 +7,16 @@ import json
 import pytest
 from view_factories import ecr_auth_denied, make_diagnosis, make_snapshot, passing
 
+from fargate_nb.investigation import Failed, investigate, open_target
 from fargate_nb.model import Finding, Remediation
 from fargate_nb.views import notebook
 from fargate_nb.views.notebook import (
     PARTS,
     diagram_bundle,
     fixes_bundle,
-    open_lab,
-    open_session,
+    mermaid_bundle,
     report_bundles,
+    show,
     verdict_bundle,
 )
 
@@ -30,28 +31,49 @@ def test_a_bad_snapshot_file_gives_a_message_not_a_traceback(tmp_path, content, 
     path = tmp_path / "snap.json"
     if content is not None:
         path.write_text(content)
-    session = open_session(snapshot_path=str(path))
-    assert not session.ok and message in session.error
-    assert session.sandbox is None
+    session = open_target(snapshot_path=str(path))
+    assert isinstance(session, Failed) and not session.ok and message in session.error
+    assert session.diagnosis is None and session.lab is None
 
 
 def test_a_saved_snapshot_is_diagnosed_offline(tmp_path, auth_broken):
     snap, _ = auth_broken
-    session = open_session(snapshot_path=str(snap.save(tmp_path / "s.json")))
+    session = open_target(snapshot_path=str(snap.save(tmp_path / "s.json")))
     assert session.ok and "offline" in session.source
     assert session.diagnosis.subject == snap.subject
+    assert session.lab is None and session.live is None
 
 
-def test_bad_targets_and_scenarios_say_what_is_wrong():
-    assert "needs its cluster" in open_session(task="abc").error
-    session = open_lab("no-such-scenario")
+def test_bad_targets_and_scenarios_say_what_is_wrong(monkeypatch):
+    assert "needs its cluster" in open_target(task="abc").error
+    started = []
+    monkeypatch.setattr("fargate_nb.investigation.start_sandbox", lambda **kw: started.append(kw))
+    session = open_target(scenario="no-such-scenario")
+    assert not session.ok
     assert "unknown scenario" in session.error and "missing-ecr-auth" in session.error
-    assert session.sandbox is None  # nothing was started
+    assert session.lab is None and started == []  # nothing was started
+
+
+def test_show_displays_the_error_of_a_failed_session(capsys):
+    show(Failed("snapshot file x.json", "x.json is not valid JSON"))
+    out = capsys.readouterr().out  # outside a kernel, display() prints the plain text
+    assert "error: x.json is not valid JSON" in out
+
+
+def test_show_displays_the_parts_it_is_asked_for(auth_broken, capsys):
+    snap, _ = auth_broken
+    session = investigate(snap, source="a <test> source")
+    show(session, "verdict", "mermaid")
+    out = capsys.readouterr().out  # outside a kernel, display(raw=True) prints each bundle's data
+    assert out.count("fargate-nb-verdict") == 1 and f'data-status="{session.diagnosis.status}"' in out
+    assert "a &lt;test&gt; source" in out and "a <test> source" not in out
+    assert out.index("fargate-nb-verdict") < out.index("sequenceDiagram")
+    assert "fargate-nb-error" not in out and "fargate-nb-diagram" not in out
 
 
 def test_every_part_is_marked_and_a_broken_view_does_not_hide_the_others(auth_broken, monkeypatch):
     snap, diag = auth_broken
-    bundles = report_bundles(snap, diag, (*PARTS, "mermaid"))
+    bundles = report_bundles(diag, (*PARTS, "mermaid"))
     assert [b["metadata"]["fargate_nb"] for b in bundles] == [*PARTS, "mermaid"]
     for b in bundles:
         assert f'class="fargate-nb-{b["metadata"]["fargate_nb"]}' in b["data"]["text/html"]
@@ -62,7 +84,7 @@ def test_every_part_is_marked_and_a_broken_view_does_not_hide_the_others(auth_br
         raise KeyError("Statement")
 
     monkeypatch.setattr(tables, "network_table", broken)
-    parts = [b["metadata"]["fargate_nb"] for b in report_bundles(snap, diag)]
+    parts = [b["metadata"]["fargate_nb"] for b in report_bundles(diag)]
     assert parts == ["verdict", "stopped", "diagram", "permissions", "error", "findings", "fixes", "gaps"]
 
 
@@ -75,7 +97,7 @@ def test_hostile_text_is_escaped_in_every_output():
         doc_url="javascript:alert(1)")]
     diag = make_diagnosis(snap, findings)
     diag.stopped = {"text": evil, "summary": evil, "step": "assume-role", "cause": "permission", "confirmed": None}
-    for b in report_bundles(snap, diag, (*PARTS, "mermaid")):
+    for b in report_bundles(diag, (*PARTS, "mermaid")):
         assert "<img" not in b["data"]["text/html"], b["metadata"]
     assert "javascript:" not in fixes_bundle(diag)["data"]["text/html"]
 
@@ -91,17 +113,18 @@ def test_fixes_show_commands_and_policy_only_for_problems(auth_broken):
 
 
 def test_verdict_and_diagram_carry_machine_readable_markers(auth_broken, healthy):
-    snap, diag = auth_broken
+    _, diag = auth_broken
     verdict = verdict_bundle(diag)["data"]["text/html"]
     assert 'data-status="fail"' in verdict and "fargate-nb-status-fail" in verdict
     assert 'data-status="pass"' in verdict_bundle(healthy[1])["data"]["text/html"]
     notebook._DIAGRAM_COUNTER[0] = 0
-    first = diagram_bundle(snap, diag)
+    first = diagram_bundle(diag)
     assert 'data-first-failure="iam.ecr-auth" data-step="registry-auth"' in first["data"]["text/html"]
     assert 'id="fargate-nb-diagram-1"' in first["data"]["text/html"]
     assert "<script src" not in first["data"]["text/html"]  # plotly.js comes once, from setup_notebook
     assert "iam.ecr-auth" in first["data"]["text/plain"]
-    assert "data-first-failure" not in diagram_bundle(*healthy)["data"]["text/html"]
+    assert "data-first-failure" not in diagram_bundle(healthy[1])["data"]["text/html"]
+    assert "iam.ecr-auth" in mermaid_bundle(diag)["data"]["text/vnd.mermaid"]
 
 
 def test_setup_notebook_renders_figures_as_offline_html(auth_broken, capsys):
@@ -113,7 +136,7 @@ def test_setup_notebook_renders_figures_as_offline_html(auth_broken, capsys):
     try:
         notebook.setup_notebook()
         assert pio.renderers.default == "fargate_nb"
-        bundle = sequence_figure(*auth_broken)._repr_mimebundle_()
+        bundle = sequence_figure(auth_broken[1])._repr_mimebundle_()
         assert list(bundle) == ["text/html"]
         html = bundle["text/html"]
         assert "Plotly.newPlot" in html and "<script src" not in html and "mathjax" not in html.lower()

@@ -1,9 +1,15 @@
-"""Synthetic snapshots and diagnoses for the view tests (the engine derives steps and verdict)."""
+"""Synthetic snapshots and diagnoses for the view tests.
+
+`make_diagnosis` takes hand-written findings and lets the engine derive everything a view draws
+from them (steps, verdict, permission rows, network rows, the call sequence), exactly as
+`fargate_nb.diagnose.diagnose` does with the findings of the real checks.
+"""
 
 from __future__ import annotations
 
 from fargate_nb.diagnose import step_results, verdict
-from fargate_nb.model import Diagnosis, Finding, Remediation, Snapshot
+from fargate_nb.diagnose.parts import network_rows, permission_rows, sequence
+from fargate_nb.model import Diagnosis, Finding, Gap, Remediation, Snapshot
 from fargate_nb.pullflow import plan
 
 ACCT = "111122223333"
@@ -40,9 +46,13 @@ def make_snapshot(image: str = ECR_IMAGE, *, secrets: bool = True, logs: bool = 
 
 
 def make_diagnosis(snapshot: Snapshot, findings: list[Finding]) -> Diagnosis:
-    steps = step_results(findings, plan(snapshot))
+    pull_plan = plan(snapshot)
+    steps = step_results(findings, pull_plan)
     return Diagnosis(subject=dict(snapshot.subject), region=snapshot.region, account=snapshot.account,
-                     steps=steps, findings=findings, gaps=list(snapshot.gaps), verdict=verdict(steps, findings))
+                     steps=steps, findings=findings, gaps=list(snapshot.gaps), verdict=verdict(steps, findings),
+                     permissions=permission_rows(snapshot, pull_plan, findings),
+                     network=network_rows(snapshot, pull_plan, findings),
+                     sequence=sequence(snapshot, pull_plan, findings, steps))
 
 
 def passing(snapshot: Snapshot) -> list[Finding]:
@@ -67,3 +77,46 @@ def ecr_auth_denied() -> Finding:
                                            policy={"Version": "2012-10-17", "Statement": [
                                                {"Effect": "Allow", "Action": "ecr:GetAuthorizationToken",
                                                 "Resource": "*"}]}))
+
+
+# -- a pull whose execution role has a permissions boundary that could not be read -------------------
+MANAGED_EXEC_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+MANAGED_EXEC_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
+    "ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer",
+    "ecr:BatchGetImage", "logs:CreateLogStream", "logs:PutLogEvents"]}]}
+BOUNDARY_ARN = f"arn:aws:iam::{ACCT}:policy/payments-boundary"
+REPO_ARN = f"arn:aws:ecr:{REGION}:{ACCT}:repository/payments-api"
+LOG_GROUP = "/ecs/payments-api"
+
+
+def unread_boundary_snapshot() -> Snapshot:
+    """Everything a private-ECR pull with awslogs needs is read and allowed, except the execution
+    role's permissions boundary: its ARN is attached but its document could not be read (a gap
+    says why). Every allow could be cancelled by it, so nothing it governs may pass."""
+    snap = make_snapshot(secrets=False)
+    td = snap.task_definition
+    td.update({"networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"], "cpu": "256", "memory": "512"})
+    td.pop("taskRoleArn")
+    snap.roles[EXEC_ROLE] = {
+        "Role": {"RoleName": "payments-exec", "Arn": EXEC_ROLE, "Path": "/", "AssumeRolePolicyDocument": {
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                    "Principal": {"Service": "ecs-tasks.amazonaws.com"}}]}},
+        "InlinePolicies": {},
+        "AttachedPolicies": [{"PolicyArn": MANAGED_EXEC_POLICY_ARN, "PolicyName": "AmazonECSTaskExecutionRolePolicy",
+                              "Document": MANAGED_EXEC_POLICY}],
+        "PermissionsBoundary": {"PolicyArn": BOUNDARY_ARN, "Document": None},  # attached, not read
+    }
+    snap.gaps.append(Gap(api="iam:GetPolicyVersion", permission="iam:GetPolicyVersion", resource=BOUNDARY_ARN,
+                         error="AccessDenied: not authorized to perform iam:GetPolicyVersion"))
+    snap.repositories[REPO_ARN] = {"Repository": {
+        "repositoryArn": REPO_ARN, "registryId": ACCT, "repositoryName": "payments-api",
+        "repositoryUri": f"{ACCT}.dkr.ecr.{REGION}.amazonaws.com/payments-api", "imageTagMutability": "IMMUTABLE",
+        "imageScanningConfiguration": {"scanOnPush": True}}, "Policy": None, "LifecyclePolicy": True}
+    snap.images[ECR_IMAGE] = {
+        "registry": f"{ACCT}.dkr.ecr.{REGION}.amazonaws.com", "ecr": True, "region": REGION, "registry_id": ACCT,
+        "repository_name": "payments-api", "repository_arn": REPO_ARN, "tag": "1.4.2", "digest": "sha256:" + "c" * 64,
+        "found": True, "platforms": [{"os": "linux", "architecture": "amd64", "variant": None}],
+        "pushed_at": "2026-11-01T10:00:00Z", "tag_mutability": "IMMUTABLE"}
+    snap.log_groups[LOG_GROUP] = {"logGroupName": LOG_GROUP,
+                                  "arn": f"arn:aws:logs:{REGION}:{ACCT}:log-group:{LOG_GROUP}:*"}
+    return snap
