@@ -64,7 +64,7 @@ def test_check_fix_means_the_service_as_it_is_now(moto_server) -> None:
     inv.lab.scenario.fix(inv.lab.sandbox, inv.lab.env)
     after = inv.check_fix()
     assert after.fixed, after.verdict
-    assert after.to_dict() == {"fixed": True, "still_failing": [], "verdict": after.verdict}
+    assert after.to_dict() == {"fixed": True, "still_failing": [], "in_doubt": [], "verdict": after.verdict}
     again = inv.rediagnose()  # the same task collected again: its role is read as it is now
     assert again.lab is inv.lab and again.source == inv.source
     assert "iam.ecr-auth" not in failing(again)

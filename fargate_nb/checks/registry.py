@@ -11,7 +11,6 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from fargate_nb.checks.catalogue import CATALOGUE, CheckSpec
 from fargate_nb.model import Finding, Snapshot
@@ -56,7 +55,7 @@ def attach_metadata(finding: Finding, spec: CheckSpec) -> Finding:
 REGISTRY: dict[str, Check] = {}
 
 
-def check(id: str, *_legacy: Any, **_legacy_kw: Any) -> Callable[[CheckFunc], CheckFunc]:
+def check(id: str) -> Callable[[CheckFunc], CheckFunc]:
     """Register a check under its finding id (which must be in the catalogue). One id, one check."""
     spec = CATALOGUE.get(id)
     if spec is None:

@@ -138,8 +138,6 @@ def test_the_diagnosis_on_the_command_line_is_the_one_the_investigation_gives(br
         {k: v for k, v in expected.items() if k != "kit_version"}
 
 
-@pytest.mark.xfail(strict=True, raises=ImportError,
-                   reason="fargate_nb.lab.runner still imports diagnose_live, which the redesign removed")
 def test_lab_run_unknown_scenario_is_usage_error(capsys):
     assert main(["lab", "run", "no-such-scenario"]) == 2
     assert "valid ids" in capsys.readouterr().err
