@@ -290,6 +290,8 @@ class NetworkRow:
     checks: dict[str, str] = field(default_factory=dict)  # column (route, DNS, SG in ...) -> status
     status: str = "unknown"
     finding_refs: list[int] = field(default_factory=list)
+    endpoint_service: str = ""  # the VPC endpoint service that would serve it ("" for a registry host)
+    endpoint_type: str = ""  # "interface" or "gateway" (S3)
 
 
 @dataclass

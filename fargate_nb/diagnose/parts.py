@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from fargate_nb.checks.catalogue import CATALOGUE
-from fargate_nb.diagnose.sequence import sequence
+from fargate_nb.diagnose.sequence import call_kinds, sequence
 from fargate_nb.model import Finding, NetworkRow, PermissionRow, Snapshot, worst_status
 from fargate_nb.pullflow import Need, PullPlan
 
@@ -45,12 +45,15 @@ def permission_rows(snapshot: Snapshot, plan: PullPlan, findings: list[Finding])
     recorded: dict[tuple[str, str, str], tuple[Any, list[int]]] = {}
     for index, f in enumerate(findings):
         for d in f.decisions:
-            key = (d.role, d.action, d.resource)
-            previous = recorded.get(key)
-            if previous is None:
-                recorded[key] = (d, [index])
-            else:
-                previous[1].append(index)
+            # A check may ask IAM about the resource as AWS names it (a secret's full ARN) while the
+            # plan names it as the task definition does: the finding's resource links the two.
+            for resource in dict.fromkeys(r for r in (d.resource, f.resource) if r):
+                key = (d.role, d.action, resource)
+                previous = recorded.get(key)
+                if previous is None:
+                    recorded[key] = (d, [index])
+                elif index not in previous[1]:
+                    previous[1].append(index)
     rows: list[PermissionRow] = []
     seen: set[tuple[str, str, str]] = set()
     for need in [*plan.needs, *extra_needs(snapshot, plan)]:
@@ -77,9 +80,9 @@ def _undecided(need: Need, role: str, role_arn: str | None, findings: list[Findi
         refs = [i for i, f in enumerate(findings) if f.id == "role.confusion"]
         return PermissionRow(need.step, need.action, need.resource, role, role_arn, decision, by, "info",
                              need.container, need.why, refs)
+    kinds = call_kinds(need)
     deciders = [i for i, f in enumerate(findings)
-                if f.step == need.step and f.id.startswith(("iam.", "exec-role.")) and f.status != "skipped"
-                and (not CATALOGUE[f.id].calls or f.resource in (None, need.resource))]
+                if f.status != "skipped" and _decides_need(f, need, kinds)]
     deciding = [findings[i] for i in deciders]
     status = worst_status((f.status for f in deciding), default="unknown")
     if status == "pass":
@@ -92,6 +95,20 @@ def _undecided(need: Need, role: str, role_arn: str | None, findings: list[Findi
         by = first.text if first is not None else "no check could decide it (see the gaps)"
     return PermissionRow(need.step, need.action, need.resource, role, role_arn, decision, by, status,
                          need.container, need.why, deciders)
+
+
+def _decides_need(f: Finding, need: Need, kinds: set[str]) -> bool:
+    """Is ``f`` an execution-role finding about this need (its role, or the permission itself)?"""
+    if f.id.startswith("exec-role."):
+        return True  # no usable execution role: nothing it needs can be granted
+    spec = CATALOGUE.get(f.id)
+    if spec is None or not f.id.startswith("iam.") or spec.per_target:
+        return False
+    if spec.calls and not kinds & set(spec.calls):
+        return False
+    if not spec.calls and f.step != need.step:
+        return False
+    return f.resource in (None, need.resource)
 
 
 # -- network -------------------------------------------------------------------------------------
@@ -108,11 +125,13 @@ def network_rows(snapshot: Snapshot, plan: PullPlan, findings: list[Finding]) ->
         path, endpoint, detail = _path(snapshot, dest.target)
         checks = {}
         for column in NETWORK_COLUMNS:
-            statuses = [f.status for f in about if CATALOGUE[f.id].network_column == column]
+            statuses = [f.status for f in about if getattr(CATALOGUE.get(f.id), "network_column", None) == column]
             checks[column] = worst_status(statuses) if statuses else "—"
         statuses = [f.status for f in about if f.status != "info"]
         status = worst_status(statuses) if statuses else ("unknown" if snapshot.network else "skipped")
-        rows.append(NetworkRow(dest.target, dest.step, dest.why, path, endpoint, detail, checks, status, refs))
+        kind = "gateway" if dest.target == "s3" else ("interface" if dest.endpoint_service else "")
+        rows.append(NetworkRow(dest.target, dest.step, dest.why, path, endpoint, detail, checks, status, refs,
+                               endpoint_service=dest.endpoint_service or "", endpoint_type=kind))
     return rows
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from fargate_nb.checks.catalogue import CATALOGUE
 from fargate_nb.model import STEPS, Call, Finding, Lifeline, Sequence, Snapshot, StepResult, worst_status
-from fargate_nb.pullflow import PullPlan, layer_bucket
+from fargate_nb.pullflow import Need, PullPlan, layer_bucket
 
 #: Lifelines in drawing order; registry hosts take the "registry" slot.
 LIFELINE_ORDER = ("fargate", "sts", "ecr.api", "ecr.dkr", "s3", "registry", "secretsmanager", "ssm", "kms", "logs")
@@ -27,6 +27,23 @@ LIFELINE_DETAILS = {"ecr.api": "registry API", "ecr.dkr": "manifests, layer URLs
 STEP_FALLBACK = {"assume-role": ("sts", "sts:AssumeRole"), "registry-auth": ("ecr.api", "registry authentication"),
                  "secrets": ("secretsmanager", "fetch secrets"), "manifest": ("ecr.dkr", "resolve manifest"),
                  "layers": ("s3", "GET layers"), "logs": ("logs", "logs:CreateLogStream")}
+
+
+#: The kind of call each action of the pull is made in (the permission matrix links rows to checks by it).
+ACTION_CALLS = {
+    "ecr:GetAuthorizationToken": "ecr-auth", "ecr:BatchGetImage": "ecr-manifest",
+    "ecr:BatchCheckLayerAvailability": "ecr-manifest", "ecr:GetDownloadUrlForLayer": "layer-url",
+    "ssm:GetParameters": "secret-fetch", "kms:Decrypt": "kms", "logs:CreateLogGroup": "logs-group",
+    "logs:CreateLogStream": "logs-stream", "logs:PutLogEvents": "logs-events",
+}
+
+
+def call_kinds(need: Need) -> set[str]:
+    """The call kinds a needed permission is used in."""
+    if need.action == "secretsmanager:GetSecretValue":
+        return {"creds-secret"} if need.step == "registry-auth" else {"secret-fetch"}
+    kind = ACTION_CALLS.get(need.action)
+    return {kind} if kind else set()
 
 
 def sequence(snapshot: Snapshot, plan: PullPlan, findings: list[Finding], steps: list[StepResult]) -> Sequence:

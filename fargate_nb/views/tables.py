@@ -110,10 +110,15 @@ def style_network(df: pd.DataFrame) -> Styler:
 
 
 def endpoints_table(diagnosis: Diagnosis) -> pd.DataFrame:
-    """The destinations a private subnet without NAT must reach through VPC endpoints (S3 is a gateway)."""
-    rows = [{"destination": clean(r.target), "path now": _PATH_WORDS.get(r.path, clean(r.path, 40)),
-             "endpoint": clean(r.endpoint, 40), "step": r.step, "why": clean(r.why)} for r in diagnosis.network]
-    return pd.DataFrame(rows, columns=["destination", "path now", "endpoint", "step", "why"])
+    """What a private subnet without NAT needs for this pull: the VPC endpoint for each destination
+    (S3 is a gateway endpoint on the route table; a registry host has none), and the path taken now."""
+    rows = [{"destination": clean(r.target),
+             "endpoint service": r.endpoint_service or "(none: needs NAT or internet)",
+             "type": {"gateway": "gateway (on the task subnets' route tables)",
+                      "interface": "interface, private DNS on"}.get(r.endpoint_type, "—"),
+             "path now": _PATH_WORDS.get(r.path, clean(r.path, 40)), "step": r.step, "why": clean(r.why)}
+            for r in diagnosis.network]
+    return pd.DataFrame(rows, columns=["destination", "endpoint service", "type", "path now", "step", "why"])
 
 
 # -- findings ------------------------------------------------------------------------------------

@@ -258,10 +258,9 @@ def test_endpoints_table_lists_what_a_private_subnet_needs(image, expected):
         assert df.loc["s3", "step"] == "layers" and "starport" in df.loc["s3", "why"]
 
 
-@pytest.mark.xfail(strict=True, reason="the redesign dropped the endpoint service names and the gateway/interface "
-                                       "type from endpoints_table: NetworkRow does not carry them")
 def test_endpoints_table_names_the_endpoint_service_and_its_type():
     snap = make_snapshot()
     df = endpoints_table(make_diagnosis(snap, passing(snap))).set_index("destination")
-    text = df.to_string()
-    assert f"com.amazonaws.{REGION}.ecr.dkr" in text and "gateway" in text
+    assert df.loc["ecr.dkr", "endpoint service"] == f"com.amazonaws.{REGION}.ecr.dkr"
+    assert df.loc["ecr.dkr", "type"].startswith("interface")
+    assert df.loc["s3", "type"].startswith("gateway")
