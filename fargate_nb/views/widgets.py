@@ -142,7 +142,8 @@ class TaskPicker:
                 continue
             reason = _pick(t, "stoppedReason", "reason") or ""
             when = _pick(t, "stoppedAt", "stopped_at") or ""
-            label = f"task {str(arn).rsplit('/', 1)[-1][:12]} · stopped {str(when)[:19]} · {clean(reason, 90)}"
+            stopped = f"stopped {str(when)[:19]}" if when else "stopped"
+            label = f"task {str(arn).rsplit('/', 1)[-1][:12]} · {stopped} · {clean(reason, 90)}"
             options.append((label, ("task", str(arn))))
         for s in services:
             name = _pick(s, "serviceName", "name") or (s.rsplit("/", 1)[-1] if isinstance(s, str) else None)

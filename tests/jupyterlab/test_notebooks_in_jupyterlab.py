@@ -86,16 +86,23 @@ def test_diagnose_notebook_what_if_and_task_picker(page: Any, jupyterlab: Lab) -
     page.wait_for_selector(".fargate-nb-whatif-verdict[data-status='pass']", timeout=60_000)
 
     # The task picker lists the sandbox's cluster and its stopped task, and diagnoses the one picked.
-    picker_task = page.locator(".widget-dropdown select").nth(1)
-    page.wait_for_function("() => [...document.querySelectorAll('.widget-dropdown select')]"
-                           ".some(s => [...s.options].some(o => o.text.startsWith('task ')))", timeout=60_000)
-    options = picker_task.locator("option").all_text_contents()
+    page.locator(".jp-Cell", has_text="TaskPicker(").first.scroll_into_view_if_needed()
+    try:
+        page.wait_for_function("() => [...document.querySelectorAll('.widget-dropdown select')]"
+                               ".some(s => [...s.options].some(o => o.text.replace(/\\u00a0/g, ' ').startsWith('task ')))",
+                               timeout=60_000)
+    except Exception:
+        cells = page.eval_on_selector_all(".jp-Cell", "els => els.slice(-4).map(e => e.innerText.slice(0, 600))")
+        pytest.fail(f"the task picker lists no task: {cells}")
+    options = page.eval_on_selector_all(".widget-dropdown select",
+                                        "els => els.flatMap(s => [...s.options].map(o => o.text))")
+    options = [o.replace("\u00a0", " ") for o in options]
     assert any(o.startswith("task ") and "stopped" in o for o in options), options
-    page.locator("button", has_text="Diagnose").first.click()
-    page.wait_for_function("() => [...document.querySelectorAll('.widget-output .fargate-nb-verdict')].length > 0",
-                           timeout=90_000)
-    picked = page.locator(".widget-output .fargate-nb-verdict").last
-    assert picked.get_attribute("data-status") == "fail"
+    picker = page.locator(".jp-Cell", has_text="TaskPicker(").first
+    picker.locator("button", has_text="Diagnose").first.click()
+    picker.locator(".fargate-nb-verdict").first.wait_for(timeout=90_000)
+    assert picker.locator(".fargate-nb-verdict").first.get_attribute("data-status") == "fail"
+    assert picker.locator(".fargate-nb-diagram svg.main-svg").count() >= 1
 
 
 def test_workshop_notebook_check_my_fix_after_run_all(page: Any, jupyterlab: Lab) -> None:
