@@ -39,6 +39,12 @@ SERVICE_ENDPOINTS = {
     "ssm": "com.amazonaws.{region}.ssm",
 }
 
+#: What the execution role must be allowed on an ECR repository to pull from it. The ECR user guide
+#: ("Using Amazon ECR images with Amazon ECS", https://docs.aws.amazon.com/AmazonECR/latest/userguide/ECR_on_ECS.html)
+#: names ecr:BatchGetImage and ecr:GetDownloadUrlForLayer (plus ecr:GetAuthorizationToken, on "*");
+#: ecr:BatchCheckLayerAvailability is in AmazonECSTaskExecutionRolePolicy but a pull does not need it.
+ECR_PULL_ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+
 #: Which network destination each action of the pull goes through (the endpoint a request uses).
 ACTION_TARGETS = {
     "ecr:GetAuthorizationToken": "ecr.api",
@@ -234,8 +240,7 @@ def plan(snapshot: Snapshot) -> PullPlan:
             result.needed_steps["registry-auth"] = True
             result.needs.append(Need("registry-auth", "ecr:GetAuthorizationToken", "*",
                                      f"container {cname} pulls from ECR ({image.registry})", cname))
-            for action in ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage"):
-                result.needs.append(Need("manifest", action, repo_arn, f"resolve {image.raw}", cname))
+            result.needs.append(Need("manifest", "ecr:BatchGetImage", repo_arn, f"resolve {image.raw}", cname))
             result.needs.append(Need("layers", "ecr:GetDownloadUrlForLayer", repo_arn,
                                      f"download the layers of {image.raw}", cname))
             _add_dest(result, "ecr.api", "registry-auth", "ecr:GetAuthorizationToken", region)

@@ -23,14 +23,14 @@ from fargate_nb.checks.net_findings import make, network_findings, q, unknown_fo
 from fargate_nb.checks.registry import check
 from fargate_nb.iam import PolicyError, Request, evaluate
 from fargate_nb.model import Finding, Remediation, Snapshot
-from fargate_nb.pullflow import Destination, PullPlan
+from fargate_nb.pullflow import ECR_PULL_ACTIONS, Destination, PullPlan
 from fargate_nb.pullflow import layer_bucket_arn as pullflow_layer_bucket_arn
 
 ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 LAYER_CALLER = ""  # ECR's presigning principal: unnamed, outside the task's account
 _ECR_ACTIONS = {
     "ecr.api": ("ecr:GetAuthorizationToken",),
-    "ecr.dkr": ("ecr:BatchGetImage", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer"),
+    "ecr.dkr": ECR_PULL_ACTIONS,
 }
 _SERVICE_ACTIONS = {"logs": "logs:", "secretsmanager": "secretsmanager:", "ssm": "ssm:"}
 

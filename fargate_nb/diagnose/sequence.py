@@ -32,7 +32,7 @@ STEP_FALLBACK = {"assume-role": ("sts", "sts:AssumeRole"), "registry-auth": ("ec
 #: The kind of call each action of the pull is made in (the permission matrix links rows to checks by it).
 ACTION_CALLS = {
     "ecr:GetAuthorizationToken": "ecr-auth", "ecr:BatchGetImage": "ecr-manifest",
-    "ecr:BatchCheckLayerAvailability": "ecr-manifest", "ecr:GetDownloadUrlForLayer": "layer-url",
+    "ecr:GetDownloadUrlForLayer": "layer-url",
     "ssm:GetParameters": "secret-fetch", "kms:Decrypt": "kms", "logs:CreateLogGroup": "logs-group",
     "logs:CreateLogStream": "logs-stream", "logs:PutLogEvents": "logs-events",
 }

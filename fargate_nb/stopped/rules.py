@@ -167,8 +167,8 @@ TABLE: dict[tuple[str, str], tuple[list[str], str, str]] = {
     ("pull", "permission"): (
         ["iam.ecr-pull", "ecr.repo-policy", "net.endpoint-policy", "role.confusion"],
         "The registry refused the pull: the execution role or the repository policy does not allow it.",
-        "Allow ecr:BatchGetImage, ecr:BatchCheckLayerAvailability and ecr:GetDownloadUrlForLayer for the "
-        "execution role; for another account's repository, its repository policy must grant them too."),
+        "Allow ecr:BatchGetImage and ecr:GetDownloadUrlForLayer on the repository (and ecr:GetAuthorizationToken "
+        "on *) for the execution role; for another account's repository, its repository policy must grant them too."),
     ("pull", "auth-config"): (
         ["registry.credentials-missing", "registry.secret-missing", "iam.registry-secret"],
         "The registry asked for credentials: the repository is private (or misspelt) and the task sends none.",

@@ -24,8 +24,9 @@ from snapshots import (
 )
 
 from fargate_nb.checks import ecr
+from fargate_nb.diagnose import diagnose
 
-PULL = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+PULL = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]  # the documented minimum (ECR user guide, ECR_on_ECS)
 LOGS_AND_AUTH = policy(allow(["logs:CreateLogStream", "logs:PutLogEvents", "ecr:GetAuthorizationToken"]))
 
 
@@ -33,6 +34,18 @@ LOGS_AND_AUTH = policy(allow(["logs:CreateLogStream", "logs:PutLogEvents", "ecr:
 def test_managed_policy_allows_the_pull_with_the_statement_as_evidence():
     f = only(ecr.ecr_pull_permission, healthy().build(), "pass")
     assert any("AmazonECSTaskExecutionRolePolicy" in e and "ecr:BatchGetImage" in e for e in f.evidence)
+
+
+def test_exactly_the_documented_minimum_passes_the_whole_pull():
+    """ECR user guide, "Using Amazon ECR images with Amazon ECS": GetAuthorizationToken, BatchGetImage and
+    GetDownloadUrlForLayer; a role without ecr:BatchCheckLayerAvailability pulls fine."""
+    minimum = policy(allow(["ecr:GetAuthorizationToken"]), allow(PULL, REPO_ARN),
+                     allow(["logs:CreateLogStream", "logs:PutLogEvents"]))
+    snap = healthy().execution_role(managed=False, inline={"minimum": minimum}).build()
+    diagnosis = diagnose(snap)
+    assert not diagnosis.failed, diagnosis.verdict
+    assert diagnosis.finding("iam.ecr-pull")[0].status == "pass"
+    assert "ecr:BatchCheckLayerAvailability" not in {r.action for r in diagnosis.permissions}
 
 
 def test_missing_pull_permission_fails_with_a_minimal_policy_on_the_repository():

@@ -6,9 +6,9 @@ import re
 from typing import Any
 
 from fargate_nb.model import Finding, Snapshot
-from fargate_nb.pullflow import ImageRef, PullPlan
+from fargate_nb.pullflow import ECR_PULL_ACTIONS, ImageRef, PullPlan
 
-PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+PULL_ACTIONS = ECR_PULL_ACTIONS  # the documented minimum on the repository (see pullflow)
 REPO_APIS = ("ecr:DescribeRepositories",)
 IMAGE_APIS = ("ecr:DescribeImages", "ecr:BatchGetImage")
 PLATFORM_FAILURE = re.compile(r"descriptor matching platform|no matching manifest for|exec format error", re.I)
