@@ -291,11 +291,21 @@ def plan(snapshot: Snapshot) -> PullPlan:
             result.needs.append(Need("logs", "logs:PutLogEvents", stream_arn, f"awslogs events for {cname}", cname))
             _add_dest(result, "logs", "logs", "awslogs log driver", lregion)
 
+    _dedupe(result)
     result.execution_role_needed = any(result.needed_steps[s] for s in ("registry-auth", "secrets", "logs")) and bool(
         result.needs
     )
     result.needed_steps["assume-role"] = result.execution_role_needed
     return result
+
+
+def _dedupe(result: PullPlan) -> None:
+    """One entry per distinct need, secret and log group, so a task definition that repeats the
+    same container many times (a hostile or broken input) cannot make the checks quadratic."""
+    result.needs = list(dict.fromkeys(result.needs))
+    result.secrets = list({(r.container, r.name, r.value_from): r for r in result.secrets}.values())
+    result.registry_credentials = list({(r.container, r.value_from): r for r in result.registry_credentials}.values())
+    result.log_groups = list({(g["container"], g["group"], g["region"]): g for g in result.log_groups}.values())
 
 
 def _add_dest(result: PullPlan, target: str, step: str, why: str, region: str) -> None:

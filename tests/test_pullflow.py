@@ -96,3 +96,19 @@ def test_registry_credentials_by_name_are_a_secrets_manager_secret():
                      "repositoryCredentials": {"credentialsParameter": "dockerhub-creds"}}]))
     assert p.registry_credentials[0].kind == "secretsmanager"
     assert p.targets() == ["registry-1.docker.io", "secretsmanager"]
+
+
+def test_a_repeated_container_is_planned_once_so_the_checks_stay_linear():
+    container = {"name": "api", "image": "111122223333.dkr.ecr.us-east-1.amazonaws.com/api:1",
+                 "secrets": [{"name": "DB", "valueFrom": "arn:aws:secretsmanager:us-east-1:111122223333:secret:db-AbCdEf"}],
+                 "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/api"}}}
+
+    def planned(count: int):
+        td = {"family": "api", "executionRoleArn": "arn:aws:iam::111122223333:role/exec",
+              "containerDefinitions": [dict(container) for _ in range(count)]}
+        return plan(Snapshot(region="us-east-1", account="111122223333", task_definition=td))
+
+    one, many = planned(1), planned(300)
+    assert many.needs == one.needs and len(many.needs) == len(set(many.needs))
+    assert len(many.secrets) == len(one.secrets) == 1
+    assert len(many.log_groups) == len(one.log_groups) == 1
