@@ -13,13 +13,15 @@ entry allows.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import io
 import json
 from pathlib import Path
 
 import pytest
 
-from fargate_nb.checks.catalogue import CATALOGUE
+from fargate_nb.cli import main
 from fargate_nb.devtools import golden_diagnosis, golden_text
 from fargate_nb.lab.scenarios import scenario_ids
 from fargate_nb.model import STEPS
@@ -69,25 +71,34 @@ def test_diagnosis_matches_the_golden_file(moto_server, scenario_id: str):
                     pytrace=False)
 
 
+@pytest.fixture(scope="module")
+def published() -> dict[str, dict]:
+    """The catalogue as users see it: `fargate-nb checks --format json`."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["checks", "--format", "json"]) == 0
+    return {entry["id"]: entry for entry in json.loads(out.getvalue())}
+
+
 @pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
-def test_the_catalogue_agrees_with_every_finding(scenario_id: str):
+def test_the_catalogue_agrees_with_every_finding(scenario_id: str, published: dict[str, dict]):
     problems = []
     for finding in _load(scenario_id)["findings"]:
         label = f"{finding['id']}[{finding['target']}]" if finding.get("target") else finding["id"]
-        spec = CATALOGUE.get(finding["id"])
+        spec = published.get(finding["id"])
         if spec is None:
-            problems.append(f"{label}: no catalogue entry")
+            problems.append(f"{label}: not listed by `fargate-nb checks`")
             continue
         for key in ("title", "severity", "doc_url"):
-            if finding.get(key) != getattr(spec, key):
-                problems.append(f"{label}: {key} {finding.get(key)!r} != catalogue {getattr(spec, key)!r}")
+            if finding.get(key) != spec[key]:
+                problems.append(f"{label}: {key} {finding.get(key)!r} != catalogue {spec[key]!r}")
         step = finding.get("step")
-        if spec.per_target:
+        if spec["per_target"]:
             allowed = step is None or step in STEPS
         else:
-            allowed = step in spec.steps or (not spec.steps and step is None)
+            allowed = step in spec["steps"] or (not spec["steps"] and step is None)
         if not allowed:
-            problems.append(f"{label}: step {step!r} is not one of the catalogue's {spec.steps or '(none)'}")
+            problems.append(f"{label}: step {step!r} is not one of the catalogue's {spec['steps'] or '(none)'}")
     assert not problems, f"scenario {scenario_id}: findings disagree with the check catalogue:\n  " + "\n  ".join(
         problems)
 
