@@ -2,8 +2,10 @@
 and the advice checks ecr.lifecycle-policy, ecr.scan-on-push, ecr.mutable-tag."""
 
 import pytest
-from net_snapshots import endpoint_id, nat_vpc, private_vpc
-from snapshots import (
+
+from fargate_nb.checks import ecr
+from tests.support.network import endpoint_id, nat_vpc, private_vpc
+from tests.support.snapshots import (
     ACCT,
     CROSS_IMAGE,
     CROSS_REPO_ARN,
@@ -22,8 +24,6 @@ from snapshots import (
     policy,
     run,
 )
-
-from fargate_nb.checks import ecr
 
 PULL = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
 LOGS_AND_AUTH = policy(allow(["logs:CreateLogStream", "logs:PutLogEvents", "ecr:GetAuthorizationToken"]))
@@ -57,7 +57,7 @@ def test_explicit_deny_in_an_inline_policy_names_its_sid_and_the_fix_drops_it():
 
 def test_explicit_deny_in_a_customer_managed_policy_is_fixed_with_a_new_policy_version():
     cm = f"arn:aws:iam::{ACCT}:policy/guardrails"
-    from snapshots import MANAGED_EXEC_POLICY, MANAGED_EXEC_POLICY_ARN
+    from tests.support.snapshots import MANAGED_EXEC_POLICY, MANAGED_EXEC_POLICY_ARN
     snap = healthy().execution_role(attached=[(MANAGED_EXEC_POLICY_ARN, MANAGED_EXEC_POLICY),
                                               (cm, policy(deny("ecr:*", REPO_ARN, sid="Frozen")))]).build()
     f = only(ecr.ecr_pull_permission, snap, "fail")

@@ -2,8 +2,10 @@
 registry.credentials-missing, and iam.kms-decrypt (registry credentials and container secrets)."""
 
 import pytest
-from net_snapshots import endpoint_id, private_vpc
-from snapshots import (
+
+from fargate_nb.checks import registry_auth as ra
+from tests.support.network import endpoint_id, private_vpc
+from tests.support.snapshots import (
     ACCT,
     CROSS_IMAGE,
     CROSS_REPO_ARN,
@@ -20,8 +22,6 @@ from snapshots import (
     policy,
     run,
 )
-
-from fargate_nb.checks import registry_auth as ra
 
 PRIVATE_HUB = "acme/private-api:2.0"
 READ_CREDS = policy(allow("secretsmanager:GetSecretValue", SECRET_ARN))
