@@ -88,9 +88,9 @@ def test_source_vpce_condition_is_unknown_without_network_and_decided_with_it():
     base = healthy().execution_role(managed=False, inline={"base": LOGS_AND_AUTH, "scoped": scoped})
     f = only(ecr.ecr_pull_permission, base.build(), "unknown")
     assert "aws:sourcevpce" in f.detail.lower()
-    assert only(ecr.ecr_pull_permission, base.network_from(private_vpc().build()).build()).status == "pass"
-    f = only(ecr.ecr_pull_permission, base.network_from(nat_vpc().build()).build(), "fail")
-    assert [x.status for x in after_fix(ecr.ecr_pull_permission, base.network_from(nat_vpc().build()).build())] == ["pass"]
+    assert only(ecr.ecr_pull_permission, base.network(private_vpc()).build()).status == "pass"
+    f = only(ecr.ecr_pull_permission, base.network(nat_vpc()).build(), "fail")
+    assert [x.status for x in after_fix(ecr.ecr_pull_permission, base.network(nat_vpc()).build())] == ["pass"]
 
 
 def test_unread_role_policies_make_a_missing_allow_unknown():

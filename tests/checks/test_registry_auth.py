@@ -48,7 +48,7 @@ def test_auth_token_scoped_to_a_vpc_endpoint_never_matches_even_through_the_endp
     scoped = policy(allow("ecr:GetAuthorizationToken",
                           Condition={"StringEquals": {"aws:SourceVpce": endpoint_id("ecr.api")}}))
     snap = (healthy().execution_role(managed=False, inline={"scoped": scoped})
-            .network_from(private_vpc().build()).build())
+            .network(private_vpc()).build())
     f = only(ra.ecr_auth_permission, snap, "fail")
     assert "Fargate-owned interface" in f.detail
     assert [x.status for x in after_fix(ra.ecr_auth_permission, snap)] == ["pass"]
