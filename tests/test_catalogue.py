@@ -14,8 +14,8 @@ from fargate_nb.checks.findings_doc import findings_markdown
 from fargate_nb.checks.registry import check
 from fargate_nb.model import STEPS, Finding, Snapshot
 from fargate_nb.pullflow import plan
-from tests.checks import net_snapshots as net
-from tests.checks.snapshots import (
+from tests.support import network as net
+from tests.support.snapshots import (
     CROSS_IMAGE,
     CROSS_REPO_ARN,
     DB_SECRET_ARN,

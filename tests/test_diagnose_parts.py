@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fargate_nb.diagnose import diagnose
-from tests.checks.snapshots import ACCT, EXEC_ROLE, KEY_ARN, REGION, allow, healthy, policy
+from tests.support.snapshots import ACCT, EXEC_ROLE, KEY_ARN, REGION, allow, healthy, policy
 
 
 def rows(diagnosis, role: str = "execution") -> dict[tuple[str, str], object]:

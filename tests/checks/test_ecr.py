@@ -2,8 +2,11 @@
 and the advice checks ecr.lifecycle-policy, ecr.scan-on-push, ecr.mutable-tag."""
 
 import pytest
-from net_snapshots import endpoint_id, nat_vpc, private_vpc
-from snapshots import (
+
+from fargate_nb.checks import ecr
+from fargate_nb.diagnose import diagnose
+from tests.support.network import endpoint_id, nat_vpc, private_vpc
+from tests.support.snapshots import (
     ACCT,
     CROSS_IMAGE,
     CROSS_REPO_ARN,
@@ -22,9 +25,6 @@ from snapshots import (
     policy,
     run,
 )
-
-from fargate_nb.checks import ecr
-from fargate_nb.diagnose import diagnose
 
 PULL = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]  # the documented minimum (ECR user guide, ECR_on_ECS)
 LOGS_AND_AUTH = policy(allow(["logs:CreateLogStream", "logs:PutLogEvents", "ecr:GetAuthorizationToken"]))
@@ -70,7 +70,7 @@ def test_explicit_deny_in_an_inline_policy_names_its_sid_and_the_fix_drops_it():
 
 def test_explicit_deny_in_a_customer_managed_policy_is_fixed_with_a_new_policy_version():
     cm = f"arn:aws:iam::{ACCT}:policy/guardrails"
-    from snapshots import MANAGED_EXEC_POLICY, MANAGED_EXEC_POLICY_ARN
+    from tests.support.snapshots import MANAGED_EXEC_POLICY, MANAGED_EXEC_POLICY_ARN
     snap = healthy().execution_role(attached=[(MANAGED_EXEC_POLICY_ARN, MANAGED_EXEC_POLICY),
                                               (cm, policy(deny("ecr:*", REPO_ARN, sid="Frozen")))]).build()
     f = only(ecr.ecr_pull_permission, snap, "fail")
@@ -101,9 +101,9 @@ def test_source_vpce_condition_is_unknown_without_network_and_decided_with_it():
     base = healthy().execution_role(managed=False, inline={"base": LOGS_AND_AUTH, "scoped": scoped})
     f = only(ecr.ecr_pull_permission, base.build(), "unknown")
     assert "aws:sourcevpce" in f.detail.lower()
-    assert only(ecr.ecr_pull_permission, base.network_from(private_vpc().build()).build()).status == "pass"
-    f = only(ecr.ecr_pull_permission, base.network_from(nat_vpc().build()).build(), "fail")
-    assert [x.status for x in after_fix(ecr.ecr_pull_permission, base.network_from(nat_vpc().build()).build())] == ["pass"]
+    assert only(ecr.ecr_pull_permission, base.network(private_vpc()).build()).status == "pass"
+    f = only(ecr.ecr_pull_permission, base.network(nat_vpc()).build(), "fail")
+    assert [x.status for x in after_fix(ecr.ecr_pull_permission, base.network(nat_vpc()).build())] == ["pass"]
 
 
 def test_unread_role_policies_make_a_missing_allow_unknown():

@@ -1,6 +1,7 @@
 """logs checks: logs.group-missing and iam.logs."""
 
-from snapshots import (
+from fargate_nb.checks import logs
+from tests.support.snapshots import (
     LOG_GROUP,
     SnapshotBuilder,
     after_fix,
@@ -11,8 +12,6 @@ from snapshots import (
     policy,
     run,
 )
-
-from fargate_nb.checks import logs
 
 ECR_ONLY = policy(allow(["ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:BatchCheckLayerAvailability",
                          "ecr:GetDownloadUrlForLayer"]))

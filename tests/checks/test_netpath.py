@@ -1,7 +1,10 @@
 """The network path resolver: which way each destination leaves the task subnet, and the IAM context."""
 
 import pytest
-from net_snapshots import (
+
+from fargate_nb import netpath
+from fargate_nb.pullflow import Destination, plan
+from tests.support.network import (
     ENDPOINT_SUBNET,
     IGW,
     MAIN_RTB,
@@ -18,9 +21,6 @@ from net_snapshots import (
     private_vpc,
     public_vpc,
 )
-
-from fargate_nb import netpath
-from fargate_nb.pullflow import Destination, plan
 
 
 def kinds(snap):

@@ -3,7 +3,14 @@
 import copy
 
 import pytest
-from net_snapshots import (
+
+from fargate_nb.checks import network  # noqa: F401  (registers the net.* checks)
+from fargate_nb.checks.registry import REGISTRY
+from fargate_nb.fixes import FixError, apply_fix
+from fargate_nb.pullflow import plan
+from fargate_nb.reach.cidrs import to_net
+from fargate_nb.reach.nacls import decide as nacl_decide
+from tests.support.network import (
     ACCT,
     ENDPOINT_SG,
     ENDPOINT_SUBNET,
@@ -27,13 +34,6 @@ from net_snapshots import (
     private_vpc,
     public_vpc,
 )
-
-from fargate_nb.checks import network  # noqa: F401  (registers the net.* checks)
-from fargate_nb.checks.registry import REGISTRY
-from fargate_nb.fixes import FixError, apply_fix
-from fargate_nb.pullflow import plan
-from fargate_nb.reach.cidrs import to_net
-from fargate_nb.reach.nacls import decide as nacl_decide
 
 NET_IDS = ("net.no-route", "net.public-ip", "net.vpc-dns", "net.endpoint-private-dns", "net.s3-gateway-route",
            "net.endpoint-policy", "net.endpoint-sg", "net.task-sg-egress", "net.nacl")

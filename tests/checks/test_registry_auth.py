@@ -2,8 +2,10 @@
 registry.credentials-missing, and iam.kms-decrypt (registry credentials and container secrets)."""
 
 import pytest
-from net_snapshots import endpoint_id, private_vpc
-from snapshots import (
+
+from fargate_nb.checks import registry_auth as ra
+from tests.support.network import endpoint_id, private_vpc
+from tests.support.snapshots import (
     ACCT,
     CROSS_IMAGE,
     CROSS_REPO_ARN,
@@ -20,8 +22,6 @@ from snapshots import (
     policy,
     run,
 )
-
-from fargate_nb.checks import registry_auth as ra
 
 PRIVATE_HUB = "acme/private-api:2.0"
 READ_CREDS = policy(allow("secretsmanager:GetSecretValue", SECRET_ARN))
@@ -48,7 +48,7 @@ def test_auth_token_scoped_to_a_vpc_endpoint_never_matches_even_through_the_endp
     scoped = policy(allow("ecr:GetAuthorizationToken",
                           Condition={"StringEquals": {"aws:SourceVpce": endpoint_id("ecr.api")}}))
     snap = (healthy().execution_role(managed=False, inline={"scoped": scoped})
-            .network_from(private_vpc().build()).build())
+            .network(private_vpc()).build())
     f = only(ra.ecr_auth_permission, snap, "fail")
     assert "Fargate-owned interface" in f.detail
     assert [x.status for x in after_fix(ra.ecr_auth_permission, snap)] == ["pass"]

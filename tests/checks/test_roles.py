@@ -4,7 +4,9 @@ and the IAM what-if operations their fixes use."""
 import re
 
 import pytest
-from snapshots import (
+
+from fargate_nb.checks import roles
+from tests.support.snapshots import (
     ACCT,
     EXEC_ROLE,
     MANAGED_EXEC_POLICY,
@@ -21,8 +23,6 @@ from snapshots import (
     policy,
 )
 
-from fargate_nb.checks import roles
-
 
 # -- exec-role.missing --------------------------------------------------------------------------------
 def test_missing_execution_role_fails_and_the_fix_creates_one():
@@ -38,7 +38,7 @@ def test_missing_execution_role_fails_and_the_fix_creates_one():
 
 def test_created_role_also_passes_the_trust_check():
     snap = healthy().execution_role_arn(None).build()
-    from snapshots import apply
+    from tests.support.snapshots import apply
     fixed = apply(snap, only(roles.execution_role_missing, snap).remediation.fix)
     assert only(roles.execution_role_trust, fixed).status == "pass"
     assert only(roles.execution_role_not_found, fixed).status == "pass"

@@ -1,6 +1,7 @@
 """secrets checks: secrets.missing and iam.secrets (Secrets Manager and Parameter Store)."""
 
-from snapshots import (
+from fargate_nb.checks import secrets
+from tests.support.snapshots import (
     ACCT,
     DB_SECRET_ARN,
     EXEC_ROLE,
@@ -12,8 +13,6 @@ from snapshots import (
     policy,
     run,
 )
-
-from fargate_nb.checks import secrets
 
 READ_DB = policy(allow("secretsmanager:GetSecretValue", DB_SECRET_ARN))
 PARAM = "/api/flags"
@@ -127,7 +126,7 @@ def test_two_secrets_get_two_policies_so_the_commands_do_not_overwrite_each_othe
     findings = run(secrets.secrets_permission, snap)
     names = [f.remediation.fix["policy_name"] for f in findings]
     assert names == ["fargate-nb-secrets-api-DB_PASSWORD", "fargate-nb-secrets-api-API_KEY"]
-    from snapshots import apply
+    from tests.support.snapshots import apply
     for f in findings:
         snap = apply(snap, f.remediation.fix)
     assert [f.status for f in run(secrets.secrets_permission, snap)] == ["pass", "pass"]

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
-from report_factories import ACCT, REGION, snapshot
 
 from fargate_nb.report import generate as gen
 from fargate_nb.report.batch import group_failures, report_stopped
+from tests.support.report_scenarios import ACCT, REGION, snapshot
 
 LOG_REASON = ("ResourceInitializationError: failed to validate logger args: create stream has been retried 1 "
               "times: failed to create Cloudwatch log stream: ResourceNotFoundException: The specified log group "

@@ -10,12 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from report_factories import snapshot
 
 from fargate_nb.cli import main
 from fargate_nb.model import Snapshot
 from fargate_nb.report import generate as gen
 from fargate_nb.report.run import NotebookError
+from tests.support.report_scenarios import snapshot
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -9,11 +9,11 @@ import re
 import nbformat
 import pytest
 from report_browser import needs_chromium
-from report_factories import HOSTILE_LOG_GROUP, HOSTILE_ROLE, hostile_snapshot
 
 from fargate_nb.diagnose import diagnose
 from fargate_nb.model import DIAGNOSIS_SCHEMA, Snapshot
 from fargate_nb.report import generate_report
+from tests.support.report_scenarios import HOSTILE_LOG_GROUP, HOSTILE_ROLE, hostile_snapshot
 
 pytestmark = [pytest.mark.slow]
 

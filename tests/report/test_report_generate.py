@@ -12,12 +12,13 @@ import stat
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
-from report_factories import diagnosis_for, snapshot
 
 from fargate_nb.model import DIAGNOSIS_SCHEMA, Snapshot
 from fargate_nb.report import ReportError, generate_report
 from fargate_nb.report import generate as gen
 from fargate_nb.report.run import NotebookError
+from tests.support.diagnoses import diagnosis_for
+from tests.support.report_scenarios import snapshot
 
 
 class Recorder:

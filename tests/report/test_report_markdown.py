@@ -6,16 +6,16 @@ import re
 
 import mistune
 import pytest
-from report_factories import (
+
+from fargate_nb.views.markdown import code_span, diagnosis_markdown, fenced, md_escape, safe_link, table
+from tests.support.diagnoses import diagnosis_for
+from tests.support.report_scenarios import (
     HOSTILE_LOG_GROUP,
     HOSTILE_REASON,
     HOSTILE_ROLE,
-    diagnosis_for,
     hostile_snapshot,
     snapshot,
 )
-
-from fargate_nb.views.markdown import code_span, diagnosis_markdown, fenced, md_escape, safe_link, table
 
 
 def render(md: str) -> str:

@@ -6,11 +6,12 @@ import re
 from datetime import UTC, datetime
 
 import mistune
-from report_factories import ACCT, HOSTILE_LOG_GROUP, HOSTILE_ROLE, diagnosis_for, hostile_snapshot, snapshot
 
 from fargate_nb import __version__
 from fargate_nb.report.postmortem import Provenance, mermaid_section, postmortem_markdown, timeline_section
 from fargate_nb.views.mermaid import to_mermaid
+from tests.support.diagnoses import diagnosis_for
+from tests.support.report_scenarios import ACCT, HOSTILE_LOG_GROUP, HOSTILE_ROLE, hostile_snapshot, snapshot
 
 SECTIONS = ["## Summary", "## Timeline", "## Stopped reason", "## Findings and fixes", "## Pull steps",
             "## Sequence diagram", "## Evidence", "## What could not be read", "## Follow-ups"]

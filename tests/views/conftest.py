@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from view_factories import ecr_auth_denied, make_diagnosis, make_snapshot, passing
+
+from tests.support.diagnoses import ecr_auth_denied, make_diagnosis, passing
+from tests.support.view_scenarios import make_snapshot
 
 
 @pytest.fixture

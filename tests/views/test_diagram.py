@@ -2,22 +2,12 @@
 
 The sequence is computed once by the engine (`fargate_nb.diagnose.sequence`) and carried by the
 Diagnosis; `sequence_figure` only draws it. These tests build diagnoses from hand-written findings
-(`view_factories.make_diagnosis`) and check both the sequence and the figure drawn from it.
+(`tests.support.diagnoses.make_diagnosis`) and check both the sequence and the figure drawn from it.
 """
 
 from __future__ import annotations
 
 import json
-
-from view_factories import (
-    ACCT,
-    DB_SECRET,
-    ECR_IMAGE,
-    REGION,
-    make_diagnosis,
-    make_snapshot,
-    passing,
-)
 
 from fargate_nb.model import Finding, Snapshot
 from fargate_nb.views.diagram import (
@@ -29,6 +19,8 @@ from fargate_nb.views.diagram import (
     hover_lines,
     sequence_figure,
 )
+from tests.support.diagnoses import make_diagnosis, passing
+from tests.support.view_scenarios import ACCT, DB_SECRET, ECR_IMAGE, REGION, make_snapshot
 
 
 def _ids(diagnosis):

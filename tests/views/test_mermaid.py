@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from view_factories import ACCT, make_diagnosis, make_snapshot, passing
 
 from fargate_nb.model import Finding
 from fargate_nb.views.diagram import sequence_figure
 from fargate_nb.views.mermaid import escape_mermaid, to_mermaid
+from tests.support.diagnoses import make_diagnosis, passing
+from tests.support.view_scenarios import ACCT, make_snapshot
 
 # Every line to_mermaid may write; anything else would be injected syntax.
 _ALLOWED = [

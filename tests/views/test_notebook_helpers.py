@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from view_factories import ecr_auth_denied, make_diagnosis, make_snapshot, passing
 
 from fargate_nb.investigation import Failed, investigate, open_target
 from fargate_nb.model import Finding, Remediation
@@ -19,6 +18,8 @@ from fargate_nb.views.notebook import (
     show,
     verdict_bundle,
 )
+from tests.support.diagnoses import ecr_auth_denied, make_diagnosis, passing
+from tests.support.view_scenarios import make_snapshot
 
 
 @pytest.mark.parametrize("content, message", [

@@ -10,7 +10,6 @@ Never a false "healthy".
 from __future__ import annotations
 
 import pytest
-from view_factories import BOUNDARY_ARN, EXEC_ROLE, unread_boundary_snapshot
 
 from fargate_nb.diagnose import diagnose
 from fargate_nb.report.postmortem import postmortem_markdown
@@ -21,6 +20,7 @@ from fargate_nb.views.notebook import report_bundles, verdict_bundle
 from fargate_nb.views.tables import findings_table, permissions_table
 from fargate_nb.views.text import render_text
 from fargate_nb.views.widgets import WhatIfPanel
+from tests.support.view_scenarios import BOUNDARY_ARN, EXEC_ROLE, unread_boundary_snapshot
 
 PERMISSION_CHECKS = ("iam.ecr-auth", "iam.ecr-pull", "iam.logs")
 #: The calls the unread boundary governs (sequence kinds).

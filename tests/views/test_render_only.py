@@ -13,11 +13,11 @@ import json
 import re
 
 import pytest
-from view_factories import EXEC_ROLE, MANAGED_EXEC_POLICY_ARN, unread_boundary_snapshot
 
 from fargate_nb.diagnose import diagnose
 from fargate_nb.fixes import apply_fixes
 from fargate_nb.model import Diagnosis
+from tests.support.view_scenarios import EXEC_ROLE, MANAGED_EXEC_POLICY_ARN, unread_boundary_snapshot
 
 #: name -> what replaces it (everything a view could use to re-decide the pull).
 ENGINE = ("fargate_nb.diagnose.diagnose", "fargate_nb.iam.evaluate", "fargate_nb.checks.permissions.evaluate.evaluate",

@@ -9,18 +9,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from view_factories import (
-    ACCT,
-    DB_SECRET,
-    EXEC_ROLE,
-    KEY_ARN,
-    REGION,
-    TASK_ROLE,
-    ecr_auth_denied,
-    make_diagnosis,
-    make_snapshot,
-    passing,
-)
 
 from fargate_nb.diagnose import diagnose
 from fargate_nb.diagnose.policy import minimal_execution_policy
@@ -34,6 +22,8 @@ from fargate_nb.views.tables import (
     network_table,
     permissions_table,
 )
+from tests.support.diagnoses import ecr_auth_denied, make_diagnosis, passing
+from tests.support.view_scenarios import ACCT, DB_SECRET, EXEC_ROLE, KEY_ARN, REGION, TASK_ROLE, make_snapshot
 
 REPO_ARN = f"arn:aws:ecr:{REGION}:{ACCT}:repository/payments-api"
 ECR_AND_LOGS = {"Version": "2012-10-17", "Statement": [{

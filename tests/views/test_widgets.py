@@ -13,10 +13,11 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-from view_factories import ecr_auth_denied, make_diagnosis, make_snapshot, passing
 
 from fargate_nb.model import Finding, Remediation
 from fargate_nb.views.widgets import FixChecker, TaskPicker, WhatIfPanel
+from tests.support.diagnoses import ecr_auth_denied, make_diagnosis, passing
+from tests.support.view_scenarios import make_snapshot
 
 FIX = {"op": "put_role_policy", "role_arn": "arn:aws:iam::111122223333:role/payments-exec"}
 

@@ -1,23 +1,30 @@
-"""A small builder of synthetic `Snapshot` objects for the permission and resource check tests.
+"""The one builder of synthetic `Snapshot` objects the tests share.
 
 `healthy()` returns a builder for a task whose pull succeeds: an ECR image in the task's account, an
 execution role with the AWS managed execution policy, the repository and image, an awslogs group.
 Each test then breaks one thing (or removes one piece of evidence and records a gap) and builds.
+The network comes from `tests.support.network` (``.network(private_vpc())``); the view and report
+scenarios (`tests.support.view_scenarios`, `tests.support.report_scenarios`) are builder calls too.
 Shapes follow the `Snapshot` docstring (botocore response shapes).
 """
 
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fargate_nb.model import Gap, Snapshot
+
+if TYPE_CHECKING:
+    from tests.support.network import Net
 
 ACCT = "111122223333"
 OTHER_ACCT = "444455556666"
 REGION = "us-east-1"
 CLUSTER = "prod"
-TASK_ARN = f"arn:aws:ecs:{REGION}:{ACCT}:task/{CLUSTER}/0123456789abcdef0123456789abcdef"
+TASK_ID = "0123456789abcdef0123456789abcdef"
+TASK_ARN = f"arn:aws:ecs:{REGION}:{ACCT}:task/{CLUSTER}/{TASK_ID}"
+COLLECTED_AT = "2026-11-28T03:00:00Z"
 EXEC_ROLE = f"arn:aws:iam::{ACCT}:role/ecsTaskExecutionRole"
 TASK_ROLE = f"arn:aws:iam::{ACCT}:role/api-task-role"
 IMAGE = f"{ACCT}.dkr.ecr.{REGION}.amazonaws.com/api:1.4.2"
@@ -44,6 +51,16 @@ MANAGED_EXEC_POLICY = {
 LINUX_AMD64 = {"os": "linux", "architecture": "amd64", "variant": None}
 LINUX_ARM64 = {"os": "linux", "architecture": "arm64", "variant": "v8"}
 
+# Names as hostile as 'AWS' may return them: each would become markup if a face did not escape it
+# (HTML, a script, an image whose onerror runs, a Markdown heading, link, table cell break and code
+# fence, mermaid statements).
+HOSTILE_REASON = ("CannotPullContainerError: <script>window.__pwned='reason'</script> "
+                  "<img src=x onerror=\"window.__pwned='img'\"> | pipe | `tick` ```fence\n"
+                  "# Injected heading\n[click](javascript:alert(1)) end; participant Evil as X\n-->> p0: boom")
+HOSTILE_ROLE = "exec-<b>bold</b>|`x`"
+HOSTILE_ROLE_ARN = f"arn:aws:iam::{ACCT}:role/{HOSTILE_ROLE}"
+HOSTILE_LOG_GROUP = "/ecs/<script>window.__pwned='log'</script>|#x\n## Heading [a](b) &amp;"
+
 
 def policy(*statements: dict[str, Any]) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": list(statements)}
@@ -64,8 +81,9 @@ def deny(actions: str | list[str], resources: str | list[str] = "*", sid: str | 
 
 def role_evidence(arn: str, *, trust: dict | None = None, inline: dict[str, dict] | None = None,
                   attached: list[tuple[str, dict | None]] | None = None,
-                  boundary: dict | None = None) -> dict[str, Any]:
-    """A `roles[arn]` entry. ``attached`` is ``[(policy_arn, document)]``."""
+                  boundary: dict | None = None, boundary_arn: str | None = None) -> dict[str, Any]:
+    """A `roles[arn]` entry. ``attached`` is ``[(policy_arn, document)]``; ``boundary`` is the
+    permissions boundary's document (``boundary_arn`` its policy, by default ``policy/boundary``)."""
     name = arn.rsplit("/", 1)[-1]
     return {
         "Role": {"RoleName": name, "Arn": arn, "Path": "/", "RoleId": "AROAEXAMPLE" + name.upper()[:8],
@@ -74,7 +92,7 @@ def role_evidence(arn: str, *, trust: dict | None = None, inline: dict[str, dict
         "AttachedPolicies": [{"PolicyArn": parn, "PolicyName": parn.rsplit("/", 1)[-1], "Document": copy.deepcopy(doc)}
                              for parn, doc in (attached or [])],
         "PermissionsBoundary": (None if boundary is None else
-                                {"PolicyArn": f"arn:aws:iam::{arn.split(':')[4]}:policy/boundary",
+                                {"PolicyArn": boundary_arn or f"arn:aws:iam::{arn.split(':')[4]}:policy/boundary",
                                  "Document": copy.deepcopy(boundary)}),
     }
 
@@ -82,22 +100,54 @@ def role_evidence(arn: str, *, trust: dict | None = None, inline: dict[str, dict
 class SnapshotBuilder:
     """Assemble a snapshot step by step; every method returns the builder."""
 
-    def __init__(self, region: str = REGION, account: str = ACCT) -> None:
-        self.snap = Snapshot(region=region, account=account, collected_at="2026-11-28T03:00:00Z",
-                             collector="tests", subject={"kind": "task", "cluster": CLUSTER, "task": TASK_ARN})
-        self.snap.task = {"taskArn": TASK_ARN, "clusterArn": f"arn:aws:ecs:{region}:{account}:cluster/{CLUSTER}",
+    def __init__(self, region: str = REGION, account: str = ACCT, *, cluster: str = CLUSTER,
+                 task_id: str = TASK_ID, family: str = "api", revision: int = 7,
+                 collected_at: str = COLLECTED_AT, collector: str = "tests") -> None:
+        task_arn = f"arn:aws:ecs:{region}:{account}:task/{cluster}/{task_id}"
+        self.snap = Snapshot(region=region, account=account, collected_at=collected_at,
+                             collector=collector, subject={"kind": "task", "cluster": cluster, "task": task_arn})
+        self.snap.task = {"taskArn": task_arn, "clusterArn": f"arn:aws:ecs:{region}:{account}:cluster/{cluster}",
                           "lastStatus": "STOPPED", "containers": []}
         self.snap.task_definition = {
-            "taskDefinitionArn": f"arn:aws:ecs:{region}:{account}:task-definition/api:7",
-            "family": "api", "revision": 7, "networkMode": "awsvpc",
+            "taskDefinitionArn": f"arn:aws:ecs:{region}:{account}:task-definition/{family}:{revision}",
+            "family": family, "revision": revision, "networkMode": "awsvpc",
             "requiresCompatibilities": ["FARGATE"], "cpu": "256", "memory": "512",
             "containerDefinitions": [],
         }
 
+    # -- subject, task and caller ---------------------------------------------------------
+    def subject(self, **subject: Any) -> SnapshotBuilder:
+        """Replace the subject (``kind``, ``cluster``, ``task`` or ``service``)."""
+        self.snap.subject = dict(subject)
+        return self
+
+    def service_subject(self, service: str = "api") -> SnapshotBuilder:
+        """A service with no task to look at: the subject is the service, and there is no task."""
+        self.snap.subject = {"kind": "service", "cluster": self.snap.subject.get("cluster", CLUSTER),
+                             "service": service}
+        self.snap.task = None
+        return self
+
+    def task_fields(self, **fields: Any) -> SnapshotBuilder:
+        """Set fields of the DescribeTasks task (``None`` removes one)."""
+        _update(self.task, fields)
+        return self
+
+    def caller(self, arn: str) -> SnapshotBuilder:
+        """Who collected the evidence (GetCallerIdentity)."""
+        self.snap.caller = {"Arn": arn, "Account": arn.split(":")[4]}
+        return self
+
     # -- task definition ------------------------------------------------------------------
+    def task_definition_fields(self, **fields: Any) -> SnapshotBuilder:
+        """Set top-level fields of the task definition (``None`` removes one)."""
+        _update(self.td, fields)
+        return self
+
     def container(self, name: str = "api", image: str = IMAGE, **extra: Any) -> SnapshotBuilder:
         self.td["containerDefinitions"].append({"name": name, "image": image, "essential": True, **extra})
-        self.snap.task["containers"].append({"name": name, "image": image, "lastStatus": "STOPPED"})
+        if self.snap.task is not None:
+            self.snap.task["containers"].append({"name": name, "image": image, "lastStatus": "STOPPED"})
         return self
 
     def awslogs(self, container: str = "api", group: str = LOG_GROUP, *, create: bool = False,
@@ -208,7 +258,8 @@ class SnapshotBuilder:
         return self
 
     def kms_key(self, arn: str = KEY_ARN, *, key_policy: dict | None = None, manager: str = "CUSTOMER",
-                state: str = "Enabled", exists: bool = True) -> SnapshotBuilder:
+                state: str = "Enabled", exists: bool = True, policy_read: bool = True) -> SnapshotBuilder:
+        """A key; ``key_policy`` defaults to the default key policy, ``policy_read=False`` leaves it unread."""
         if not exists:
             self.snap.kms_keys[arn] = None
             return self
@@ -217,7 +268,8 @@ class SnapshotBuilder:
             "KeyMetadata": {"KeyId": arn.rsplit("/", 1)[-1], "Arn": arn, "AWSAccountId": account,
                             "KeyManager": manager, "KeyState": state, "Enabled": state == "Enabled",
                             "KeyUsage": "ENCRYPT_DECRYPT", "KeySpec": "SYMMETRIC_DEFAULT"},
-            "Policy": copy.deepcopy(key_policy if key_policy is not None else default_key_policy(account)),
+            "Policy": (copy.deepcopy(key_policy if key_policy is not None else default_key_policy(account))
+                       if policy_read else None),
         }
         return self
 
@@ -227,6 +279,19 @@ class SnapshotBuilder:
              "logGroupArn": f"arn:aws:logs:{self.snap.region}:{self.snap.account}:log-group:{name}"}
             if exists else None)
         return self
+
+    def unread_boundary(self, role: str = EXEC_ROLE, boundary_arn: str | None = None) -> SnapshotBuilder:
+        """``role`` has a permissions boundary attached whose document could not be read (a gap says why)."""
+        boundary_arn = boundary_arn or f"arn:aws:iam::{role.split(':')[4]}:policy/boundary"
+        entry = self.snap.roles[role]
+        assert entry is not None, f"call .role({role!r}) first"
+        entry["PermissionsBoundary"] = {"PolicyArn": boundary_arn, "Document": None}
+        return self.gap("iam:GetPolicyVersion", resource=boundary_arn,
+                        error="AccessDenied: not authorized to perform iam:GetPolicyVersion")
+
+    def network(self, net: Net | Snapshot) -> SnapshotBuilder:
+        """Take the network picture (and the task's ENI attachment) of a `Net` (``.network(private_vpc())``)."""
+        return self.network_from(net if isinstance(net, Snapshot) else net.build())
 
     def network_from(self, other: Snapshot) -> SnapshotBuilder:
         """Take the network picture (and the task's ENI attachment) of another synthetic snapshot."""
@@ -258,6 +323,11 @@ class SnapshotBuilder:
 
     # -- helpers --------------------------------------------------------------------------
     @property
+    def task(self) -> dict[str, Any]:
+        assert self.snap.task is not None, "the subject has no task"
+        return self.snap.task
+
+    @property
     def td(self) -> dict[str, Any]:
         assert self.snap.task_definition is not None
         return self.snap.task_definition
@@ -267,6 +337,14 @@ class SnapshotBuilder:
             if c["name"] == name:
                 return c
         raise KeyError(f"no container {name!r}: call .container() first")
+
+
+def _update(target: dict[str, Any], fields: dict[str, Any]) -> None:
+    for key, value in fields.items():
+        if value is None:
+            target.pop(key, None)
+        else:
+            target[key] = value
 
 
 def default_key_policy(account: str = ACCT) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Synthetic snapshots of a Fargate task's network, for the network path and `net.*` check tests.
+"""Synthetic networks of a Fargate task, for the network path and `net.*` check tests (and any
+`SnapshotBuilder`: ``healthy().network(private_vpc())``).
 
 `private_vpc()` is a healthy private VPC: no NAT, no internet route, interface endpoints for ecr.api,
 ecr.dkr, logs and secretsmanager (private DNS on), the S3 gateway endpoint on the task subnet's route
@@ -13,9 +14,8 @@ import copy
 from typing import Any
 
 from fargate_nb.model import Gap, Snapshot
+from tests.support.snapshots import ACCT, DB_SECRET_ARN, EXEC_ROLE, IMAGE, LOG_GROUP, REGION
 
-ACCT = "111122223333"
-REGION = "us-east-1"
 VPC = "vpc-0a1b2c3d4e5f60718"
 VPC_CIDR = "10.0.0.0/16"
 TASK_SUBNET = "subnet-0aaa1111111111111"  # 10.0.1.0/24, us-east-1a, private
@@ -33,10 +33,7 @@ ENDPOINT_SG = "sg-0endpoint00000000"
 NACL = "acl-0default00000000"
 S3_PL = "pl-63a5400a"
 S3_PL_CIDRS = ["52.216.0.0/15", "3.5.0.0/19", "54.231.0.0/16", "16.182.0.0/16"]
-IMAGE = f"{ACCT}.dkr.ecr.{REGION}.amazonaws.com/api:1.4.2"
-REPO_ARN = f"arn:aws:ecr:{REGION}:{ACCT}:repository/api"
-EXEC_ROLE = f"arn:aws:iam::{ACCT}:role/ecsTaskExecutionRole"
-SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCT}:secret:db-password-Gh1jKl"
+SECRET_ARN = DB_SECRET_ARN  # the container secret `Net.container_secret` adds
 SUBNET_CIDRS = {TASK_SUBNET: "10.0.1.0/24", TASK_SUBNET_B: "10.0.2.0/24", ENDPOINT_SUBNET: "10.0.3.0/24",
                 PUBLIC_SUBNET: "10.0.0.0/24"}
 SUBNET_AZS = {TASK_SUBNET: "us-east-1a", TASK_SUBNET_B: "us-east-1b", ENDPOINT_SUBNET: "us-east-1a",
@@ -102,7 +99,7 @@ class Net:
             "family": "api", "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"],
             "executionRoleArn": EXEC_ROLE,
             "containerDefinitions": [{"name": "api", "image": IMAGE, "essential": True, "logConfiguration": {
-                "logDriver": "awslogs", "options": {"awslogs-group": "/ecs/api", "awslogs-region": region,
+                "logDriver": "awslogs", "options": {"awslogs-group": LOG_GROUP, "awslogs-region": region,
                                                     "awslogs-stream-prefix": "ecs"}}}],
         }
         self.snap.network = {
