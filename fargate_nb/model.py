@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from fargate_nb.scrub import scrub_obj
+from fargate_nb.scrub import redact_task, redact_task_definition, scrub_obj
 
 SNAPSHOT_SCHEMA = "fargate-nb/snapshot/1"
 DIAGNOSIS_SCHEMA = "fargate-nb/diagnosis/1"
@@ -75,6 +75,8 @@ class Snapshot:
       "EnableDnsHostnames" (bool), "subnets", "route_tables", "internet_gateways",
       "nat_gateways", "vpc_endpoints" (PolicyDocument as a dict), "security_groups",
       "network_acls", "prefix_lists" (DescribePrefixLists entries)}``. Empty when not awsvpc.
+    - ``redacted``: what was left out of the evidence (environment and docker label values, other
+      log drivers' options, run-task override environment values), one line per kind.
     - ``simulations``: ``[{"principal", "action", "resource", "decision", "matched"}]`` from
       ``iam:SimulatePrincipalPolicy`` when the caller may call it.
     """
@@ -99,11 +101,22 @@ class Snapshot:
     network: dict[str, Any] = field(default_factory=dict)
     simulations: list[dict[str, Any]] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
+    redacted: list[str] = field(default_factory=list)  # what was left out, e.g. "3 environment variable value(s)"
     schema: str = SNAPSHOT_SCHEMA
 
     # -- JSON ---------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
+        self.redact()
         return scrub_obj(asdict(self))
+
+    def redact(self) -> Snapshot:
+        """Drop the values no check needs (environment, docker labels, other drivers' log options)."""
+        self.task_definition, said = redact_task_definition(self.task_definition)
+        self.task, said_task = redact_task(self.task)
+        for line in [*said, *said_task]:
+            if line not in self.redacted:
+                self.redacted.append(line)
+        return self
 
     @classmethod
     def from_dict(cls, data: Any) -> Snapshot:
@@ -128,6 +141,8 @@ class Snapshot:
                 raise SnapshotError(f"snapshot field {name!r} must be an object")
         if "simulations" in kwargs and not isinstance(kwargs["simulations"], list):
             raise SnapshotError("snapshot field 'simulations' must be a list")
+        if "redacted" in kwargs and not isinstance(kwargs["redacted"], list):
+            raise SnapshotError("snapshot field 'redacted' must be a list")
         return cls(**kwargs)
 
     def save(self, path: str | os.PathLike[str]) -> Path:

@@ -71,3 +71,82 @@ def scrub_obj(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [scrub_obj(v) for v in value]
     return value
+
+
+# -- values a task carries that no check needs -------------------------------------------------------
+#: Log-driver options that are kept: the awslogs options the logs checks read. Any other driver's
+#: options (a Splunk token, a Datadog API key...) are values the kit has no use for.
+KEPT_LOG_OPTION_PREFIX = "awslogs-"
+
+
+def redact_task_definition(td: Any) -> tuple[Any, list[str]]:
+    """A copy of a task definition without the values no check needs, and what was redacted.
+
+    Environment values, docker label values and non-awslogs log options go (names and keys stay):
+    a plaintext ``DB_PASSWORD`` in a task definition must not travel in a snapshot or a report.
+    """
+    if not isinstance(td, dict):
+        return td, []
+    out = dict(td)
+    counts = {"environment": 0, "dockerLabels": 0, "logOptions": 0}
+    containers = []
+    for c in td.get("containerDefinitions") or []:
+        if not isinstance(c, dict):
+            containers.append(c)
+            continue
+        c = dict(c)
+        c["environment"], n = _redact_pairs(c.get("environment"))
+        counts["environment"] += n
+        if isinstance(c.get("dockerLabels"), dict) and c["dockerLabels"]:
+            counts["dockerLabels"] += len(c["dockerLabels"])
+            c["dockerLabels"] = {k: REDACTED for k in c["dockerLabels"]}
+        log = c.get("logConfiguration")
+        if isinstance(log, dict) and isinstance(log.get("options"), dict):
+            options = {k: (v if str(k).startswith(KEPT_LOG_OPTION_PREFIX) else REDACTED) for k, v in log["options"].items()}
+            counts["logOptions"] += sum(1 for k in options if not str(k).startswith(KEPT_LOG_OPTION_PREFIX))
+            c["logConfiguration"] = {**log, "options": options}
+        if c.get("environment") is None:
+            c.pop("environment")
+        containers.append(c)
+    if "containerDefinitions" in td:
+        out["containerDefinitions"] = containers
+    return out, _said(counts)
+
+
+def redact_task(task: Any) -> tuple[Any, list[str]]:
+    """A copy of a DescribeTasks entry without the environment values of its run-task overrides."""
+    if not isinstance(task, dict) or not isinstance(task.get("overrides"), dict):
+        return task, []
+    overrides = dict(task["overrides"])
+    total = 0
+    containers = []
+    for c in overrides.get("containerOverrides") or []:
+        if isinstance(c, dict) and c.get("environment") is not None:
+            c = dict(c)
+            c["environment"], n = _redact_pairs(c["environment"])
+            total += n
+        containers.append(c)
+    if "containerOverrides" in overrides:
+        overrides["containerOverrides"] = containers
+    return {**task, "overrides": overrides}, _said({"override environment": total})
+
+
+def _redact_pairs(pairs: Any) -> tuple[Any, int]:
+    if not isinstance(pairs, list):
+        return pairs, 0
+    out, n = [], 0
+    for pair in pairs:
+        if isinstance(pair, dict) and pair.get("value") not in (None, "", REDACTED):
+            pair = {**pair, "value": REDACTED}
+            n += 1
+        out.append(pair)
+    return out, n
+
+
+_WORDS = {"environment": "environment variable value(s)", "dockerLabels": "docker label value(s)",
+          "logOptions": "log-driver option value(s) (not awslogs)",
+          "override environment": "run-task override environment value(s)"}
+
+
+def _said(counts: dict[str, int]) -> list[str]:
+    return [f"{n} {_WORDS[k]}" for k, n in counts.items() if n]

@@ -91,8 +91,8 @@ def _describe_task(col: Collection, cluster: str, task: str) -> list[Job]:
             f"task {task!r} was not found in cluster {cluster!r} ({col.ctx.region}). Stopped tasks stay "
             "visible in DescribeTasks for only about an hour: diagnose its service instead "
             f"(--service NAME --cluster {cluster}) or a snapshot saved while the task was visible (--snapshot FILE)")
-    record = jsonable(found[0])
-    col.snap.task = record
+    col.snap.task = jsonable(found[0])
+    record = col.snap.redact().task  # run-task override environment values never enter the evidence
     col.snap.subject["task"] = record.get("taskArn") or task
     _adopt_account(col, record.get("taskArn"))
     jobs: list[Job] = [partial(_task_network, col, cluster, record)]
@@ -181,6 +181,7 @@ def _describe_task_definition(col: Collection, td_arn: str) -> list[Job]:
             col.gap("ecs:DescribeTaskDefinition", "the task definition does not exist (deleted)", td_arn)
         return []
     col.snap.task_definition = jsonable(out.data.get("taskDefinition") or {})
+    col.snap.redact()  # values no check needs never enter the evidence
     _adopt_account(col, col.snap.task_definition.get("taskDefinitionArn"))
     plan = pull_plan(col.snap)
     jobs = role_jobs(col, plan, simulate=bool(col.parts.get("simulate", True)))
