@@ -312,6 +312,20 @@ def open_scenario(scenario_id: str | None = None, sandbox: Sandbox | None = None
     return found
 
 
+#: The AWS managed policy ECS documents for the task execution role.
+EXECUTION_ROLE_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+
+
+def managed_policy(sandbox: Sandbox, arn: str = EXECUTION_ROLE_POLICY_ARN) -> dict[str, Any]:
+    """The default version of an AWS managed policy, read from the sandbox's IAM (moto carries AWS's managed policies)."""
+    from fargate_nb.aws.calls import decode_policy
+
+    iam = sandbox.client("iam")
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+    return decode_policy(document) or {}
+
+
 def attach_lab(endpoint_url: str, scenario_id: str | None = None) -> Lab:
     """The scenario a running sandbox holds (`fargate-nb lab up` in another shell), to check or fix.
 
