@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import signal
 import sys
 import threading
@@ -161,27 +162,36 @@ def cmd_fix(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _say(message: str) -> None:
+    print(f"fargate-nb demo: {message}", file=sys.stderr, flush=True)
+
+
+def _open_command(path: Path) -> str:
+    opener = {"darwin": "open", "win32": "start"}.get(sys.platform, "xdg-open")
+    return f"{opener} {shlex.quote(str(path))}"
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
+    from fargate_nb.investigation import ScenarioError, write_demo
     from fargate_nb.lab.scenarios import DEFAULT_SCENARIO
-    from fargate_nb.model import write_json_atomic
+    from fargate_nb.report import ReportError
     from fargate_nb.views.text import render_text
 
     scenario = _scenario(args.scenario or DEFAULT_SCENARIO)
-    out = Path(args.out)
     print(f"Demo: scenario {scenario.id} — {scenario.title}\n{scenario.story}\n", flush=True)
-    found = _open(scenario.id)
-    found.close()  # the report runs on the collected snapshot
-    sys.stdout.write(render_text(found.diagnosis, colour=sys.stdout.isatty()))
-    written = [found.snapshot.save(out / "snapshot.json"),
-               write_json_atomic(out / "diagnosis.json", found.diagnosis.to_dict())]
     try:
-        from fargate_nb.report import generate_report
-    except ImportError:
-        generate_report = None
-    if generate_report is not None:
-        paths = generate_report(found.snapshot, out, title=f"Demo: {scenario.title}")
-        written.extend(p for p in (paths.html, paths.md, paths.ipynb) if p)
-    print("\nWrote:")
-    for path in written:
-        print(f"  {path}")
+        demo = write_demo(scenario.id, args.out, progress=_say)
+    except ScenarioError as exc:
+        raise UsageError(str(exc)) from exc
+    except (ReportError, OSError) as exc:
+        print(f"fargate-nb demo: the report could not be written in {args.out}: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    sys.stdout.write(render_text(demo.diagnosis, colour=sys.stdout.isatty()))
+    paths = demo.paths
+    print(f"\nWrote (each run replaces these files in {Path(args.out)}):")
+    for label, path in (("evidence (snapshot)", paths.snapshot), ("diagnosis (JSON)", paths.json),
+                        ("report (HTML)", paths.html), ("postmortem draft (Markdown)", paths.md),
+                        ("executed notebook", paths.ipynb)):
+        print(f"  {label:<28} {path}")
+    print(f"\nOpen the report in a browser: {_open_command(paths.html)}\n  ({paths.html.resolve().as_uri()})")
     return EXIT_OK

@@ -107,11 +107,23 @@ def _command(command: str, name: str) -> str:
     return _safe(command.replace(" taskdef.json >", f" {shlex.quote(name)} >"), 1000)
 
 
-def run(args: argparse.Namespace) -> int:
+def lint_findings(doc: dict[str, Any], *, fargate: bool = True) -> list[Finding]:
+    """The findings `fargate-nb lint` reports for a task definition object (catalogue metadata attached)."""
     from fargate_nb.checks.catalogue import spec
     from fargate_nb.checks.registry import attach_metadata
-    from fargate_nb.scrub import scrub_obj
     from fargate_nb.taskdef import FINDING_ID, lint_task_definition
+
+    entry = spec(FINDING_ID)
+    return [attach_metadata(f, entry) for f in lint_task_definition(doc, fargate=fargate)]
+
+
+def lint_text(doc: dict[str, Any], name: str = "taskdef.json", *, fargate: bool = True) -> str:
+    """What `fargate-nb lint NAME` prints for ``doc`` (a notebook shows it without writing a file)."""
+    return render_text(name, lint_findings(doc, fargate=fargate), fargate)
+
+
+def run(args: argparse.Namespace) -> int:
+    from fargate_nb.scrub import scrub_obj
 
     doc = load_document(args.taskdef)
     if not isinstance(doc, dict):
@@ -120,8 +132,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{shown} holds {what}, not a JSON object; a task definition is an object with family "
                          "and containerDefinitions")
     fargate = not args.no_fargate
-    entry = spec(FINDING_ID)
-    findings = [attach_metadata(f, entry) for f in lint_task_definition(doc, fargate=fargate)]
+    findings = lint_findings(doc, fargate=fargate)
     if args.format == "json":
         sys.stdout.write(json.dumps(scrub_obj([asdict(f) for f in findings]), indent=2, ensure_ascii=False) + "\n")
     else:

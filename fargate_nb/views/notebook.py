@@ -281,3 +281,50 @@ def source_bundle(func: Any, caption: str = "") -> Bundle:
 
 def show_source(func: Any, caption: str = "") -> None:
     _display(source_bundle(func, caption))
+
+
+# -- primer helpers ------------------------------------------------------------------------------
+#: The advice findings of an ECR repository: they never decide the pull, they say what to do next.
+ADVICE_IDS = ("ecr.lifecycle-policy", "ecr.scan-on-push", "ecr.mutable-tag")
+
+
+def advice_table(diagnosis: Diagnosis, ids: Iterable[str] = ADVICE_IDS, *, styled: bool = False) -> Any:
+    """`findings_table` restricted to the findings ``ids`` (whatever their status), in the same columns."""
+    from fargate_nb.views.tables import findings_table, style_findings
+
+    wanted = set(ids)
+    df = findings_table(diagnosis)
+    tips = list(df.attrs.get("tips") or [""] * len(df))
+    keep = [i for i, finding_id in enumerate(df["id"]) if finding_id in wanted]
+    out = df.iloc[keep].reset_index(drop=True)
+    out.attrs["tips"] = [tips[i] for i in keep]
+    return style_findings(out) if styled else out
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
+
+
+def compare_policies(policies: dict[str, Any]) -> Any:
+    """One row per action an ``Allow`` statement names, one column per policy: the resources it grants.
+
+    ``policies`` maps a caption to a policy document (a dict, or its JSON text). An action a policy
+    does not name shows ``—``. Only what the documents say is listed; nothing is evaluated.
+    """
+    import pandas as pd
+
+    grants: dict[str, dict[str, list[str]]] = {}
+    for caption, document in policies.items():
+        doc = json.loads(document) if isinstance(document, str) else (document or {})
+        statements = doc.get("Statement") or []
+        for statement in statements if isinstance(statements, list) else [statements]:
+            if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+                continue
+            for action in _as_list(statement.get("Action")):
+                resources = grants.setdefault(action, {}).setdefault(caption, [])
+                resources.extend(r for r in _as_list(statement.get("Resource")) if r not in resources)
+    rows = [{"action": action, **{caption: ", ".join(by.get(caption, [])) or "—" for caption in policies}}
+            for action, by in sorted(grants.items())]
+    return pd.DataFrame(rows, columns=["action", *policies])

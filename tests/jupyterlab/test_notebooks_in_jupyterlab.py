@@ -127,5 +127,9 @@ def test_workshop_notebook_check_my_fix_after_run_all(page: Any, jupyterlab: Lab
 def test_primer_runs_and_draws(page: Any, jupyterlab: Lab) -> None:
     name = "01_pull_flow_primer.ipynb"
     run_all(page, jupyterlab, name)
-    assert_drawn_and_live(page, jupyterlab, name, widgets=False)
+    assert_drawn_and_live(page, jupyterlab, name, widgets=True)
     assert page.locator(".fargate-nb-diagram").count() >= 2  # the healthy pull and the broken ones
+    assert page.locator(".fargate-nb-diagram[data-first-failure='ecr.repo-policy']").count() == 1  # cross-account
+    # "Run all" leaves the sandbox up; the last cell's button stops it.
+    page.locator("button", has_text="Stop the sandbox").first.click()
+    page.wait_for_selector(".fargate-nb-stopped-sandbox", timeout=30_000)

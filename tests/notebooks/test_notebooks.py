@@ -154,22 +154,65 @@ def test_diagnose_notebook_offline_from_a_snapshot(aws, tmp_path, monkeypatch):
     assert f'data-status="{diagnosis.status}"' in verdict
 
 
+#: The primer's sections in order, each shown with live scenarios; the first failing finding of each broken one.
+PRIMER_SECTIONS = [("role-confusion", "iam.ecr-auth"), ("dockerhub-secret-denied", "iam.registry-secret"),
+                   ("dockerhub-secret-kms", "iam.kms-decrypt"), ("healthy-private-endpoints", None),
+                   ("no-s3-gateway", "net.no-route"), ("endpoint-sg-no-443", "net.endpoint-sg"),
+                   ("cross-account-repo-policy", "ecr.repo-policy")]
+
+
+def execute_results(nb: nbformat.NotebookNode, marker: str) -> list[str]:
+    """The HTML of every cell result (a DataFrame) that contains ``marker``."""
+    return [o["data"]["text/html"] for o in outputs(nb)
+            if o["output_type"] == "execute_result" and marker in o.get("data", {}).get("text/html", "")]
+
+
 def test_primer_walks_from_healthy_to_broken(tmp_path):
-    nb = run("01_pull_flow_primer", tmp_path, broken_scenarios=["missing-ecr-auth"])
+    nb = run("01_pull_flow_primer", tmp_path, broken_scenarios=["missing-ecr-auth"], interactive=False)
     assert_clean(nb)
-    healthy, broken = part(nb, "diagram")
+    scenarios = [re.search(r"<code>([a-z0-9-]+)</code>", h).group(1) for h in part(nb, "scenario")]
+    assert scenarios == ["healthy-public", "missing-ecr-auth", *(s for s, _ in PRIMER_SECTIONS)]
+    healthy, broken, *sections = part(nb, "diagram")
     assert "data-first-failure" not in healthy
     assert 'data-first-failure="iam.ecr-auth"' in broken
-    assert "fargate-nb-status-pass" in part(nb, "verdict")[0]
-    minimal, managed = (json.loads(text) for text in part(nb, "json", "text/plain"))
+    verdicts = part(nb, "verdict")
+    assert "fargate-nb-status-pass" in verdicts[0]
+    # Each section's scenario, as diagnosed live: the expected failing findings, or a passing verdict.
+    fixes = iter(part(nb, "fixes")[1:])
+    diagrams = iter(sections)
+    for (scenario_id, first), verdict in zip(PRIMER_SECTIONS, verdicts[2:], strict=True):
+        if first is None:
+            assert 'data-status="pass"' in verdict, scenario_id
+            continue
+        assert 'data-status="fail"' in verdict, scenario_id
+        assert f'data-first-failure="{first}"' in next(diagrams), scenario_id
+        shown = next(fixes)
+        assert all(f'data-finding="{i}"' in shown for i in expected_ids(scenario_id)), scenario_id
+    assert next(diagrams, None) is None
+
+    minimal, managed, dockerhub = (json.loads(text) for text in part(nb, "json", "text/plain"))
     assert any(s["Action"] == "ecr:GetAuthorizationToken" and s["Resource"] == "*" for s in minimal["Statement"])
     assert "ecr:GetAuthorizationToken" in json.dumps(managed)
-    [table] = [o["data"]["text/html"] for o in outputs(nb)
-               if o["output_type"] == "execute_result" and "path now" in o.get("data", {}).get("text/html", "")]
+    assert "secretsmanager:GetSecretValue" not in json.dumps(managed) and "kms:" not in json.dumps(managed)
+    needs = {a for s in dockerhub["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert {"secretsmanager:GetSecretValue", "kms:Decrypt"} <= needs and not any(a.startswith("ecr:") for a in needs)
+    [compared] = execute_results(nb, "AmazonECSTaskExecutionRolePolicy")
+    assert "ecr:BatchGetImage" in compared and "minimal policy (this task)" in compared
+
+    private, dockerhub_table = execute_results(nb, "path now")
     for destination in ("ecr.api", "ecr.dkr", "s3", "logs"):  # the endpoints table, from the diagnosis
-        assert f"<td>{destination}</td>" in table, destination
-    assert "<td>internet</td>" in table  # healthy-public reaches them through its internet gateway
-    assert "sandbox.stop()" in nb.cells[-1].source
+        assert f"<td>{destination}</td>" in private, destination
+    assert "<td>endpoint</td>" in private and "<td>gateway</td>" in private  # no internet path in private subnets
+    assert "com.amazonaws.us-east-1.secretsmanager" in dockerhub_table and "registry-1.docker.io" in dockerhub_table
+
+    lint = "".join(o["text"] for o in outputs(nb) if o["output_type"] == "stream" and "imagePullBehavior" in o["text"])
+    assert "✗ containerDefinitions[0].imagePullBehavior" in lint and "ECS_IMAGE_PULL_BEHAVIOR" in lint
+
+    [advice] = execute_results(nb, "ecr.lifecycle-policy")
+    for finding_id in ("ecr.lifecycle-policy", "ecr.scan-on-push", "ecr.mutable-tag"):
+        assert f"<td>{finding_id}</td>" in advice, finding_id
+    assert "StopButton(sandbox.stop, interactive=interactive)" in nb.cells[-1].source
+    assert "fargate-nb-stopped-sandbox" in outputs(nb)[-1]["data"]["text/html"]  # headless: stopped at once
 
 
 def test_workshop_lab_fix_and_check(tmp_path):
