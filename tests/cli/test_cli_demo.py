@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 import fargate_nb.investigation as investigation
+import fargate_nb.investigation.demo as demo_module
 import fargate_nb.report as report
 from fargate_nb.cli import main
 from fargate_nb.report import ReportError, ReportPaths
@@ -28,8 +29,8 @@ def listed(stdout: str) -> list[Path]:
 def offline(monkeypatch):
     """write_demo with a fake sandbox, scenario and report: the file handling alone."""
     runs = {"n": 0}
-    monkeypatch.setattr(investigation, "start_sandbox", lambda activate=True: SimpleNamespace(stop=lambda: None))
-    monkeypatch.setattr(investigation, "open_scenario", lambda *a, **k: SimpleNamespace(
+    monkeypatch.setattr(demo_module, "start_sandbox", lambda activate=True: SimpleNamespace(stop=lambda: None))
+    monkeypatch.setattr(demo_module, "open_scenario", lambda *a, **k: SimpleNamespace(
         snapshot="snapshot", diagnosis="diagnosis"))
 
     def fake_report(snapshot, out_dir, title=None, *, diagnosis=None, name=None, **_):

@@ -48,7 +48,7 @@ def test_a_saved_snapshot_is_diagnosed_offline(tmp_path, auth_broken):
 def test_bad_targets_and_scenarios_say_what_is_wrong(monkeypatch):
     assert "needs its cluster" in open_target(task="abc").error
     started = []
-    monkeypatch.setattr("fargate_nb.investigation.start_sandbox", lambda **kw: started.append(kw))
+    monkeypatch.setattr("fargate_nb.investigation.labs.start_sandbox", lambda **kw: started.append(kw))
     session = open_target(scenario="no-such-scenario")
     assert not session.ok
     assert "unknown scenario" in session.error and "missing-ecr-auth" in session.error

@@ -21,7 +21,8 @@ from tests.support.view_scenarios import EXEC_ROLE, MANAGED_EXEC_POLICY_ARN, unr
 
 #: name -> what replaces it (everything a view could use to re-decide the pull).
 ENGINE = ("fargate_nb.diagnose.diagnose", "fargate_nb.iam.evaluate", "fargate_nb.checks.permissions.evaluate.evaluate",
-          "fargate_nb.netpath.resolve", "fargate_nb.checks.registry.Check.run", "fargate_nb.investigation.diagnose",
+          "fargate_nb.netpath.resolve", "fargate_nb.checks.registry.Check.run", "fargate_nb.investigation.core.diagnose",
+          "fargate_nb.investigation.labs.diagnose",
           "fargate_nb.diagnose.run_checks", "fargate_nb.diagnose.parts.permission_rows",
           "fargate_nb.diagnose.parts.network_rows", "fargate_nb.diagnose.parts.sequence",
           "fargate_nb.diagnose.sequence.sequence", "fargate_nb.pullflow.plan")
