@@ -17,7 +17,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from fargate_nb.model import Diagnosis
-from fargate_nb.views.diagram import STATUS_COLOURS, STATUS_MARKS, clean, failure_meta, sequence_figure
+from fargate_nb.views.diagram import (
+    FIGURE_CONFIG,
+    STATUS_COLOURS,
+    STATUS_MARKS,
+    clean,
+    failure_meta,
+    sequence_figure,
+)
 from fargate_nb.views.mermaid import to_mermaid
 
 Bundle = dict[str, Any]  # an nbformat display_data output
@@ -105,7 +112,7 @@ def diagram_bundle(diagnosis: Diagnosis, figure: Any = None) -> Bundle:
     _DIAGRAM_COUNTER[0] += 1
     div_id = f"fargate-nb-diagram-{_DIAGRAM_COUNTER[0]}"
     body = figure.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
-                          config={"displaylogo": False, "responsive": False})
+                          config=FIGURE_CONFIG)
     failure = failure_meta(diagnosis)
     marker = f' data-first-failure="{_e(failure["finding"])}" data-step="{_e(failure["step"])}"' if failure else ""
     plain = (f"sequence diagram: first failure {failure['finding']} at {failure['step']} ({failure['call']})"
