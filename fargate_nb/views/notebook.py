@@ -128,8 +128,28 @@ def mermaid_bundle(diagnosis: Diagnosis) -> Bundle:
             "metadata": {"fargate_nb": "mermaid"}}
 
 
+_TABLE_BOX = "max-width:100%;overflow-x:auto"  # a table never widens the page
+
+
 def table_bundle(styler: Any, part: str, plain: str) -> Bundle:
-    return _bundle(f'<div class="fargate-nb-{part}">{styler.to_html()}</div>', plain, part)
+    return _bundle(f'<div class="fargate-nb-{part}" style="{_TABLE_BOX}">{styler.to_html()}</div>', plain, part)
+
+
+def findings_bundle(diagnosis: Diagnosis) -> Bundle:
+    """Failures, unknowns, warnings and advice in a table; passing and skipped checks folded away."""
+    from fargate_nb.views import tables
+
+    problems = [f for f in diagnosis.findings if f.status not in tables.FOLDED_STATUSES]
+    folded = len(diagnosis.findings) - len(problems)
+    body = (tables.findings_table(diagnosis, statuses=tables.PROBLEM_STATUSES, styled=True).to_html() if problems
+            else "<p>No check fails, warns or is unknown.</p>")
+    if folded:
+        rest = tables.findings_table(diagnosis, statuses=tables.FOLDED_STATUSES, styled=True).to_html()
+        word = "check" if folded == 1 else "checks"
+        body += (f'<details class="fargate-nb-passing"><summary>{folded} passing or skipped {word}</summary>'
+                 f"{rest}</details>")
+    return _bundle(f'<div class="fargate-nb-findings" style="{_TABLE_BOX}">{body}</div>',
+                   f"findings table: {len(problems)} problem(s), {folded} passing or skipped", "findings")
 
 
 def fixes_bundle(diagnosis: Diagnosis) -> Bundle:
@@ -187,7 +207,7 @@ def report_bundles(diagnosis: Diagnosis, parts: Iterable[str] = PARTS, *,
                                             "permissions", "permissions table"),
         "network": lambda: table_bundle(tables.network_table(diagnosis, styled=True),
                                         "network", "network table"),
-        "findings": lambda: table_bundle(tables.findings_table(diagnosis, styled=True), "findings", "findings table"),
+        "findings": lambda: findings_bundle(diagnosis),
         "fixes": lambda: fixes_bundle(diagnosis),
         "gaps": lambda: gaps_bundle(diagnosis),
         "mermaid": lambda: mermaid_bundle(diagnosis),
