@@ -163,8 +163,10 @@ def sequence_figure(diagnosis: Diagnosis) -> Any:
         assert failure is not None
         left = min(xpos.get(call.source, 0.0), xpos.get(call.target, 0.0))
         note_chars = _chars((x_max - left) * column_px - 12, 11)
-        note_lines = [f"<b>✗ {_html(failure.id)}</b>",
-                      *(_html(line) for line in textwrap.wrap(clean(failure.text, 400), note_chars)[:6])]
+        wrapped = textwrap.wrap(clean(failure.text, 400), note_chars)
+        if len(wrapped) > 6:
+            wrapped = [*wrapped[:5], wrapped[5][: note_chars - 1] + "…"]
+        note_lines = [f"<b>✗ {_html(failure.id)}</b>", *(_html(line) for line in wrapped)]
     note_px = 14 * len(note_lines) + 18 if note_lines else 0
 
     top = 6.0

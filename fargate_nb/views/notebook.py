@@ -29,14 +29,20 @@ from fargate_nb.views.mermaid import to_mermaid
 
 Bundle = dict[str, Any]  # an nbformat display_data output
 _DIAGRAM_COUNTER = [0]
+_PLOTLY_JSON = [False]  # set by setup_notebook(embed_plotlyjs=False): the diagram carries plotly's JSON too
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
 
 
-def setup_notebook() -> None:
+def setup_notebook(embed_plotlyjs: bool = True) -> None:
     """Make executed notebooks self-contained: plotly.js embedded once (offline), figures as HTML.
 
     Plotly 6+ defaults to a mimetype that nbconvert's HTML exporter drops, and plotly's own
     ``notebook`` renderer adds a MathJax CDN script to every figure. Here plotly.js (from the
     package, no CDN) is displayed once, and figures render as ``text/html`` that uses it.
+
+    ``embed_plotlyjs=False`` (the headless report) leaves plotly.js out of the outputs: the report's
+    HTML embeds it once (`fargate_nb.report.export.make_offline`), and the diagram also carries
+    plotly's own JSON mimetype, which JupyterLab draws with its plotly extension.
     """
     import plotly.io as pio
     from IPython.display import HTML, display
@@ -52,10 +58,13 @@ def setup_notebook() -> None:
 
     pio.renderers["fargate_nb"] = OfflineHtmlRenderer()
     pio.renderers.default = "fargate_nb"
+    _DIAGRAM_COUNTER[0] = 0
+    _PLOTLY_JSON[0] = not embed_plotlyjs
+    if not embed_plotlyjs:
+        return
     display(HTML('<script type="text/javascript">window.PlotlyConfig = {MathJaxConfig: "local"};</script>'
                  f'<script type="text/javascript">{get_plotlyjs()}</script>'
                  '<div class="fargate-nb-setup" style="display:none">plotly.js loaded</div>'))
-    _DIAGRAM_COUNTER[0] = 0
 
 
 def _message(prefix: str, exc: BaseException) -> str:
@@ -117,7 +126,10 @@ def diagram_bundle(diagnosis: Diagnosis, figure: Any = None) -> Bundle:
     marker = f' data-first-failure="{_e(failure["finding"])}" data-step="{_e(failure["step"])}"' if failure else ""
     plain = (f"sequence diagram: first failure {failure['finding']} at {failure['step']} ({failure['call']})"
              if failure else "sequence diagram: no failing call")
-    return _bundle(f'<div class="fargate-nb-diagram"{marker}>{body}</div>', plain, "diagram")
+    bundle = _bundle(f'<div class="fargate-nb-diagram"{marker}>{body}</div>', plain, "diagram")
+    if _PLOTLY_JSON[0]:  # no plotly.js in the outputs: JupyterLab draws this one, nbconvert the HTML
+        bundle["data"][PLOTLY_MIME] = {**json.loads(figure.to_json()), "config": FIGURE_CONFIG}
+    return bundle
 
 
 def mermaid_bundle(diagnosis: Diagnosis) -> Bundle:
@@ -128,7 +140,7 @@ def mermaid_bundle(diagnosis: Diagnosis) -> Bundle:
             "metadata": {"fargate_nb": "mermaid"}}
 
 
-_TABLE_BOX = "max-width:100%;overflow-x:auto"  # a table never widens the page
+_TABLE_BOX = "max-width:100%;overflow-x:auto;position:relative"  # neither a table nor its tooltips widen the page
 
 
 def table_bundle(styler: Any, part: str, plain: str) -> Bundle:

@@ -270,7 +270,7 @@ def test_long_arns_wrap_inside_a_bounded_cell():
     snap = make_snapshot()
     diag = make_diagnosis(snap, passing(snap))
     page = permissions_table(diag, styled=True).to_html()
-    assert "overflow-wrap: anywhere" in page and "max-width: 28em" in page
+    assert "overflow-wrap: break-word" in page and "max-width: 28em" in page and "overflow-wrap: anywhere" in page
     assert "word-break: break-all" in page  # the resource column: ARNs have no spaces to break at
     assert "word-break: break-all" in network_table(diag, styled=True).to_html()
 
