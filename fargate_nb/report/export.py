@@ -3,7 +3,8 @@
 nbconvert's `lab` template loads require.js, MathJax, mermaid.js and the widget manager from CDNs;
 plotly's notebook output adds a MathJax CDN tag to every figure. The template below drops those
 blocks, and `make_offline` removes any remote script or stylesheet an output still carries and
-embeds plotly.js once when figures need it. Code is hidden: the reader sees the results only.
+embeds plotly.js once when figures need it. Code is hidden, and cells tagged ``report-hide`` are
+left out: the reader sees the results only.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from typing import Any
 import nbformat
 
 PLOTLY_MARKER = "* plotly.js v"
+#: Cells tagged so are run but left out of the report: notebook instructions, the title (the banner
+#: carries it), interactive-only sections and the sandbox's stop button.
+REPORT_HIDE_TAG = "report-hide"
 
 #: Extends nbconvert's lab template: no CDN scripts, escaped mermaid source, a report header.
 OFFLINE_TEMPLATE = r"""{%- extends 'index.html.j2' -%}
@@ -47,6 +51,11 @@ REPORT_CSS = """
 .fnb-header dl { display: grid; grid-template-columns: max-content auto; gap: .15em 1em; margin: 0; font-size: .9em; }
 .fnb-header dt { font-weight: 600; }
 .fnb-header dd { margin: 0; overflow-wrap: anywhere; }
+/* Fit the page: outputs never widen it (a wide table scrolls inside its own box). */
+.jp-OutputArea-child, .jp-OutputArea-output, .jp-Cell-outputWrapper, .jp-Cell { min-width: 0; max-width: 100%; }
+.jp-OutputArea-output { overflow-x: auto; }
+.jp-RenderedHTMLCommon pre, .jp-Mermaid pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+.fargate-nb-findings details > summary { cursor: pointer; margin: .5em 0; color: #455a64; }
 """
 
 _REMOTE = r"""(?:https?:)?//"""
@@ -100,6 +109,7 @@ def notebook_to_html(nb: nbformat.NotebookNode, *, title: str, header: str = "")
     """Render an executed notebook as offline HTML with code cells' input hidden."""
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
     nb = nbformat.from_dict(nb)  # a copy: the saved notebook keeps its metadata
     nb.metadata.pop("widgets", None)  # widget state needs the CDN widget manager
@@ -113,6 +123,7 @@ def notebook_to_html(nb: nbformat.NotebookNode, *, title: str, header: str = "")
         exclude_output_prompt=True,
         embed_images=True,
     )
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={REPORT_HIDE_TAG}), enabled=True)
     resources: dict[str, Any] = {"metadata": {"name": title}, "fnb_css": REPORT_CSS, "fnb_header": header}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     return make_offline(body)

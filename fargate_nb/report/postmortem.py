@@ -40,8 +40,6 @@ TIMELINE_EVENTS = (
     ("executionStoppedAt", "Containers stopped"),
     ("stoppedAt", "Task stopped"),
 )
-#: The events a reader always expects to see, said to be unknown when missing.
-KEY_EVENTS = ("createdAt", "pullStartedAt", "pullStoppedAt", "stoppingAt", "stoppedAt")
 
 
 @dataclass
@@ -96,7 +94,7 @@ def _duration(seconds: float) -> str:
 
 
 def timeline_section(snapshot: Snapshot) -> str:
-    """The task's life from its timestamps, with the time since creation; unknowns said so."""
+    """The task's life from its timestamps, with the time since creation; what was not recorded is left out."""
     task = snapshot.task or {}
     if not task:
         kind = (snapshot.subject or {}).get("kind") or "subject"
@@ -107,15 +105,14 @@ def timeline_section(snapshot: Snapshot) -> str:
     rows = []
     for key, what in TIMELINE_EVENTS:
         when = parse_time(task.get(key))
-        if when is None and key not in KEY_EVENTS:
+        if when is None:  # what was not recorded is left out
             continue
         since = _duration((when - created).total_seconds()) if when and created else "-"
-        rows.append((what, Raw(code_span(key)), format_time(when) if when else "unknown (not recorded)", since))
+        rows.append((what, Raw(code_span(key)), format_time(when), since))
+    if not rows:
+        return ("The task record carries no timestamps; take the times from the service events, "
+                "CloudTrail or your alerts.")
     out = [table(("event", "field", "time", "since created"), rows)]
-    if not any(parse_time(task.get(key)) for key, _ in TIMELINE_EVENTS):
-        out.append("\nThe task record carries no timestamps; take the times from the service events, "
-                   "CloudTrail or your alerts.")
-        return "\n".join(out)
     pull_start, pull_stop = parse_time(task.get("pullStartedAt")), parse_time(task.get("pullStoppedAt"))
     if pull_start and pull_stop:
         out.append(f"\nThe image pull took {_duration((pull_stop - pull_start).total_seconds())}.")

@@ -17,19 +17,32 @@ from collections.abc import Iterable
 from typing import Any
 
 from fargate_nb.model import Diagnosis
-from fargate_nb.views.diagram import STATUS_COLOURS, STATUS_MARKS, clean, failure_meta, sequence_figure
+from fargate_nb.views.diagram import (
+    FIGURE_CONFIG,
+    STATUS_COLOURS,
+    STATUS_MARKS,
+    clean,
+    failure_meta,
+    sequence_figure,
+)
 from fargate_nb.views.mermaid import to_mermaid
 
 Bundle = dict[str, Any]  # an nbformat display_data output
 _DIAGRAM_COUNTER = [0]
+_PLOTLY_JSON = [False]  # set by setup_notebook(embed_plotlyjs=False): the diagram carries plotly's JSON too
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
 
 
-def setup_notebook() -> None:
+def setup_notebook(embed_plotlyjs: bool = True) -> None:
     """Make executed notebooks self-contained: plotly.js embedded once (offline), figures as HTML.
 
     Plotly 6+ defaults to a mimetype that nbconvert's HTML exporter drops, and plotly's own
     ``notebook`` renderer adds a MathJax CDN script to every figure. Here plotly.js (from the
     package, no CDN) is displayed once, and figures render as ``text/html`` that uses it.
+
+    ``embed_plotlyjs=False`` (the headless report) leaves plotly.js out of the outputs: the report's
+    HTML embeds it once (`fargate_nb.report.export.make_offline`), and the diagram also carries
+    plotly's own JSON mimetype, which JupyterLab draws with its plotly extension.
     """
     import plotly.io as pio
     from IPython.display import HTML, display
@@ -45,10 +58,13 @@ def setup_notebook() -> None:
 
     pio.renderers["fargate_nb"] = OfflineHtmlRenderer()
     pio.renderers.default = "fargate_nb"
+    _DIAGRAM_COUNTER[0] = 0
+    _PLOTLY_JSON[0] = not embed_plotlyjs
+    if not embed_plotlyjs:
+        return
     display(HTML('<script type="text/javascript">window.PlotlyConfig = {MathJaxConfig: "local"};</script>'
                  f'<script type="text/javascript">{get_plotlyjs()}</script>'
                  '<div class="fargate-nb-setup" style="display:none">plotly.js loaded</div>'))
-    _DIAGRAM_COUNTER[0] = 0
 
 
 def _message(prefix: str, exc: BaseException) -> str:
@@ -105,12 +121,15 @@ def diagram_bundle(diagnosis: Diagnosis, figure: Any = None) -> Bundle:
     _DIAGRAM_COUNTER[0] += 1
     div_id = f"fargate-nb-diagram-{_DIAGRAM_COUNTER[0]}"
     body = figure.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
-                          config={"displaylogo": False, "responsive": False})
+                          config=FIGURE_CONFIG)
     failure = failure_meta(diagnosis)
     marker = f' data-first-failure="{_e(failure["finding"])}" data-step="{_e(failure["step"])}"' if failure else ""
     plain = (f"sequence diagram: first failure {failure['finding']} at {failure['step']} ({failure['call']})"
              if failure else "sequence diagram: no failing call")
-    return _bundle(f'<div class="fargate-nb-diagram"{marker}>{body}</div>', plain, "diagram")
+    bundle = _bundle(f'<div class="fargate-nb-diagram"{marker}>{body}</div>', plain, "diagram")
+    if _PLOTLY_JSON[0]:  # no plotly.js in the outputs: JupyterLab draws this one, nbconvert the HTML
+        bundle["data"][PLOTLY_MIME] = {**json.loads(figure.to_json()), "config": FIGURE_CONFIG}
+    return bundle
 
 
 def mermaid_bundle(diagnosis: Diagnosis) -> Bundle:
@@ -121,8 +140,28 @@ def mermaid_bundle(diagnosis: Diagnosis) -> Bundle:
             "metadata": {"fargate_nb": "mermaid"}}
 
 
+_TABLE_BOX = "max-width:100%;overflow-x:auto;position:relative"  # neither a table nor its tooltips widen the page
+
+
 def table_bundle(styler: Any, part: str, plain: str) -> Bundle:
-    return _bundle(f'<div class="fargate-nb-{part}">{styler.to_html()}</div>', plain, part)
+    return _bundle(f'<div class="fargate-nb-{part}" style="{_TABLE_BOX}">{styler.to_html()}</div>', plain, part)
+
+
+def findings_bundle(diagnosis: Diagnosis) -> Bundle:
+    """Failures, unknowns, warnings and advice in a table; passing and skipped checks folded away."""
+    from fargate_nb.views import tables
+
+    problems = [f for f in diagnosis.findings if f.status not in tables.FOLDED_STATUSES]
+    folded = len(diagnosis.findings) - len(problems)
+    body = (tables.findings_table(diagnosis, statuses=tables.PROBLEM_STATUSES, styled=True).to_html() if problems
+            else "<p>No check fails, warns or is unknown.</p>")
+    if folded:
+        rest = tables.findings_table(diagnosis, statuses=tables.FOLDED_STATUSES, styled=True).to_html()
+        word = "check" if folded == 1 else "checks"
+        body += (f'<details class="fargate-nb-passing"><summary>{folded} passing or skipped {word}</summary>'
+                 f"{rest}</details>")
+    return _bundle(f'<div class="fargate-nb-findings" style="{_TABLE_BOX}">{body}</div>',
+                   f"findings table: {len(problems)} problem(s), {folded} passing or skipped", "findings")
 
 
 def fixes_bundle(diagnosis: Diagnosis) -> Bundle:
@@ -180,7 +219,7 @@ def report_bundles(diagnosis: Diagnosis, parts: Iterable[str] = PARTS, *,
                                             "permissions", "permissions table"),
         "network": lambda: table_bundle(tables.network_table(diagnosis, styled=True),
                                         "network", "network table"),
-        "findings": lambda: table_bundle(tables.findings_table(diagnosis, styled=True), "findings", "findings table"),
+        "findings": lambda: findings_bundle(diagnosis),
         "fixes": lambda: fixes_bundle(diagnosis),
         "gaps": lambda: gaps_bundle(diagnosis),
         "mermaid": lambda: mermaid_bundle(diagnosis),

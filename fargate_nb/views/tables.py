@@ -18,6 +18,12 @@ from fargate_nb.model import Diagnosis, Finding
 from fargate_nb.views.diagram import STATUS_COLOURS, clean
 
 _CELL_COLOURS = {**STATUS_COLOURS, "—": "#9e9e9e"}
+#: Columns holding ARNs, names and policy references: they wrap anywhere (``word-break: break-all``).
+WRAP_COLUMNS = frozenset({"resource", "container", "execution role by", "task role by", "destination", "endpoint",
+                          "target", "endpoint service", "why"})
+CELL_MAX_WIDTH = "28em"  # no cell is wider; long text wraps
+PROBLEM_STATUSES = ("fail", "unknown", "warn", "info")
+FOLDED_STATUSES = ("pass", "skipped")  # shown folded away in notebooks and reports
 ROLE_COLUMNS = (("execution role", "execution"), ("task role", "task"))
 
 
@@ -189,8 +195,13 @@ def _style(df: pd.DataFrame, status_columns: list[str], tips: pd.DataFrame, css_
            statuses: dict[str, list[str]] | None = None) -> Styler:
     """Escape every cell, colour the status columns (by ``statuses`` when given), add CSS tooltips."""
     styler = (df.style.format(escape="html").hide(axis="index")
-              .set_properties(**{"text-align": "left", "vertical-align": "top"})
+              .set_properties(**{"text-align": "left", "vertical-align": "top", "max-width": CELL_MAX_WIDTH,
+                                 "overflow-wrap": "break-word"})
               .set_table_styles([{"selector": "th", "props": [("text-align", "left")]}], overwrite=False))
+    wrapped = [c for c in df.columns if c in WRAP_COLUMNS]
+    if wrapped and len(df):  # ARNs have no spaces: let them break anywhere rather than widen the page
+        styler = styler.set_properties(subset=wrapped, **{"word-break": "break-all", "overflow-wrap": "anywhere",
+                                                          "min-width": "8em"})
     if statuses and len(df):
         colours = pd.DataFrame("", index=df.index, columns=df.columns)
         for column, values in statuses.items():

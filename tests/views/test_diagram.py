@@ -7,15 +7,21 @@ Diagnosis; `sequence_figure` only draws it. These tests build diagnoses from han
 
 from __future__ import annotations
 
+import html
 import json
 
 from fargate_nb.model import Finding, Snapshot
 from fargate_nb.views.diagram import (
+    MARGIN_LEFT_PX,
+    MARGIN_RIGHT_PX,
+    MIN_WIDTH_PX,
     NOT_REACHED_COLOUR,
     STATUS_COLOURS,
+    _chars,
     call_failure,
     call_findings,
     failure_meta,
+    fit_lines,
     hover_lines,
     sequence_figure,
 )
@@ -219,7 +225,9 @@ def test_layout_is_deterministic_and_scales_with_counts(healthy):
     small = make_snapshot("nginx:1", secrets=False, logs=False, execution_role=None)
     small_fig = sequence_figure(make_diagnosis(small, []))
     big_fig = sequence_figure(diag)
-    assert small_fig.layout.width < big_fig.layout.width
+    # as wide as its container; as tall as its calls need
+    assert small_fig.layout.width is None and big_fig.layout.width is None
+    assert small_fig.layout.autosize and big_fig.layout.autosize
     assert small_fig.layout.height < big_fig.layout.height
     # every lifeline header sits inside the x range, with the same spacing
     xs = sorted({s.x0 + 0.44 for s in big_fig.layout.shapes if s.type == "rect"})
@@ -255,3 +263,41 @@ def test_the_figure_draws_only_what_the_diagnosis_says(auth_broken):
     fig = sequence_figure(diag)
     arrows = {a.arrowcolor for a in fig.layout.annotations if a.showarrow}
     assert STATUS_COLOURS["warn"] in arrows
+
+
+def test_labels_are_wrapped_to_one_column_and_sit_next_to_their_target(healthy):
+    _, diag = healthy
+    fig = sequence_figure(diag)
+    columns = len(diag.sequence.lifelines)
+    chars = _chars((MIN_WIDTH_PX - MARGIN_LEFT_PX - MARGIN_RIGHT_PX) / columns * 0.92 - 4, 11)
+    xpos = {lf.id: i for i, lf in enumerate(diag.sequence.lifelines)}
+    for call in _calls(diag):
+        def flat(text):
+            return html.unescape(text.replace("<br>", "")).replace(" ", "")
+
+        [label] = [a for a in fig.layout.annotations if not a.showarrow and a.text
+                   and f"✓{call.label}".replace(" ", "").startswith(flat(a.text).rstrip("…"))
+                   and flat(a.text).startswith("✓")]
+        assert all(len(html.unescape(line)) <= chars for line in label.text.split("<br>"))
+        assert label.x == xpos[call.target] - 0.5  # between the target and the lifeline before it
+        assert label.yanchor == "bottom"  # above the arrow
+
+
+def test_fit_lines_breaks_at_natural_places_and_cuts_what_is_too_long():
+    assert fit_lines("ecr:GetAuthorizationToken", 14) == ["ecr:Get", "Authorization", "Token"]
+    assert fit_lines("GET layers (S3)", 10) == ["GET layers", "(S3)"]
+    assert all(len(line) <= 6 for line in fit_lines("x" * 40, 6))
+    cut = fit_lines("word " * 40, 10, max_lines=2)
+    assert len(cut) == 2 and cut[-1].endswith("…")
+
+
+def test_the_failure_note_sits_under_its_arrow_inside_the_figure(auth_broken):
+    _, diag = auth_broken
+    fig = sequence_figure(diag)
+    first = diag.sequence.first_failure
+    arrow = next(a for a in fig.layout.annotations if a.showarrow and a.arrowwidth == 3.5)
+    note = next(a for a in fig.layout.annotations if (a.text or "").startswith("<b>✗ iam.ecr-auth</b>"))
+    assert note.y < arrow.y and note.yanchor == "top" and note.xanchor == "left"
+    assert note.x == 0 == [lf.id for lf in diag.sequence.lifelines].index(first.source)
+    lo, hi = fig.layout.yaxis.range
+    assert lo < note.y < hi

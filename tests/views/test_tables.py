@@ -254,3 +254,25 @@ def test_endpoints_table_names_the_endpoint_service_and_its_type():
     assert df.loc["ecr.dkr", "endpoint service"] == f"com.amazonaws.{REGION}.ecr.dkr"
     assert df.loc["ecr.dkr", "type"].startswith("interface")
     assert df.loc["s3", "type"].startswith("gateway")
+
+
+def test_long_arns_wrap_inside_a_bounded_cell():
+    snap = make_snapshot()
+    diag = make_diagnosis(snap, passing(snap))
+    page = permissions_table(diag, styled=True).to_html()
+    assert "overflow-wrap: break-word" in page and "max-width: 28em" in page and "overflow-wrap: anywhere" in page
+    assert "word-break: break-all" in page  # the resource column: ARNs have no spaces to break at
+    assert "word-break: break-all" in network_table(diag, styled=True).to_html()
+
+
+def test_the_findings_bundle_folds_passing_checks_away(auth_broken):
+    from fargate_nb.views.notebook import findings_bundle
+
+    _, diag = auth_broken
+    page = findings_bundle(diag)["data"]["text/html"]
+    shown, folded = page.split("<details", 1)
+    assert "iam.ecr-auth" in shown and ">pass<" not in shown
+    passing_count = sum(f.status in ("pass", "skipped") for f in diag.findings)
+    assert f"<summary>{passing_count} passing or skipped checks</summary>" in folded
+    assert ">fail<" not in folded
+    assert list(findings_table(diag, statuses=("pass", "skipped"))["status"].unique()) == ["pass"]
