@@ -46,7 +46,7 @@ demo: $(CORE)
 
 lab: $(LAB)
 	@echo "Starting JupyterLab on http://$(HOST):$(PORT)/lab in notebooks/ (kernel: Python (fargate-nb)); Ctrl-C stops it."
-	$(BIN)/jupyter lab --ServerApp.ip=$(HOST) --ServerApp.port=$(PORT) --ServerApp.root_dir=notebooks
+	$(BIN)/jupyter lab --ServerApp.ip=$(HOST) --ServerApp.port=$(PORT) --ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 bench: install
 	$(BIN)/python bench/run_all.py

@@ -59,3 +59,16 @@ def test_redaction_is_idempotent() -> None:
     first = json.dumps(snap.to_dict(), sort_keys=True)
     assert json.dumps(snap.to_dict(), sort_keys=True) == first
     assert len(snap.redacted) == 4
+
+
+def test_the_report_header_and_the_postmortem_say_what_was_redacted() -> None:
+    from fargate_nb.report.postmortem import postmortem_markdown, redaction_fact
+
+    snap = leaky()
+    snap.redact()
+    label, text = redaction_fact(snap)
+    assert label == "Values redacted" and "2 environment variable value(s)" in text
+    markdown = postmortem_markdown(snap, investigate(snap).diagnosis, title="t")
+    assert "Values redacted" in markdown and "environment variable value" in markdown
+    assert not [s for s in SECRETS if s in markdown]
+    assert "none were present" in redaction_fact(healthy().build())[1]

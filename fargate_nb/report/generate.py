@@ -21,7 +21,7 @@ import nbformat
 from fargate_nb.model import Diagnosis, Snapshot, write_text_atomic
 from fargate_nb.report.export import error_outputs, header_html, notebook_to_html, remote_references
 from fargate_nb.report.names import parse_time, report_name, resource_name, unique_name
-from fargate_nb.report.postmortem import Provenance, format_time, postmortem_markdown
+from fargate_nb.report.postmortem import Provenance, format_time, postmortem_markdown, redaction_fact
 from fargate_nb.report.run import NotebookError, execute_notebook, notebook_path
 from fargate_nb.views.markdown import overall_status
 
@@ -123,6 +123,7 @@ def _header(title: str, snapshot: Snapshot, diagnosis: Diagnosis, provenance: Pr
              ("Evidence collected", format_time(parse_time(snapshot.collected_at)))]
     if diagnosis.stopped and diagnosis.stopped.get("text"):
         facts.append(("Stopped reason", str(diagnosis.stopped["text"])))
+    facts.append(redaction_fact(snapshot))
     return header_html(title, overall_status(diagnosis), diagnosis.verdict, facts)
 
 

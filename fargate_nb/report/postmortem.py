@@ -154,6 +154,12 @@ def mermaid_section(snapshot: Snapshot, diagnosis: Diagnosis) -> str:
     return fenced(source, "mermaid")
 
 
+def redaction_fact(snapshot: Snapshot) -> tuple[str, str]:
+    """What the evidence leaves out on purpose (values no check needs), said in every report."""
+    said = ", ".join(snapshot.redacted) if snapshot.redacted else "none were present"
+    return ("Values redacted", f"{said} (names are kept; values no check needs never enter the evidence)")
+
+
 def postmortem_markdown(snapshot: Snapshot, diagnosis: Diagnosis, *, title: str,
                         provenance: Provenance | None = None, snapshot_file: str | None = None,
                         diagnosis_file: str | None = None) -> str:
@@ -161,7 +167,7 @@ def postmortem_markdown(snapshot: Snapshot, diagnosis: Diagnosis, *, title: str,
     prov = provenance or Provenance.of(snapshot)
     facts = table(("", ""), [(k, v) for k, v in prov.facts()]
                   + [("Evidence collected", snapshot.collected_at or "unknown"),
-                     ("Status", overall_status(diagnosis))])
+                     ("Status", overall_status(diagnosis)), redaction_fact(snapshot)])
     files = " and ".join(code_span(f) for f in (diagnosis_file, snapshot_file) if f)
     parts = [
         f"# {md_escape(title)}", "", verdict_block(diagnosis), "", facts, "",

@@ -71,7 +71,12 @@ def _html(text: str) -> str:
 
 
 def _wrap(text: str, width: int, lines: int = 6) -> str:
-    return "<br>".join(_html(line) for line in textwrap.wrap(clean(text, 400), max(width, 8))[:lines])
+    """Wrapped to ``lines`` lines; a cut ends with "…", so the reader knows there is more (hover, table)."""
+    wrapped = textwrap.wrap(clean(text, 400), max(width, 8))
+    if len(wrapped) > lines:
+        wrapped = wrapped[:lines]
+        wrapped[-1] = wrapped[-1][: max(width, 8) - 1].rstrip() + "…"
+    return "<br>".join(_html(line) for line in wrapped)
 
 
 def _pieces(text: str) -> list[str]:

@@ -301,3 +301,11 @@ def test_the_failure_note_sits_under_its_arrow_inside_the_figure(auth_broken):
     assert note.x == 0 == [lf.id for lf in diag.sequence.lifelines].index(first.source)
     lo, hi = fig.layout.yaxis.range
     assert lo < note.y < hi
+
+
+def test_a_verdict_too_long_for_the_heading_ends_with_an_ellipsis():
+    from fargate_nb.views.diagram import _wrap
+
+    cut = _wrap("word " * 100, 20, 2).split("<br>")
+    assert len(cut) == 2 and cut[-1].endswith("…") and len(cut[-1]) <= 20
+    assert "…" not in _wrap("a short verdict", 20, 2)
