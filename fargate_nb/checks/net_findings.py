@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from fargate_nb import netpath
-from fargate_nb.model import Finding, Remediation, Snapshot
+from fargate_nb.model import Finding, Remediation, Snapshot, worst_status
 from fargate_nb.pullflow import Destination, PullPlan
 
 
@@ -65,6 +65,5 @@ def make(check_id: str, status: str, dest: Destination, message: str, detail: st
 
 
 def worst(statuses: Iterable[str]) -> str:
-    order = ("fail", "unknown", "warn", "pass")
-    found = set(statuses)
-    return next((s for s in order if s in found), "pass")
+    """The worst of the legs' statuses (`model.worst_status`); no leg at all is a pass."""
+    return worst_status(statuses, default="pass")
