@@ -52,9 +52,16 @@ def sequence(snapshot: Snapshot, plan: PullPlan, findings: list[Finding], steps:
     _decide(calls, findings, steps)
     used = {"fargate"} | {c.source for c in calls} | {c.target for c in calls}
     lifelines = [_lifeline(lid, snapshot) for lid in sorted(used, key=_lifeline_rank)]
-    subject = snapshot.subject or {}
-    what = subject.get("task") or subject.get("service") or subject.get("taskdef") or ""
-    return Sequence(f"Image pull of {subject.get('kind', 'task')} {what}".strip(), lifelines, calls)
+    return Sequence(_title(snapshot.subject or {}), lifelines, calls)
+
+
+def _title(subject: dict) -> str:
+    """"Image pull of task 0f3c… in cluster payments": the subject's own name, not its whole ARN."""
+    what = str(subject.get("task") or subject.get("service") or subject.get("taskdef") or "")
+    name = what.rsplit("/", 1)[-1] if what.startswith("arn:") else what
+    cluster = str(subject.get("cluster") or "").rsplit("/", 1)[-1]
+    where = f" in cluster {cluster}" if cluster else ""
+    return f"Image pull of {subject.get('kind', 'task')} {name}{where}".replace("  ", " ").strip()
 
 
 def _lifeline_rank(lifeline_id: str) -> tuple[int, str]:
