@@ -25,6 +25,9 @@ _SECRET_PARAM = re.compile(
     r"(\s*[=:]\s*\"?)([^&\s\"',;]+)",
     re.IGNORECASE,
 )
+# Credentials in a URL's authority: scheme://user:password@host (a database URL in an environment
+# variable, a registry mirror). The user stays (it names the account), the password goes.
+_URL_PASSWORD = re.compile(r"\b([a-z][a-z0-9+.-]{1,20}://[^\s/:@\"'<>]+):[^\s/@\"'<>]+@", re.IGNORECASE)
 # Access key ids (AKIA/ASIA + 16 upper-case alphanumerics).
 _ACCESS_KEY = re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b")
 # "Authorization: Bearer xxx" / "Basic xxx" headers.
@@ -50,6 +53,7 @@ def scrub_text(text: str) -> str:
     if not text:
         return text
     text = _URL.sub(_scrub_url, text)
+    text = _URL_PASSWORD.sub(lambda m: f"{m.group(1)}:{REDACTED}@", text)
     text = _SECRET_PARAM.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
     text = _ACCESS_KEY.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
     text = _AUTH_HEADER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)

@@ -62,3 +62,10 @@ def test_a_url_encoded_presigned_url_inside_another_url_is_scrubbed():
 def test_many_unsigned_urls_in_a_row_are_kept_as_they_are():
     text = "http://a?" * 2000  # no marker anywhere: nothing to redact (bench/bench_scrub.py times this shape)
     assert scrub_text(text) == text
+
+
+def test_a_password_in_a_url_goes_and_the_user_stays():
+    out = scrub_text("DATABASE_URL=postgres://app:s3cret@db.internal:5432/app; see https://bot:tok@git.example/x")
+    assert "s3cret" not in out and "tok@" not in out
+    assert "postgres://app:REDACTED@db.internal:5432/app" in out and "https://bot:REDACTED@git.example/x" in out
+    assert scrub_text("mailto:a@b.c arn:aws:iam::1:role/x") == "mailto:a@b.c arn:aws:iam::1:role/x"
