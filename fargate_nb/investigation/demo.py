@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fargate_nb.investigation.labs import get_scenario, open_scenario, start_sandbox
-from fargate_nb.model import Diagnosis
+from fargate_nb.model import Diagnosis, private_dir, private_file, write_text_atomic
 
 # -- the demo ----------------------------------------------------------------------------------
 #: The stem of the files `write_demo` owns in its folder: NAME.snapshot.json, .json, .html, .md, .ipynb.
@@ -52,7 +52,7 @@ def write_demo(scenario_id: str | None, out_dir: str | os.PathLike[str], *,
     finally:
         say("stopping the sandbox (the report runs on the collected snapshot)")
         sandbox.stop()
-    out.mkdir(parents=True, exist_ok=True)
+    private_dir(out)
     staging = Path(tempfile.mkdtemp(prefix=".fargate-nb-demo-", dir=out))
     try:
         say("running the report notebook (papermill) and exporting it to HTML and Markdown")
@@ -61,10 +61,10 @@ def write_demo(scenario_id: str | None, out_dir: str | os.PathLike[str], *,
         final = ReportPaths(*(out / p.name for p in staged.all()))
         nb = nbformat.read(staged.ipynb, as_version=4)
         nb.metadata.setdefault("papermill", {})["output_path"] = str(final.ipynb)  # not the staging folder
-        nbformat.write(nb, staged.ipynb)
+        write_text_atomic(staged.ipynb, nbformat.writes(nb))  # private (0600), like every file of the report
         say(f"replacing the previous demo's files in {out}")
         for src, dst in zip(staged.all(), final.all(), strict=True):
-            os.replace(src, dst)
+            os.replace(private_file(src), dst)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return Demo(scenario, found.diagnosis, final)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-from fargate_nb.model import Diagnosis, Snapshot, write_text_atomic
+from fargate_nb.model import Diagnosis, Snapshot, private_dir, private_file, write_text_atomic
 from fargate_nb.report.export import error_outputs, header_html, notebook_to_html, remote_references
 from fargate_nb.report.names import parse_time, report_name, resource_name, unique_name
 from fargate_nb.report.postmortem import Provenance, format_time, postmortem_markdown, redaction_fact
@@ -66,7 +66,7 @@ def generate_report(snapshot: Snapshot, out_dir: str | os.PathLike[str], title: 
 
     out = Path(out_dir)
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        private_dir(out)
     except OSError as exc:
         raise ReportError(f"cannot create the report folder {out}: {exc.strerror or exc}") from exc
     diagnosis = diagnosis or diagnose(snapshot)
@@ -134,19 +134,13 @@ def _move_into_place(staged: ReportPaths, final: ReportPaths) -> None:
         for src, dst in zip(staged.all(), final.all(), strict=True):
             if dst.exists():
                 raise ReportError(f"{dst} appeared while the report was being written; not replacing it")
-            src.chmod(0o666 & ~_umask())  # temporary files are private; reports are not
+            private_file(src)  # every written file is private to its user (DESIGN.md)
             os.replace(src, dst)
             moved.append(dst)
     except BaseException:
         for path in moved:
             path.unlink(missing_ok=True)
         raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def load_report_json(path: str | os.PathLike[str]) -> Diagnosis:

@@ -58,6 +58,20 @@ def test_write_demo_replaces_only_its_own_files(tmp_path, offline):
     assert any("sandbox" in p for p in phases) and any("papermill" in p for p in phases)
 
 
+def test_demo_files_are_private_and_its_new_folder_too(tmp_path, offline):
+    import os
+    import stat
+
+    old_mask = os.umask(0o022)  # the fake report writes 0644 files under it, like papermill would
+    try:
+        demo = investigation.write_demo("no-s3-gateway", tmp_path / "new" / "demo")
+    finally:
+        os.umask(old_mask)
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in demo.paths.all()} == dict.fromkeys(DEMO_FILES, 0o600)
+    assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "new" / "demo").stat().st_mode) == 0o700
+
+
 def test_a_failed_demo_leaves_the_previous_one(tmp_path, offline, monkeypatch):
     investigation.write_demo("no-s3-gateway", tmp_path)
 

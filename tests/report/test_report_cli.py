@@ -73,6 +73,7 @@ def test_report_from_a_saved_snapshot_prints_the_paths_and_exits_1(scenario_snap
     assert main(["report", "--snapshot", str(evidence), "--out", str(out), "--title", "INC-7"]) == 1
     printed = [Path(line) for line in capsys.readouterr().out.splitlines()]
     assert sorted(printed) == sorted(out.iterdir()) and len(printed) == 5
+    assert {p.stat().st_mode & 0o777 for p in printed} == {0o600} and out.stat().st_mode & 0o777 == 0o700
     md = next(p for p in printed if p.suffix == ".md").read_text()
     assert md.startswith("# INC-7\n") and "logs.group-missing" in md
     saved = next(p for p in printed if p.name.endswith(".snapshot.json"))

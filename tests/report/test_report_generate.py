@@ -70,7 +70,7 @@ def test_five_files_with_one_safe_name_and_the_notebook_reads_the_saved_evidence
     assert nbformat.read(paths.ipynb, as_version=4).metadata["papermill"]["output_path"] == str(paths.ipynb)
     assert paths.md.read_text().startswith("# My title\n")
     assert "<b>ok</b>" in paths.html.read_text()
-    assert all(stat.S_IMODE(p.stat().st_mode) & 0o044 for p in paths.all())  # readable, not 0600
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in paths.all())  # private to its user
 
 
 def test_a_second_report_of_the_same_evidence_gets_its_own_name(tmp_path, recorder):
