@@ -156,8 +156,8 @@ class Snapshot:
             raise SnapshotError(f"{p} is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from exc
         except RecursionError as exc:
             raise SnapshotError(f"{p} is nested too deeply to be a snapshot") from exc
-        except ValueError as exc:  # e.g. an integer longer than Python converts (4300 digits)
-            raise SnapshotError(f"{p} is not a snapshot: {exc}") from exc
+        except ValueError as exc:  # an integer longer than Python converts (4300 digits)
+            raise SnapshotError(f"{p} holds a number too long to read; that is not a snapshot") from exc
         return cls.from_dict(data)
 
     def copy(self) -> Snapshot:

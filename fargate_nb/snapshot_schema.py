@@ -99,7 +99,9 @@ def _task_definition(td: dict[str, Any]) -> None:
         _text(creds, "credentialsParameter", f"{cp}.repositoryCredentials")
         log = _object(c.get("logConfiguration"), f"{cp}.logConfiguration")
         _text(log, "logDriver", f"{cp}.logConfiguration")
-        _object(log.get("options"), f"{cp}.logConfiguration.options")
+        options = _object(log.get("options"), f"{cp}.logConfiguration.options")
+        for key in options:
+            _text(options, key, f"{cp}.logConfiguration.options")
 
 
 def _task(task: dict[str, Any]) -> None:
