@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import given
@@ -49,7 +50,8 @@ LINT_INPUT = st.one_of(
 def run(argv: list[str]) -> tuple[int, str]:
     """main(argv) -> (exit code, stderr); argparse's own usage errors count as exit 2."""
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    stdin = io.TextIOWrapper(io.BytesIO(b""))  # '-' reads standard input: an empty one here
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), mock.patch("sys.stdin", stdin):
         try:
             code = main(argv)
         except SystemExit as exc:  # argparse: --help (0) or a usage error (2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fargate_nb.cli.diagnose import render
 from fargate_nb.diagnose import diagnose
 from fargate_nb.model import SNAPSHOT_SCHEMA, Snapshot, SnapshotError
 from tests.fuzz.strategies import FUZZ, JSON, TEXT, mutated
@@ -47,7 +49,9 @@ def test_random_documents_load_or_say_why(doc):
 @FUZZ
 @given(st.one_of(mutated(HEALTHY), mutated(NETWORKED)))
 def test_mutated_snapshots_load_or_say_why(doc):
-    load_and_diagnose(doc)
+    snapshot = load_and_diagnose(doc)
+    if snapshot is not None:  # and what `fargate-nb diagnose --snapshot` prints renders too
+        render(diagnose(snapshot), "text", snapshot=snapshot, stream=io.StringIO())
 
 
 @pytest.fixture(scope="module")
