@@ -15,6 +15,7 @@ import contextlib
 import errno
 import json
 import os
+import reprlib
 import tempfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from fargate_nb.scrub import redact_task, redact_task_definition, scrub_obj
+from fargate_nb.snapshot_schema import SnapshotError, validate
 
 SNAPSHOT_SCHEMA = "fargate-nb/snapshot/1"
 DIAGNOSIS_SCHEMA = "fargate-nb/diagnosis/1"
@@ -34,8 +36,7 @@ FINDING_STATUSES = (*STEP_STATUSES, "info")
 SEVERITY_ORDER = ("fail", "unknown", "warn", "pass", "info", "skipped")
 
 
-class SnapshotError(ValueError):
-    """A snapshot file that cannot be read: broken JSON, wrong schema, wrong shapes."""
+__all__ = ["SnapshotError"]  # defined with the schema check (fargate_nb.snapshot_schema), raised from here
 
 
 @dataclass
@@ -126,25 +127,16 @@ class Snapshot:
             raise SnapshotError("a snapshot must be a JSON object")
         schema = data.get("schema")
         if schema != SNAPSHOT_SCHEMA:
-            raise SnapshotError(f"unsupported snapshot schema {schema!r} (expected {SNAPSHOT_SCHEMA!r})")
-        known = {f.name: f for f in fields(cls)}
-        kwargs: dict[str, Any] = {}
-        for name, value in data.items():
-            if name not in known:
-                continue  # newer minor fields are ignored rather than fatal
-            kwargs[name] = value
-        try:
-            kwargs["gaps"] = [Gap.from_dict(g) for g in kwargs.get("gaps") or []]
-        except (TypeError, AttributeError) as exc:
-            raise SnapshotError(f"snapshot 'gaps' is malformed: {exc}") from exc
-        for name in ("roles", "repositories", "images", "secrets", "parameters", "kms_keys",
-                     "log_groups", "network", "subject"):
-            if name in kwargs and not isinstance(kwargs[name], dict):
-                raise SnapshotError(f"snapshot field {name!r} must be an object")
-        if "simulations" in kwargs and not isinstance(kwargs["simulations"], list):
-            raise SnapshotError("snapshot field 'simulations' must be a list")
-        if "redacted" in kwargs and not isinstance(kwargs["redacted"], list):
-            raise SnapshotError("snapshot field 'redacted' must be a list")
+            raise SnapshotError(f"unsupported snapshot schema {reprlib.repr(schema)} (expected {SNAPSHOT_SCHEMA!r})")
+        validate(data)  # shapes first: checks trust what they read (SnapshotError names the field)
+        known = {f.name for f in fields(cls)}
+        # newer minor fields are ignored rather than fatal
+        kwargs: dict[str, Any] = {name: value for name, value in data.items() if name in known}
+        kwargs["gaps"] = [Gap.from_dict(g) for g in kwargs.get("gaps") or []]
+        for name in ("roles", "repositories", "images", "secrets", "parameters", "kms_keys", "log_groups",
+                     "network", "subject", "simulations", "redacted"):
+            if kwargs.get(name, ...) is None:  # null: as if absent
+                del kwargs[name]
         return cls(**kwargs)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -155,13 +147,19 @@ class Snapshot:
     def load(cls, path: str | os.PathLike[str]) -> Snapshot:
         p = Path(path)
         try:
-            text = p.read_text(encoding="utf-8")
+            text = p.read_bytes().decode("utf-8-sig")
         except OSError as exc:
             raise SnapshotError(f"cannot read snapshot {p}: {exc.strerror or exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise SnapshotError(f"{p} is not UTF-8 text (byte {exc.start}); a snapshot is JSON") from exc
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise SnapshotError(f"{p} is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from exc
+        except RecursionError as exc:
+            raise SnapshotError(f"{p} is nested too deeply to be a snapshot") from exc
+        except ValueError as exc:  # an integer longer than Python converts (4300 digits)
+            raise SnapshotError(f"{p} holds a number too long to read; that is not a snapshot") from exc
         return cls.from_dict(data)
 
     def copy(self) -> Snapshot:
@@ -171,7 +169,7 @@ class Snapshot:
     def gaps_for(self, *apis: str) -> list[Gap]:
         """Gaps recorded for any of the given APIs (``service:Operation``)."""
         wanted = {a.lower() for a in apis}
-        return [g for g in self.gaps if g.api.lower() in wanted]
+        return [g for g in self.gaps if (g.api or "").lower() in wanted]
 
 
 @dataclass

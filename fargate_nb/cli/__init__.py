@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 from fargate_nb import __version__
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_AWS = 0, 1, 2, 3
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a command whose reader closed the pipe
 COMMAND_MODULES = ("diagnose", "snapshot", "explain", "lint", "checks", "lab", "report")
 
 
@@ -46,6 +48,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; output cut short by a closed pipe (``| head``) ends quietly, without a traceback."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # a reader gone away shows here, not as a traceback at interpreter exit
+    except BrokenPipeError:
+        # The standard recipe: send what is left of stdout to devnull so the final flush cannot fail.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):  # stdout is not a real file (captured, closed)
+            pass
+        return EXIT_BROKEN_PIPE
+    return code
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

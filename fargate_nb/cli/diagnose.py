@@ -61,6 +61,18 @@ def load_or_collect(args: argparse.Namespace):  # -> Snapshot
         raise UsageError(str(exc)) from exc
 
 
+def save_snapshot(snapshot, name: str):  # -> Path
+    """Write the evidence to ``name``; UsageError (exit 2) when that is a folder or cannot be written."""
+    from pathlib import Path
+
+    if Path(name).is_dir():
+        raise UsageError(f"cannot write the snapshot to {name}: it is a directory; give a file name")
+    try:
+        return snapshot.save(name)
+    except OSError as exc:
+        raise UsageError(f"cannot write the snapshot to {name}: {exc.strerror or exc}") from exc
+
+
 def render(diagnosis, fmt: str, *, snapshot=None, verbose: bool = False, stream=None) -> str:
     if fmt == "json":
         return diagnosis.to_json() + "\n"
@@ -79,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
 
     snapshot = load_or_collect(args)
     if args.save_snapshot:
-        path = snapshot.save(args.save_snapshot)
+        path = save_snapshot(snapshot, args.save_snapshot)
         print(f"snapshot written to {path}", file=sys.stderr)
     diagnosis = investigate(snapshot).diagnosis
     sys.stdout.write(render(diagnosis, args.format, snapshot=snapshot, verbose=args.verbose))

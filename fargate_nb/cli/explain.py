@@ -25,9 +25,12 @@ def read_message(arg: str) -> str:
     if arg != "-":
         return arg
     stream = getattr(sys.stdin, "buffer", None)
-    if stream is not None:
-        return stream.read(MAX_STDIN * 4).decode("utf-8", errors="replace")[:MAX_STDIN]
-    return sys.stdin.read(MAX_STDIN)
+    try:
+        if stream is not None:
+            return stream.read(MAX_STDIN * 4).decode("utf-8", errors="replace")[:MAX_STDIN]
+        return sys.stdin.read(MAX_STDIN)
+    except OSError as exc:  # standard input is a folder, closed, or not readable
+        raise UsageError(f"cannot read standard input: {exc.strerror or exc}") from exc
 
 
 def render_text(e) -> str:  # e: fargate_nb.stopped.Explanation

@@ -100,10 +100,23 @@ def cmd_up(args: argparse.Namespace) -> int:
     from fargate_nb.lab.state import bring_up
 
     scenario = _scenario(args.scenario)
+    if args.port is not None and not 0 < args.port < 65536:
+        raise UsageError(f"--port {args.port} is out of range (1-65535)")
     stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    serving = threading.Event()
+
+    def on_sigterm(*_: object) -> None:
+        stop.set()
+        if not serving.is_set():  # still starting or provisioning: stop now, not after
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
     try:
-        with Sandbox(port=args.port) as sandbox:
+        try:
+            started = Sandbox(port=args.port).start()
+        except (OSError, ValueError) as exc:  # the port is taken (or out of range)
+            raise UsageError(f"cannot start the sandbox: {getattr(exc, 'strerror', None) or exc}") from exc
+        with started as sandbox:
             env = bring_up(scenario.id, sandbox)
             print(f"Sandbox for scenario {scenario.id} ({scenario.title}) is up.\n")
             print("# paste into another shell (or set in JupyterLab) to use it:")
@@ -116,6 +129,7 @@ def cmd_up(args: argparse.Namespace) -> int:
             print(f"fargate-nb diagnose --cluster {env.cluster} --task {env.task_arn}")
             print(f"fargate-nb lab check --endpoint-url {sandbox.endpoint_url}")
             print("\nPress Ctrl-C to stop the sandbox.", flush=True)
+            serving.set()
             try:
                 while not stop.wait(0.5):
                     pass

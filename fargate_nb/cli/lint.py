@@ -65,6 +65,8 @@ def load_document(name: str) -> Any:
         raise UsageError(f"{shown} is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from exc
     except RecursionError as exc:
         raise UsageError(f"{shown} is nested too deeply to be a task definition") from exc
+    except ValueError as exc:  # an integer longer than Python converts (4300 digits)
+        raise UsageError(f"{shown} holds a number too long to read; that is not a task definition") from exc
 
 
 def _safe(text: str, limit: int = 200) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from fargate_nb.cli import AwsUnavailable, UsageError
+from fargate_nb.cli.diagnose import save_snapshot
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,10 +33,7 @@ def run(args: argparse.Namespace) -> int:
         raise AwsUnavailable(str(exc)) from exc
     except (SubjectNotFoundError, ValueError) as exc:
         raise UsageError(str(exc)) from exc
-    try:
-        path = snapshot.save(args.output)
-    except OSError as exc:
-        raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
+    path = save_snapshot(snapshot, args.output)
     gaps = len(snapshot.gaps)
     print(path)
     print(f"{gaps} gap{'s' if gaps != 1 else ''} (evidence that could not be read)"

@@ -7,6 +7,7 @@ real HTTP), and so do papermill kernels and shells given `Sandbox.env`.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -101,6 +102,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def port_available(port: int) -> bool:
+    """True when ``port`` can be bound on 127.0.0.1 now (as the server will: address reuse allowed)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((HOST, port))
+        except OSError:
+            return False
+        return True
+
+
 class Sandbox:
     """Start and stop a moto server; use as a context manager.
 
@@ -146,6 +158,14 @@ class Sandbox:
         last_error: Exception | None = None
         for _ in range(5):
             port = self.port or free_port()
+            if not 0 < port < 65536:
+                raise ValueError(f"port {port} is out of range (1-65535)")
+            # moto's server binds in its own thread and waits for ever if that fails: probe first.
+            if not port_available(port):
+                last_error = OSError(errno.EADDRINUSE, f"port {port} on {HOST} is already in use")
+                if self.port:
+                    raise last_error
+                continue
             server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
             try:
                 server.start()

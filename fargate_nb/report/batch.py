@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+import reprlib
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -29,15 +30,18 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks
 def parse_since(text: str, now: datetime | None = None) -> datetime:
     """'24h', '90m', '7d', '2w' (ago) or an ISO time; raises ValueError with a clear message."""
     now = now or datetime.now(UTC)
+    shown = reprlib.repr(text)
     m = _DURATION.match(text or "")
     if m:
-        delta = timedelta(**{_UNITS[m.group(2).lower()]: float(m.group(1))})
-        return now - delta
+        try:
+            return now - timedelta(**{_UNITS[m.group(2).lower()]: float(m.group(1))})
+        except (OverflowError, ValueError) as exc:  # longer ago than datetime can count (year 1)
+            raise ValueError(f"--since {shown} reaches back before the year 1; give a shorter duration") from exc
     when = parse_time(text)
     if when is None:
-        raise ValueError(f"--since {text!r}: expected a duration such as 24h, 90m, 7d, or an ISO time")
+        raise ValueError(f"--since {shown}: expected a duration such as 24h, 90m, 7d, or an ISO time")
     if when > now:
-        raise ValueError(f"--since {text!r} is in the future")
+        raise ValueError(f"--since {shown} is in the future")
     return when
 
 

@@ -11,6 +11,7 @@ reported wrong types, so a rule skips values of the wrong type instead of failin
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -48,7 +49,7 @@ def parse_cpu(value: Any) -> int | None:
     if not m:
         return None
     units = float(m.group(1)) * (1024 if m.group(2) else 1)
-    return int(units) if units == int(units) else None
+    return int(units) if math.isfinite(units) and units == int(units) else None  # "9"*400 is inf
 
 
 def parse_memory(value: Any) -> int | None:
@@ -58,7 +59,7 @@ def parse_memory(value: Any) -> int | None:
     if not m:
         return None
     mib = float(m.group(1)) * (1024 if (m.group(2) or "").lower() in ("gb", "gib") else 1)
-    return int(mib) if mib == int(mib) else None
+    return int(mib) if math.isfinite(mib) and mib == int(mib) else None
 
 
 def containers(td: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
