@@ -102,3 +102,13 @@ def test_nothing_answered_is_exit_3_but_the_subject_alone_is_exit_4(fault_env, r
         assert run.code == UNCHECKED and "ecs:DescribeTasks" in run.diagnosis["verdict"]
     else:
         assert run.code == 3 and run.out == "" and "unreachable or" in run.err and "Traceback" not in run.err
+
+
+def test_a_snapshot_without_its_subject_is_written_and_says_so(fault_env, run_cli, tmp_path):
+    rule_ = {service_id("ecs:DescribeTasks"): rule("denied", "ecs:DescribeTasks")}
+    out = tmp_path / "evidence.json"
+    run = run_cli(["snapshot", "--cluster", fault_env.cluster, "--task", fault_env.task_arn, "-o", str(out)], rule_)
+    assert run.code == UNCHECKED and out.exists()
+    assert "the task could not be read: ecs:DescribeTasks failed (AccessDeniedException" in run.err
+    again = run_cli(["diagnose", "--snapshot", str(out), "--format", "json"])  # offline, the same answer
+    assert again.code == UNCHECKED and "ecs:DescribeTasks" in again.diagnosis["verdict"]
