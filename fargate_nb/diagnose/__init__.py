@@ -12,6 +12,7 @@ from typing import Any
 
 from fargate_nb import __version__
 from fargate_nb.checks import load_all
+from fargate_nb.checks.permissions.evidence import DENIED_PREFIXES
 from fargate_nb.checks.registry import attach_metadata
 from fargate_nb.model import (
     SEVERITY_ORDER,
@@ -135,9 +136,13 @@ def step_results(findings: list[Finding], pull_plan: PullPlan, unread: Unread | 
 def verdict(steps: list[StepResult], findings: list[Finding], unread: Unread | None = None) -> str:
     """One line: the first failing step and its cause, or why nothing was found (or nothing was read)."""
     if unread is not None and not any(s.status == "fail" for s in steps):
-        grant = f" Grant the caller {unread.permission} or fix" if unread.permission else " Fix"
-        return (f"Nothing could be checked: {unread.sentence}.{grant} the access to AWS, and collect again; "
-                "the pull may or may not succeed.")
+        denied = unread.gap is not None and (unread.gap.error or "").startswith(DENIED_PREFIXES)
+        if denied or (unread.gap is None and unread.permission):
+            then = f"Grant the caller {unread.permission} and collect again"
+        else:
+            then = "Collect again once AWS answers" + (f" (the caller needs {unread.permission})"
+                                                       if unread.permission else "")
+        return f"Nothing could be checked: {unread.sentence}. {then}; the pull may or may not succeed."
     failing_config = [f for f in findings if f.status == "fail" and f.step is None]
     for s in steps:
         if s.status == "fail":
