@@ -35,6 +35,32 @@ def _service_args(env) -> list[str]:
     return ["diagnose", "--cluster", env.cluster, "--service", env.service_name, "--format", "json"]
 
 
+@pytest.fixture(scope="module")
+def baseline_passing(fault_env) -> set[tuple[str, str | None]]:
+    """(id, target) of every check that passes when nothing is injected."""
+    import contextlib
+    import io
+    import json
+
+    from fargate_nb.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(_task_args(fault_env)) == 0
+    return {(f["id"], f.get("target")) for f in json.loads(out.getvalue())["findings"] if f["status"] == "pass"}
+
+
+def _never_skipped(run, baseline: set[tuple[str, str | None]], action: str, kind: str) -> None:
+    """A check that passed with the evidence may pass or be unknown without it: never skipped or gone."""
+    if action in SUBJECT:  # nothing was read: one unknown per check, for every target
+        baseline = {(i, None) for i, _ in baseline}
+    now: dict[tuple[str, str | None], set[str]] = {}
+    for f in run.diagnosis["findings"]:
+        now.setdefault((f["id"], None if action in SUBJECT else f.get("target")), set()).add(f["status"])
+    lost = sorted((k, sorted(now.get(k, {"absent"}))) for k in baseline if not now.get(k, set()) & {"pass", "unknown"})
+    assert not lost, f"{kind} {action}: checks that passed are now {lost}"
+
+
 def test_the_healthy_baseline_makes_every_call_and_passes(fault_env, run_cli):
     run = run_cli(_task_args(fault_env))
     assert run.code == 0, run.out
@@ -77,9 +103,10 @@ def _check(run, action: str, kind: str) -> None:
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("action", [a for a in ACTIONS if a != "ecs:DescribeServices"])
-def test_a_task_diagnosis_survives_every_fault_on_every_call(fault_env, run_cli, action, kind):
+def test_a_task_diagnosis_survives_every_fault_on_every_call(fault_env, baseline_passing, run_cli, action, kind):
     run = run_cli(_task_args(fault_env), {service_id(action): rule(kind, action, variant=len(action))})
     _check(run, action, kind)
+    _never_skipped(run, baseline_passing, action, kind)
     if action == "ecr:BatchGetImage":  # a platform-mismatched task must not pass either
         platform = [f for f in run.diagnosis["findings"] if f["id"] == "ecr.platform-mismatch"]
         assert [f["status"] for f in platform] == ["unknown"]
