@@ -345,6 +345,10 @@ class Sequence:
         return next((c for c in self.calls if c.first_failure), None)
 
 
+#: Exit codes of a diagnosis (the CLI adds 2 bad usage or input, 3 AWS unreachable / not AWS / no credentials).
+EXIT_OK, EXIT_FAIL, EXIT_UNCHECKED = 0, 1, 4
+
+
 @dataclass
 class Diagnosis:
     subject: dict[str, Any]
@@ -367,16 +371,31 @@ class Diagnosis:
         return [f for f in self.findings if f.status == "fail"]
 
     @property
+    def unchecked(self) -> list[Finding]:
+        """`unknown` findings that matter: on a needed step, or on no step (config, network legs)."""
+        skipped = {s.id for s in self.steps if s.status == "skipped"}
+        return [f for f in self.findings if f.status == "unknown" and f.step not in skipped]
+
+    @property
     def status(self) -> str:
-        """The overall status every face shows: fail, else the worst of unknown/warn among the steps, else pass."""
+        """The overall status every face shows: fail, else unknown when anything needed could not be
+        checked, else warn, else pass (never a pass over evidence that was not read)."""
         if self.failed:
             return "fail"
+        if self.unchecked:
+            return "unknown"
         return worst_status((s.status for s in self.steps if s.status in ("unknown", "warn")), default="pass")
 
     @property
     def exit_code(self) -> int:
-        """CLI contract: 0 when nothing fails, 1 when something fails."""
-        return 1 if self.failed else 0
+        """CLI contract (README "Exit codes"): 1 something fails; 4 nothing fails but something needed
+        could not be checked (a step or finding is `unknown`, or the subject was not read); 0 every
+        needed step was checked and passes (warnings allowed). 2 and 3 come from the CLI itself."""
+        if self.failed:
+            return EXIT_FAIL
+        if self.status == "unknown":
+            return EXIT_UNCHECKED
+        return EXIT_OK
 
     def step(self, step_id: str) -> StepResult:
         for s in self.steps:

@@ -23,10 +23,12 @@ from botocore import xform_name
 from botocore.parsers import ResponseParserError
 
 from fargate_nb.aws.errors import (
+    CONNECTION_EXCEPTIONS,
     UNAVAILABLE_EXCEPTIONS,
     AwsUnavailableError,
     InvalidInputError,
     SubjectNotFoundError,
+    UnexpectedResponseError,
     classify_code,
     unavailable_message,
 )
@@ -71,7 +73,19 @@ class Caller:
     def __init__(self, ctx: AwsContext) -> None:
         self.ctx = ctx
         self.gaps: list[Gap] = []
+        self.answered = 0  # calls AWS answered in its own format (data, not found, denied, errors)
+        self.unreached: list[str] = []  # "service:Operation: why" for calls that never got an AWS answer
         self._lock = threading.Lock()
+
+    @property
+    def reached_nothing(self) -> bool:
+        """True when calls were made and none was answered as AWS answers: unreachable or not AWS."""
+        with self._lock:
+            return self.answered == 0 and bool(self.unreached)
+
+    def _answered(self) -> None:
+        with self._lock:
+            self.answered += 1
 
     def add_gap(self, gap: Gap) -> None:
         with self._lock:
@@ -100,6 +114,13 @@ class Caller:
             error = exc.response.get("Error") or {}
             code = str(error.get("Code") or "Unknown")
             message = str(error.get("Message") or "")
+            if code.isdigit():  # botocore's code for an error body it could not read: not an AWS answer
+                if optional:
+                    return Outcome(code=code)
+                status = (exc.response.get("ResponseMetadata") or {}).get("HTTPStatusCode") or code
+                return self._unreached(action, f"HTTP {status} {message}".strip() + " (the answer is not in "
+                                       "AWS's format: a proxy or an endpoint that is not AWS?)", resource, code)
+            self._answered()
             kind = classify_code(code)
             if kind == "not-found":
                 return Outcome(missing=True, code=code)
@@ -113,22 +134,48 @@ class Caller:
             return self._gap(action, detail, resource, code)
         except UNAVAILABLE_EXCEPTIONS as exc:
             raise AwsUnavailableError(unavailable_message(exc)) from exc
+        except CONNECTION_EXCEPTIONS as exc:  # after the retries: this call's evidence is a gap
+            return self._unreached(action, f"{_exc_kind(exc)} after {self.ctx.max_attempts} attempts: "
+                                   f"{_first_line(exc)}", resource, type(exc).__name__)
         except bce.ParamValidationError as exc:
             return self._gap(action, f"invalid request: {exc}", resource, "ParamValidationError")
+        except UnexpectedResponseError as exc:
+            if optional:
+                return Outcome(code="UnexpectedResponseError")
+            return self._unreached(action, f"malformed answer: {_first_line(exc)}", resource,
+                                   "UnexpectedResponseError")
         except ResponseParserError:
             if optional:
                 return Outcome(code="ResponseParserError")
             return self._gap(action, "the answer could not be parsed (not the service's format: an endpoint "
                              "that does not implement this operation answers so)", resource, "ResponseParserError")
-        except bce.BotoCoreError as exc:  # read timeouts, broken streams ...
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            return self._gap(action, f"{type(exc).__name__}: {first_line[:200]}", resource, type(exc).__name__)
+        except bce.BotoCoreError as exc:  # anything else botocore could not complete
+            return self._gap(action, f"{type(exc).__name__}: {_first_line(exc)}", resource, type(exc).__name__)
+        self._answered()
         return Outcome(data=data)
+
+    def _unreached(self, action: str, detail: str, resource: str | None, code: str) -> Outcome:
+        with self._lock:
+            self.unreached.append(f"{action}: {scrub_text(detail)[:200]}")
+        return self._gap(action, detail, resource, code)
 
     def _gap(self, action: str, detail: str, resource: str | None, code: str) -> Outcome:
         gap = Gap(api=action, permission=action, error=scrub_text(detail)[:500], resource=resource)
         self.add_gap(gap)
         return Outcome(gap=gap, code=code)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+def _exc_kind(exc: Exception) -> str:
+    if isinstance(exc, bce.ReadTimeoutError):
+        return "no answer (read timeout)"
+    if isinstance(exc, bce.ConnectTimeoutError):
+        return "cannot connect (connect timeout)"
+    return "cannot connect"
 
 
 # -- turning responses into stored evidence ------------------------------------------------------

@@ -19,7 +19,7 @@ from fargate_nb.aws.collect_ecr import assemble_ecr, ecr_jobs
 from fargate_nb.aws.collect_iam import assemble_roles, role_jobs
 from fargate_nb.aws.collect_network import assemble_network, network_jobs
 from fargate_nb.aws.collect_secrets import assemble_secrets, log_group_jobs, secret_jobs
-from fargate_nb.aws.errors import InvalidInputError, SubjectNotFoundError
+from fargate_nb.aws.errors import AwsUnavailableError, InvalidInputError, SubjectNotFoundError
 from fargate_nb.aws.session import AwsContext
 from fargate_nb.aws.state import Collection
 from fargate_nb.model import Snapshot
@@ -34,8 +34,11 @@ def collect(ctx: AwsContext, cluster: str, task: str | None = None, service: str
     """Read everything one image pull depends on, for a task (any state) or a service.
 
     Raises `InvalidInputError` (a ValueError) for malformed input, `SubjectNotFoundError` when
-    the task/service/cluster does not exist, `AwsUnavailableError` without credentials or network.
-    Denied, throttled or failing calls become ``snapshot.gaps``; the rest is still collected.
+    the task/service/cluster does not exist, `AwsUnavailableError` without credentials, or when no
+    call at all was answered as AWS answers (unreachable, silent, or not AWS). Denied, throttled,
+    failing, timed-out or unreachable calls become ``snapshot.gaps``; the rest is still collected.
+    A subject that could not be read leaves ``snapshot.task``/``service``/``task_definition`` empty
+    with the gap that says why; the diagnosis then says nothing could be checked.
     """
     if bool(task) == bool(service):
         raise InvalidInputError("give exactly one of a task or a service to collect")
@@ -58,6 +61,12 @@ def collect(ctx: AwsContext, cluster: str, task: str | None = None, service: str
     else:
         first.append(partial(_describe_service, col, cluster_name, subject["service"]))
     run_jobs(first, max_workers=ctx.max_workers, on_error=partial(_internal_error, col))
+    if col.caller.reached_nothing:
+        where = ctx.endpoint_url or "the AWS endpoints"
+        raise AwsUnavailableError(
+            f"AWS is unreachable or {where} is not AWS: no call was answered as AWS answers "
+            f"({'; '.join(col.caller.unreached[:2])}). Check the network, --endpoint-url / AWS_ENDPOINT_URL "
+            "and --region")
     _finish(col)
     return snap
 

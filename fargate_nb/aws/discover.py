@@ -11,7 +11,7 @@ from typing import Any
 
 from fargate_nb.aws import arns
 from fargate_nb.aws.calls import Caller, Outcome, jsonable
-from fargate_nb.aws.errors import SubjectNotFoundError
+from fargate_nb.aws.errors import AwsUnavailableError, SubjectNotFoundError
 from fargate_nb.aws.session import AwsContext
 
 DESCRIBE_TASKS_BATCH = 100  # DescribeTasks takes at most 100 tasks
@@ -24,7 +24,9 @@ class DiscoveryError(RuntimeError):
     """A listing could not be read (denied, throttled, failed); names the permission involved."""
 
 
-def _check(out: Outcome, what: str) -> dict[str, Any]:
+def _check(out: Outcome, what: str, caller: Caller | None = None) -> dict[str, Any]:
+    if out.gap is not None and caller is not None and caller.reached_nothing:
+        raise AwsUnavailableError(f"AWS is unreachable or the endpoint is not AWS: {caller.unreached[0]}")
     if out.gap is not None:
         raise DiscoveryError(f"cannot list {what}: {out.gap.error} (needs {out.gap.permission})")
     if out.missing:
@@ -35,11 +37,11 @@ def _check(out: Outcome, what: str) -> dict[str, Any]:
 def list_clusters(ctx: AwsContext) -> list[dict[str, Any]]:
     """Clusters of the region, by name: clusterName, clusterArn, status and task/service counts."""
     caller = Caller(ctx)
-    arns_ = _check(caller.call("ecs", "ListClusters", paginate=True), "clusters").get("clusterArns") or []
+    arns_ = _check(caller.call("ecs", "ListClusters", paginate=True), "clusters", caller).get("clusterArns") or []
     clusters: list[dict[str, Any]] = []
     for i in range(0, len(arns_), DESCRIBE_CLUSTERS_BATCH):
         batch = arns_[i:i + DESCRIBE_CLUSTERS_BATCH]
-        data = _check(caller.call("ecs", "DescribeClusters", clusters=batch), "clusters")
+        data = _check(caller.call("ecs", "DescribeClusters", clusters=batch), "clusters", caller)
         for c in data.get("clusters") or []:
             clusters.append({k: c.get(k) for k in ("clusterName", "clusterArn", "status", "runningTasksCount",
                                                     "pendingTasksCount", "activeServicesCount")})
@@ -57,7 +59,7 @@ def list_stopped_tasks(ctx: AwsContext, cluster: str,
     name = arns.cluster_name(cluster, ctx.region)
     caller = Caller(ctx)
     listed = _check(caller.call("ecs", "ListTasks", paginate=True, cluster=name, desiredStatus="STOPPED"),
-                    f"stopped tasks of cluster {name!r}").get("taskArns") or []
+                    f"stopped tasks of cluster {name!r}", caller).get("taskArns") or []
     if isinstance(since, datetime):
         cutoff = since if since.tzinfo else since.replace(tzinfo=UTC)
     else:
@@ -65,7 +67,7 @@ def list_stopped_tasks(ctx: AwsContext, cluster: str,
     found: list[tuple[datetime | None, dict[str, Any]]] = []
     for i in range(0, len(listed), DESCRIBE_TASKS_BATCH):
         data = _check(caller.call("ecs", "DescribeTasks", cluster=name, tasks=listed[i:i + DESCRIBE_TASKS_BATCH]),
-                      f"tasks of cluster {name!r}")
+                      f"tasks of cluster {name!r}", caller)
         for task in data.get("tasks") or []:
             stopped = task.get("stoppedAt")
             if isinstance(stopped, datetime):
@@ -85,11 +87,11 @@ def list_services(ctx: AwsContext, cluster: str) -> list[dict[str, Any]]:
     name = arns.cluster_name(cluster, ctx.region)
     caller = Caller(ctx)
     listed = _check(caller.call("ecs", "ListServices", paginate=True, cluster=name),
-                    f"services of cluster {name!r}").get("serviceArns") or []
+                    f"services of cluster {name!r}", caller).get("serviceArns") or []
     services: list[dict[str, Any]] = []
     for i in range(0, len(listed), DESCRIBE_SERVICES_BATCH):
         data = _check(caller.call("ecs", "DescribeServices", cluster=name,
-                                  services=listed[i:i + DESCRIBE_SERVICES_BATCH]), f"services of cluster {name!r}")
+                                  services=listed[i:i + DESCRIBE_SERVICES_BATCH]), f"services of cluster {name!r}", caller)
         for s in data.get("services") or []:
             services.append({k: s.get(k) for k in ("serviceName", "serviceArn", "status", "taskDefinition",
                                                     "desiredCount", "runningCount", "pendingCount", "launchType")})

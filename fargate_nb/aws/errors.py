@@ -2,17 +2,32 @@
 
 - *not found*: the resource does not exist -> stored as ``None`` (a fact, not a gap);
 - *denied* / *throttled* / anything else the service answers: a `Gap`, and collection goes on;
-- *unavailable* (no credentials, endpoint unreachable, credentials rejected): stop, CLI exit 3;
+- *unreachable* (connection refused or reset, timed out, an answer that is not AWS's): a `Gap`
+  for that call; only when no call at all was answered is the run *unavailable*;
+- *unavailable* (no credentials, no region, unknown profile, credentials rejected, nothing answered
+  as AWS): stop, CLI exit 3;
 - bad user input (malformed ARN, unknown region): `InvalidInputError`, CLI exit 2.
 """
 
 from __future__ import annotations
 
 from botocore import exceptions as bce
+from botocore.parsers import ResponseParserError
 
 
 class AwsUnavailableError(RuntimeError):
     """No usable credentials, or AWS (or the sandbox) cannot be reached."""
+
+
+class AwsConfigError(AwsUnavailableError):
+    """The AWS configuration cannot be used: an unknown profile, no region (CLI exit 3)."""
+
+
+class UnexpectedResponseError(ResponseParserError):
+    """An answer that is not in the service's own format (empty, truncated, not UTF-8, HTML ...).
+
+    Raised from a ``before-parse`` hook, before botocore would turn it into an empty result.
+    """
 
 
 class SubjectNotFoundError(LookupError):
@@ -53,12 +68,18 @@ CREDENTIAL_CODES = frozenset({
     "IncompleteSignature", "InvalidSignatureException", "RequestExpired",
 })
 
-#: botocore exceptions that mean "cannot talk to AWS at all".
+#: botocore exceptions that mean "cannot talk to AWS at all" (no credentials or configuration).
 UNAVAILABLE_EXCEPTIONS: tuple[type[Exception], ...] = (
     bce.NoCredentialsError, bce.PartialCredentialsError, bce.CredentialRetrievalError,
-    bce.TokenRetrievalError, bce.NoAuthTokenError, bce.EndpointConnectionError,
-    bce.ConnectTimeoutError, bce.ProxyConnectionError, bce.SSLError, bce.ConnectionClosedError,
-    bce.NoRegionError, bce.ProfileNotFound, bce.MetadataRetrievalError,
+    bce.TokenRetrievalError, bce.NoAuthTokenError, bce.NoRegionError, bce.ProfileNotFound,
+    bce.MetadataRetrievalError,
+)
+
+#: botocore exceptions that mean "this call did not reach AWS" (after the retries): a gap for the
+#: call; the run is unavailable only when no call at all was answered.
+CONNECTION_EXCEPTIONS: tuple[type[Exception], ...] = (
+    bce.EndpointConnectionError, bce.ConnectTimeoutError, bce.ProxyConnectionError, bce.SSLError,
+    bce.ConnectionClosedError, bce.ReadTimeoutError, bce.ConnectionError, bce.HTTPClientError,
 )
 
 
@@ -82,7 +103,6 @@ def unavailable_message(exc: Exception) -> str:
                 "or use the sandbox (`fargate-nb lab`)")
     if isinstance(exc, bce.ProfileNotFound):
         return f"{exc}: check --profile / AWS_PROFILE against ~/.aws/config"
-    if isinstance(exc, (bce.EndpointConnectionError, bce.ConnectTimeoutError, bce.ProxyConnectionError,
-                        bce.ConnectionClosedError, bce.SSLError)):
+    if isinstance(exc, CONNECTION_EXCEPTIONS):
         return f"cannot reach AWS: {exc} (check the network, --endpoint-url / AWS_ENDPOINT_URL and --region)"
     return f"cannot use AWS: {exc}"

@@ -8,11 +8,14 @@ separate calls), which the tests and the benchmark read.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
+from xml.etree import ElementTree
 
 import boto3
 import botocore.loaders
@@ -21,11 +24,24 @@ from botocore import exceptions as bce
 from botocore.config import Config
 
 from fargate_nb import __version__
-from fargate_nb.aws.errors import AwsUnavailableError, InvalidInputError, unavailable_message
+from fargate_nb.aws.errors import (
+    AwsConfigError,
+    AwsUnavailableError,
+    InvalidInputError,
+    UnexpectedResponseError,
+    unavailable_message,
+)
 
 REGION_RE = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$")
-DEFAULT_MAX_ATTEMPTS = 6  # adaptive mode: the first try plus five retries for throttling and 5xx
+#: Attempts per call (adaptive mode: the first try plus two retries for throttling, 5xx, timeouts).
+#: ``AWS_MAX_ATTEMPTS`` in the environment overrides it. With the timeouts below, an endpoint that
+#: accepts connections and never answers costs at most 3 x 5 s plus backoff per call.
+DEFAULT_MAX_ATTEMPTS = 3
+CONNECT_TIMEOUT = 3  # seconds
+READ_TIMEOUT = 5  # seconds; every read the collector makes answers in well under a second
 DEFAULT_MAX_WORKERS = 8
+#: Protocols whose answers are checked before botocore parses them (the collector's services).
+_CHECKED_PROTOCOLS = ("json", "query", "ec2")
 
 
 _LOADER: botocore.loaders.Loader | None = None
@@ -58,8 +74,8 @@ class AwsContext:
     def config(self) -> Config:
         return Config(
             retries={"mode": "adaptive", "total_max_attempts": self.max_attempts},
-            connect_timeout=5,
-            read_timeout=30,
+            connect_timeout=CONNECT_TIMEOUT,
+            read_timeout=READ_TIMEOUT,
             max_pool_connections=max(10, 2 * self.max_workers),
             user_agent_extra=f"fargate-nb/{__version__}",
         )
@@ -84,9 +100,12 @@ class AwsContext:
                                              config=self.config)
             except bce.UnknownEndpointError as exc:
                 raise InvalidInputError(f"no {service} endpoint for region {key[1]!r}") from exc
-            except (bce.NoRegionError, bce.ProfileNotFound, bce.NoCredentialsError) as exc:
+            except (bce.NoRegionError, bce.ProfileNotFound) as exc:
+                raise AwsConfigError(unavailable_message(exc)) from exc
+            except bce.NoCredentialsError as exc:
                 raise AwsUnavailableError(unavailable_message(exc)) from exc
             client.meta.events.register("before-call", self._recorder(service))
+            client.meta.events.register("before-parse", check_response)
             self._clients[key] = client
             return client
 
@@ -103,14 +122,72 @@ class AwsContext:
             self.calls.clear()
 
 
+def check_response(operation_model: Any = None, response_dict: dict[str, Any] | None = None, **_: Any) -> None:
+    """``before-parse`` hook: refuse an answer that is not in the service's own format.
+
+    botocore turns an empty or non-JSON 200 answer of a JSON service into an empty result, which a
+    check would read as "nothing exists". Here such an answer (empty, truncated, not UTF-8, not
+    JSON/XML, another operation's XML, an HTML page) raises `UnexpectedResponseError` instead,
+    so the call becomes a gap naming the API. 5xx answers are left to botocore (retried, then a gap).
+    """
+    if not response_dict or operation_model is None:
+        return
+    status = int(response_dict.get("status_code") or 0)
+    protocol = getattr(operation_model.service_model, "protocol", "")
+    if status >= 500 or protocol not in _CHECKED_PROTOCOLS or operation_model.has_streaming_output:
+        return
+    body = response_dict.get("body") or b""
+    content_type = str((response_dict.get("headers") or {}).get("content-type") or "?")
+    where = f"HTTP {status}, {content_type}, {len(body)} bytes"
+    try:
+        text = body.decode("utf-8") if isinstance(body, bytes) else str(body)
+    except UnicodeDecodeError as exc:
+        raise UnexpectedResponseError(f"the answer is not UTF-8 ({where})") from exc
+    if not text.strip():
+        raise UnexpectedResponseError(f"the answer is empty ({where})")
+    if protocol == "json":
+        try:
+            doc = json.loads(text)
+        except ValueError as exc:
+            raise UnexpectedResponseError(f"the answer is not JSON ({where}): {text[:80]!r}") from exc
+        if not isinstance(doc, dict):
+            raise UnexpectedResponseError(f"the answer is not a JSON object ({where})")
+        return
+    try:
+        root = ElementTree.fromstring(text)
+    except ElementTree.ParseError as exc:
+        raise UnexpectedResponseError(f"the answer is not XML ({where}): {text[:80]!r}") from exc
+    tag = root.tag.rsplit("}", 1)[-1]
+    if status < 300 and tag != f"{operation_model.name}Response":
+        raise UnexpectedResponseError(f"the answer is not a {operation_model.name} response ({where}, <{tag}>)")
+
+
+def resolve_max_attempts(max_attempts: int | None = None) -> int:
+    """The argument, else ``AWS_MAX_ATTEMPTS`` from the environment, else `DEFAULT_MAX_ATTEMPTS`."""
+    if max_attempts is not None:
+        value: Any = max_attempts
+    else:
+        value = os.environ.get("AWS_MAX_ATTEMPTS") or DEFAULT_MAX_ATTEMPTS
+    try:
+        attempts = int(value)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"AWS_MAX_ATTEMPTS={value!r} is not a whole number") from None
+    if not 1 <= attempts <= 10:
+        raise InvalidInputError(f"max attempts must be between 1 and 10 (got {attempts})")
+    return attempts
+
+
 def make_context(region: str | None = None, profile: str | None = None, endpoint_url: str | None = None,
                  *, max_workers: int = DEFAULT_MAX_WORKERS,
-                 max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> AwsContext:
+                 max_attempts: int | None = None) -> AwsContext:
     """A context for ``profile`` in ``region``, optionally against ``endpoint_url`` (e.g. the sandbox).
 
     Without ``endpoint_url`` boto3 itself honours ``AWS_ENDPOINT_URL``. The region comes from the
-    argument, else from the profile / ``AWS_REGION`` / ``AWS_DEFAULT_REGION``; none is an error.
+    argument, else from the profile / ``AWS_REGION`` / ``AWS_DEFAULT_REGION``; none is an
+    `AwsConfigError`, and so is an unknown profile (CLI exit 3). ``max_attempts`` defaults to
+    ``AWS_MAX_ATTEMPTS`` or `DEFAULT_MAX_ATTEMPTS`.
     """
+    attempts = resolve_max_attempts(max_attempts)
     if region is not None and not REGION_RE.match(region):
         raise InvalidInputError(f"{region!r} is not an AWS region name (expected something like us-east-1)")
     if endpoint_url is not None:
@@ -126,13 +203,13 @@ def make_context(region: str | None = None, profile: str | None = None, endpoint
         core.register_component("data_loader", _shared_loader())
         session = boto3.session.Session(botocore_session=core, profile_name=profile or None, region_name=region)
     except bce.ProfileNotFound as exc:
-        raise InvalidInputError(f"AWS profile {profile!r} is not configured (see ~/.aws/config)") from exc
+        raise AwsConfigError(f"AWS profile {profile!r} is not configured (see ~/.aws/config)") from exc
     except bce.BotoCoreError as exc:
         raise AwsUnavailableError(unavailable_message(exc)) from exc
     resolved = session.region_name
     if not resolved:
-        raise InvalidInputError("no AWS region: pass --region, set AWS_REGION, or give the profile a region")
+        raise AwsConfigError("no AWS region: pass --region, set AWS_REGION, or give the profile a region")
     if not REGION_RE.match(resolved):
         raise InvalidInputError(f"the configured region {resolved!r} is not an AWS region name")
     return AwsContext(session=session, region=resolved, endpoint_url=endpoint_url,
-                      max_workers=max_workers, max_attempts=max_attempts)
+                      max_workers=max_workers, max_attempts=attempts)

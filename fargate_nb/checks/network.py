@@ -165,10 +165,12 @@ def vpc_dns(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
         ids = ", ".join(e.get("VpcEndpointId", "?") for e in relied)
         ev = [f"{vpc}: enableDnsSupport={support}, enableDnsHostnames={hostnames}", f"endpoints: {ids}"]
         if support is None or hostnames is None:
+            missing = netpath.missing_evidence(snapshot, "vpc", "vpc_attributes")  # the VPC first: the call that failed
+            perm = missing.get("vpc") or missing.get("vpc_attributes") or "ec2:DescribeVpcAttribute"
+            gap = next((g for g in snapshot.gaps if g.api == perm), None)
             out.append(make("net.vpc-dns", "unknown", dest, f"VPC DNS attributes not readable ({dest.target})",
-                            f"{vpc}'s DNS attributes could not be read", evidence=ev,
-                            missing_permission=netpath.missing_evidence(snapshot, "vpc_attributes").get(
-                                "vpc_attributes", "ec2:DescribeVpcAttribute")))
+                            f"{vpc}'s DNS attributes could not be read: {perm} failed"
+                            + (f" ({gap.error})" if gap else ""), evidence=ev, missing_permission=perm))
         elif support and hostnames:
             out.append(make("net.vpc-dns", "pass", dest, f"VPC DNS serves the {dest.target} endpoint",
                             f"{vpc} has enableDnsSupport and enableDnsHostnames on", evidence=ev))

@@ -3,7 +3,9 @@
 A module registers itself with ``register(subparsers)``, which adds its parsers and sets
 ``func`` on each to a callable ``(args) -> int`` (the exit code).
 
-Exit codes: 0 nothing fails; 1 something fails; 2 bad usage or input; 3 AWS unreachable or no credentials.
+Exit codes (README "Exit codes"): 0 every needed step was checked and passes; 1 something fails;
+2 bad usage or input; 3 AWS unreachable, not AWS, no credentials, unknown profile or no region;
+4 nothing fails but something needed could not be checked (the verdict names the call and permission).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Sequence
 
 from fargate_nb import __version__
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_AWS = 0, 1, 2, 3
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_AWS, EXIT_UNCHECKED = 0, 1, 2, 3, 4
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a command whose reader closed the pipe
 COMMAND_MODULES = ("diagnose", "snapshot", "explain", "lint", "checks", "lab", "report")
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-from fargate_nb.cli import AwsUnavailable, UsageError
+from fargate_nb.cli import EXIT_OK, EXIT_UNCHECKED, AwsUnavailable, UsageError
 from fargate_nb.cli.diagnose import save_snapshot
 
 
@@ -38,4 +39,10 @@ def run(args: argparse.Namespace) -> int:
     print(path)
     print(f"{gaps} gap{'s' if gaps != 1 else ''} (evidence that could not be read)"
           + (": " + ", ".join(sorted({g.permission or g.api for g in snapshot.gaps})) if gaps else ""))
-    return 0
+    from fargate_nb.diagnose import unread_subject
+
+    unread = unread_subject(snapshot)
+    if unread is not None:  # written, but nothing in it can be checked
+        print(f"fargate-nb: {unread.sentence}", file=sys.stderr)
+        return EXIT_UNCHECKED
+    return EXIT_OK

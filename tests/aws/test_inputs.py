@@ -6,6 +6,7 @@ import pytest
 
 from fargate_nb.aws import AwsUnavailableError, InvalidInputError, collect, make_context
 from fargate_nb.aws.arns import cluster_name, parse_arn, role_name, service_name, task_ref
+from fargate_nb.aws.errors import AwsConfigError
 from fargate_nb.lab.sandbox import free_port
 
 TASK_ID = "0123456789abcdef0123456789abcdef"
@@ -50,7 +51,6 @@ def test_valid_subject_forms_are_accepted():
 @pytest.mark.parametrize("kwargs, message", [
     ({"region": "mars-1"}, "not an AWS region"),
     ({"region": "us-east-1", "endpoint_url": "localhost:4566"}, "not an http"),
-    ({"region": "us-east-1", "profile": "no-such-profile"}, "profile 'no-such-profile' is not configured"),
     ({"region": "us-east-1", "max_workers": 0}, "at least 1"),
 ])
 def test_bad_context_arguments(kwargs, message):
@@ -58,10 +58,16 @@ def test_bad_context_arguments(kwargs, message):
         make_context(**kwargs)
 
 
+def test_unknown_profile_is_a_configuration_problem():
+    with pytest.raises(AwsConfigError, match="profile 'no-such-profile' is not configured"):
+        make_context(region="us-east-1", profile="no-such-profile")
+    assert issubclass(AwsConfigError, AwsUnavailableError)  # CLI exit 3, like missing credentials
+
+
 def test_no_region_anywhere_is_a_clear_error(monkeypatch):
     monkeypatch.delenv("AWS_REGION", raising=False)
     monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
-    with pytest.raises(InvalidInputError, match="no AWS region"):
+    with pytest.raises(AwsConfigError, match="no AWS region"):
         make_context()
 
 
@@ -85,5 +91,5 @@ def test_no_credentials_is_aws_unavailable(monkeypatch):
 
 def test_unreachable_endpoint_is_aws_unavailable():
     ctx = make_context(region="us-east-1", endpoint_url=f"http://127.0.0.1:{free_port()}", max_attempts=1)
-    with pytest.raises(AwsUnavailableError, match="cannot reach AWS"):
+    with pytest.raises(AwsUnavailableError, match="AWS is unreachable or .* is not AWS"):
         collect(ctx, cluster="web", task=TASK_ID)

@@ -69,6 +69,12 @@ def repository_policy(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
         arn = partitioned(snapshot, repo_arn)
         registry = (arn_parts(arn) or {}).get("account") or ""
         entry = snapshot.repositories.get(repo_arn, snapshot.repositories.get(arn, ...))
+        if role.state == "unread":  # the role exists but could not be read: the policy cannot be judged
+            detail, perm = unread_detail(f"The execution role {role.arn}", gap_for(
+                snapshot, ("iam:GetRole",), role.arn), "iam:GetRole")
+            out.append(Finding("ecr.repo-policy", "unknown", resource=arn, missing_permission=perm,
+                               detail=f"{detail} The policy of {arn} cannot be checked against it."))
+            continue
         if role.state != "ok":
             out.append(Finding("ecr.repo-policy", "skipped", resource=arn,
                                detail=f"No usable execution role to check against the policy of {arn} (see exec-role.*)."))

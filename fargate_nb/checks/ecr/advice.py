@@ -70,6 +70,12 @@ def scan_on_push(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
             remediation=Remediation("Turn on scanning at the registry level (it supersedes the repository setting).",
                                     [f"aws ecr put-registry-scanning-configuration --region {q(arn.split(':')[3])} "
                                      f"--scan-type BASIC --rules {q(rules)}"])))
+    for repo_arn in ecr_images(plan):  # a repository that could not be read: unknown, not skipped
+        if repo_arn not in snapshot.repositories:
+            detail, perm = unread_detail(f"Repository {repo_arn}", gap_for(snapshot, ("ecr:DescribeRepositories",),
+                                                                          repo_arn), "ecr:DescribeRepositories")
+            out.append(Finding("ecr.scan-on-push", "unknown", detail=detail, missing_permission=perm,
+                               resource=repo_arn))
     return out or skipped("ecr.scan-on-push", "No readable ECR repository.")
 
 

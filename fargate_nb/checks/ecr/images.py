@@ -22,7 +22,7 @@ from fargate_nb.checks.permissions import (
     unread_detail,
 )
 from fargate_nb.checks.registry import check
-from fargate_nb.model import Finding, Remediation, Snapshot
+from fargate_nb.model import Finding, Gap, Remediation, Snapshot
 from fargate_nb.pullflow import ImageRef, PullPlan
 
 
@@ -138,6 +138,10 @@ def _platform(snapshot: Snapshot, container: str, image: ImageRef, want_os: str,
         return Finding("ecr.platform-mismatch", "unknown", detail=detail, missing_permission=perm)
     if entry.get("found") is False:
         return Finding("ecr.platform-mismatch", "skipped", detail=f"{image.raw} does not exist (see ecr.image-missing).")
+    unread = _manifest_gap(snapshot, image)
+    if unread is not None and not entry.get("platforms"):  # the image exists, its manifest was not read
+        detail, perm = unread_detail(f"The manifest of {image.raw}", unread, "ecr:BatchGetImage")
+        return Finding("ecr.platform-mismatch", "unknown", detail=detail, missing_permission=perm)
     platforms = [p for p in entry.get("platforms") or [] if isinstance(p, dict)
                  and (p.get("os"), p.get("architecture")) != ("unknown", "unknown")]  # attestations
     if not platforms:
@@ -146,6 +150,12 @@ def _platform(snapshot: Snapshot, container: str, image: ImageRef, want_os: str,
         return Finding("ecr.platform-mismatch", "pass", detail=f"{image.raw} has a {want_os}/{want_arch} manifest.",
                        evidence=[f"image platforms: {_platforms(platforms)}"])
     return _mismatch(snapshot, container, image, platforms, want_os, want_arch, rp)
+
+
+def _manifest_gap(snapshot: Snapshot, image: ImageRef) -> Gap | None:
+    """The gap left by ``ecr:BatchGetImage`` for this image, if its manifest could not be read."""
+    return next((g for g in snapshot.gaps if (g.api or "").lower() == "ecr:batchgetimage"
+                 and (not g.resource or g.resource.endswith(f" {image.raw}") or g.resource == image.raw)), None)
 
 
 def _single_platform(snapshot: Snapshot, container: str, image: ImageRef, want_os: str, want_arch: str,

@@ -129,6 +129,11 @@ def gap_for(snapshot: Snapshot, apis: Iterable[str], resource: str | None = None
     return next((g for g in snapshot.gaps if (g.api or "").startswith("fargate-nb:")), None)
 
 
+#: How a denied call's gap error begins (the AWS error codes for "you may not call this").
+DENIED_PREFIXES = ("AccessDenied", "UnauthorizedOperation", "UnauthorizedAccess", "AuthorizationError",
+                    "Forbidden", "NotAuthorized", "OptInRequired")
+
+
 def unread_detail(what: str, gap: Gap | None, default_permission: str) -> tuple[str, str | None]:
     """(detail, missing_permission) for evidence that could not be read."""
     if gap and (gap.api or "").startswith("fargate-nb:"):
@@ -136,6 +141,9 @@ def unread_detail(what: str, gap: Gap | None, default_permission: str) -> tuple[
                 "permission; please report it.", None)
     if gap and not gap.permission:  # no grant would fix it (a malformed ARN, another account ...)
         return f"{what} could not be read: {gap.api} failed ({gap.error}).", None
+    if gap and not (gap.error or "").startswith(DENIED_PREFIXES):  # throttled, 5xx, timeout, unreachable ...
+        return (f"{what} could not be read: {gap.api} failed ({gap.error}). Collect again once AWS answers "
+                f"(the caller needs {gap.permission}).", gap.permission)
     if gap:
         return (f"{what} could not be read: {gap.api} failed ({gap.error}). Grant the caller "
                 f"{gap.permission} and collect again.", gap.permission)
