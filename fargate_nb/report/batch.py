@@ -84,7 +84,9 @@ class BatchResult:
 
     @property
     def exit_code(self) -> int:
-        return max((e.exit_code for e in self.entries), default=0)
+        """By the contract's precedence: bad input (2) or a failure (1) before "could not check" (4)."""
+        codes = {e.exit_code for e in self.entries}
+        return next((code for code in (2, 1, 4) if code in codes), 0)
 
 
 class Progress:

@@ -161,3 +161,16 @@ def test_progress_is_a_bar_on_a_terminal_and_plain_lines_otherwise():
     assert "\r" in tty.getvalue() and "2/2" in tty.getvalue()
     assert pipe.getvalue().splitlines() == ["reports 1/2: payments-api:7 logs not-found",
                                             "reports 2/2: payments-api:8 manifest permission"]
+
+
+def test_the_batch_exit_code_puts_a_failure_before_could_not_check(tmp_path):
+    from fargate_nb.report.batch import BatchEntry, BatchResult
+
+    def result(*codes: int) -> BatchResult:
+        entries = [BatchEntry(group=None, exit_code=code) for code in codes]  # the group plays no part here
+        return BatchResult(tmp_path / "index.html", entries, [])
+
+    assert result(4, 1, 0).exit_code == 1
+    assert result(4, 0).exit_code == 4
+    assert result(1, 2, 4).exit_code == 2
+    assert result().exit_code == 0
