@@ -162,9 +162,10 @@ def verdict(steps: list[StepResult], findings: list[Finding], unread: Unread | N
 
 def diagnose(snapshot: Snapshot) -> Diagnosis:
     """Decide every prerequisite of the pull and build what every face shows (pure)."""
-    from fargate_nb.diagnose.parts import network_rows, permission_rows, sequence
+    from fargate_nb.diagnose.parts import network_rows, permission_rows, pull_needs, sequence
 
     pull_plan = plan(snapshot)
+    needs = pull_needs(snapshot, pull_plan)  # the secrets' keys are looked up once for every part
     findings = run_checks(snapshot, pull_plan)
     unread = unread_subject(snapshot)
     if unread is not None:
@@ -181,9 +182,9 @@ def diagnose(snapshot: Snapshot) -> Diagnosis:
         stopped=stopped_explanation(snapshot, findings),
         collected_at=snapshot.collected_at,
         kit_version=__version__,
-        permissions=permission_rows(snapshot, pull_plan, findings),
+        permissions=permission_rows(snapshot, pull_plan, findings, needs),
         network=network_rows(snapshot, pull_plan, findings),
-        sequence=sequence(snapshot, pull_plan, findings, steps),
+        sequence=sequence(snapshot, pull_plan, findings, steps, needs),
     )
 
 

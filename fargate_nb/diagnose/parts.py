@@ -10,36 +10,24 @@ from __future__ import annotations
 from typing import Any
 
 from fargate_nb.checks.catalogue import CATALOGUE
+from fargate_nb.checks.permissions.secrets import kms_needs
 from fargate_nb.diagnose.sequence import call_kinds, sequence
 from fargate_nb.model import Finding, NetworkRow, PermissionRow, Snapshot, worst_status
 from fargate_nb.pullflow import Need, PullPlan
 
-__all__ = ["extra_needs", "network_rows", "permission_rows", "sequence"]
+__all__ = ["network_rows", "pull_needs", "permission_rows", "sequence"]
 
 ROLE_KEYS = (("execution", "executionRoleArn"), ("task", "taskRoleArn"))
 
 
 # -- permissions ---------------------------------------------------------------------------------
-def extra_needs(snapshot: Snapshot, plan: PullPlan) -> list[Need]:
-    """kms:Decrypt on each customer managed key that protects a secret the pull reads."""
-    from fargate_nb.checks.permissions.secrets import key_for_secret
-
-    needs: list[Need] = []
-    for step, refs in (("registry-auth", plan.registry_credentials), ("secrets", plan.secrets)):
-        seen: set[str] = set()
-        for ref in refs:
-            try:
-                key = key_for_secret(snapshot, ref)
-            except Exception:  # odd evidence: the secret checks report it; the matrix skips the row
-                continue
-            if key.customer and key.arn and key.arn not in seen:
-                seen.add(key.arn)
-                needs.append(Need(step, "kms:Decrypt", key.arn, f"{ref.kind} secret {ref.name} uses this key",
-                                  ref.container, via_service=ref.kind))
-    return needs
+def pull_needs(snapshot: Snapshot, plan: PullPlan) -> list[Need]:
+    """Every permission the pull needs: the plan's, plus kms:Decrypt on customer managed keys."""
+    return [*plan.needs, *kms_needs(snapshot, plan)]
 
 
-def permission_rows(snapshot: Snapshot, plan: PullPlan, findings: list[Finding]) -> list[PermissionRow]:
+def permission_rows(snapshot: Snapshot, plan: PullPlan, findings: list[Finding],
+                    needs: list[Need] | None = None) -> list[PermissionRow]:
     """Each needed action × the execution role and the task role, with the answer the checks recorded."""
     td = snapshot.task_definition or {}
     recorded: dict[tuple[str, str, str], tuple[Any, list[int]]] = {}
@@ -56,7 +44,7 @@ def permission_rows(snapshot: Snapshot, plan: PullPlan, findings: list[Finding])
                     previous[1].append(index)
     rows: list[PermissionRow] = []
     seen: set[tuple[str, str, str]] = set()
-    for need in [*plan.needs, *extra_needs(snapshot, plan)]:
+    for need in needs if needs is not None else pull_needs(snapshot, plan):
         for role, key in ROLE_KEYS:
             if (role, need.action, need.resource) in seen:
                 continue

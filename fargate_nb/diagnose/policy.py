@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fargate_nb.diagnose.parts import extra_needs
+from fargate_nb.diagnose.parts import pull_needs
 from fargate_nb.model import Snapshot
 from fargate_nb.pullflow import plan
 
@@ -17,7 +17,7 @@ def minimal_execution_policy(snapshot: Snapshot) -> dict[str, Any]:
     grouped: dict[tuple[str, ...], list[str]] = {}
     by_resource: dict[str, list[str]] = {}
     pull_plan = plan(snapshot)
-    for need in [*pull_plan.needs, *extra_needs(snapshot, pull_plan)]:
+    for need in pull_needs(snapshot, pull_plan):
         resource = need.resource if need.action != "ecr:GetAuthorizationToken" else "*"
         if need.action.startswith("logs:"):
             resource = resource.split(":log-stream:", 1)[0] + ":log-stream:*"

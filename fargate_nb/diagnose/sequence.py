@@ -46,9 +46,14 @@ def call_kinds(need: Need) -> set[str]:
     return {kind} if kind else set()
 
 
-def sequence(snapshot: Snapshot, plan: PullPlan, findings: list[Finding], steps: list[StepResult]) -> Sequence:
+def sequence(snapshot: Snapshot, plan: PullPlan, findings: list[Finding], steps: list[StepResult],
+             needs: list[Need] | None = None) -> Sequence:
     """Lifelines and calls of this task's pull, each call with its status and the findings that decide it."""
-    calls = _calls(snapshot, plan, findings, steps)
+    if needs is None:
+        from fargate_nb.checks.permissions.secrets import kms_needs
+
+        needs = kms_needs(snapshot, plan)
+    calls = _calls(snapshot, plan, findings, steps, needs)
     _decide(calls, findings, steps)
     used = {"fargate"} | {c.source for c in calls} | {c.target for c in calls}
     lifelines = [_lifeline(lid, snapshot) for lid in sorted(used, key=_lifeline_rank)]
@@ -82,15 +87,15 @@ def _has(findings: list[Finding], finding_id: str, step: str) -> bool:
     return any(f.id == finding_id and f.step == step and f.status != "skipped" for f in findings)
 
 
-def _calls(snapshot: Snapshot, plan: PullPlan, findings: list[Finding], steps: list[StepResult]) -> list[Call]:
+def _calls(snapshot: Snapshot, plan: PullPlan, findings: list[Finding], steps: list[StepResult],
+           needs: list[Need]) -> list[Call]:
     """The calls of the pull in order, from the plan (plus calls the findings prove are involved)."""
-    from fargate_nb.diagnose.parts import extra_needs
-
     td = snapshot.task_definition or {}
     partition = snapshot.partition or "aws"
-    keys = {n.step: [] for n in extra_needs(snapshot, plan)}
-    for n in extra_needs(snapshot, plan):
-        keys[n.step].append(n.resource)
+    keys: dict[str, list[str]] = {}
+    for n in needs:
+        if n.action == "kms:Decrypt":
+            keys.setdefault(n.step, []).append(n.resource)
     out: list[Call] = []
     if plan.needed_steps.get("assume-role") or any(f.step == "assume-role" and f.status in ("fail", "warn", "unknown")
                                                     for f in findings):

@@ -67,14 +67,9 @@ def trust_policy() -> dict[str, Any]:
 
 def customer_keys(snapshot: Snapshot, plan: Any) -> list[str]:
     """ARNs of the customer managed KMS keys protecting the secrets this task needs."""
-    from fargate_nb.checks.permissions.secrets import key_for_secret
+    from fargate_nb.checks.permissions.secrets import kms_needs
 
-    keys = []
-    for ref in list(plan.registry_credentials) + list(plan.secrets):
-        key = key_for_secret(snapshot, ref)
-        if key.arn and key.customer and key.arn not in keys:
-            keys.append(key.arn)
-    return keys
+    return list(dict.fromkeys(n.resource for n in kms_needs(snapshot, plan)))
 
 
 def create_role_remediation(snapshot: Snapshot, plan: Any, arn: str | None = None, *, summary: str) -> Any:

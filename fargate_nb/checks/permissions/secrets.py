@@ -14,6 +14,7 @@ from typing import Any
 
 from fargate_nb.checks.permissions.evidence import arn_parts
 from fargate_nb.model import Snapshot
+from fargate_nb.pullflow import Need, PullPlan
 
 AWS_MANAGED_ALIASES = ("alias/aws/secretsmanager", "alias/aws/ssm")
 
@@ -128,3 +129,20 @@ def find_key(snapshot: Snapshot, key_ref: Any, region: str) -> KeyLookup:
     if not key_ref.startswith("arn:") and not key_ref.startswith("alias/"):
         arn = f"arn:{snapshot.partition or 'aws'}:kms:{region}:{snapshot.account or ''}:key/{key_ref}"
     return KeyLookup("unread", key_ref, arn)
+
+
+def kms_needs(snapshot: Snapshot, plan: PullPlan) -> list[Need]:
+    """kms:Decrypt on each customer managed key that protects a secret the pull reads."""
+    needs: list[Need] = []
+    for step, refs in (("registry-auth", plan.registry_credentials), ("secrets", plan.secrets)):
+        seen: set[str] = set()
+        for ref in refs:
+            try:
+                key = key_for_secret(snapshot, ref)
+            except Exception:  # odd evidence: the secret checks report it; the matrix skips the row
+                continue
+            if key.customer and key.arn and key.arn not in seen:
+                seen.add(key.arn)
+                needs.append(Need(step, "kms:Decrypt", key.arn, f"{ref.kind} secret {ref.name} uses this key",
+                                  ref.container, via_service=ref.kind))
+    return needs
