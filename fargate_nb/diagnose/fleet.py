@@ -86,6 +86,17 @@ def error_row(account: str | None, region: str, cluster: str, service: str, erro
     return AuditRow(account, region, cluster, service, status=ERROR, verdict=error, error=error)
 
 
+@dataclass(frozen=True)
+class AuditProgress:
+    """Where a running audit is, for a progress bar: services done of total, and how many fail or are unknown."""
+
+    total: int
+    done: int
+    failing: int
+    unknown: int
+    current: str = ""  # the service just finished (its row key)
+
+
 @dataclass
 class Audit:
     """Every audited service, and what the run cost."""
