@@ -279,9 +279,10 @@ def test_every_model_member_is_known():
     assert not [f for f in problems(doc) if "not an ECS task definition field" in f.message]
 
 
-def test_nulls_are_warnings():
-    f = only(td(taskRoleArn=None), "warn")
-    assert f.evidence == ["taskRoleArn"] and "null" in f.message
+def test_nulls_are_one_summary_warning():
+    f = only(td(taskRoleArn=None, pidMode=None), "warn")
+    assert f.evidence == ["taskRoleArn", "pidMode"] and "Null members" in f.message and f.message.endswith(": 2")
+    assert f.remediation.commands == ["jq 'del(..|nulls)' taskdef.json > taskdef.fixed.json"]
 
 
 # -- Fargate ----------------------------------------------------------------------------------------------------
@@ -315,8 +316,9 @@ def test_size_table_matches_the_documented_ranges():
 
 
 def test_fargate_requires_task_cpu_and_memory():
-    found = {f.evidence[0] for f in problems(td(cpu=..., memory=...))}
-    assert {"cpu", "memory"} <= found
+    both = [f for f in problems(td(cpu=..., memory=...)) if "task-level" in f.message]
+    assert [f.message for f in both] == ["Fargate requires task-level cpu and memory"]  # the size table once
+    assert "memory" in only(td(memory=...)).message
     f = only(td(cpu="lots"))
     assert "cannot be read" in f.message
 
@@ -415,6 +417,7 @@ def test_role_arns_that_are_not_arns_warn():
 def test_no_fargate_skips_fargate_rules_unless_the_document_requires_fargate():
     ec2 = container(portMappings=[{"containerPort": 80, "hostPort": 8080}])
     ec2.update(networkMode="bridge", requiresCompatibilities=["EC2"])
+    ec2["containerDefinitions"][0]["memoryReservation"] = 256  # no task memory: each container needs one
     del ec2["cpu"], ec2["memory"]
     assert [f.status for f in lint_task_definition(ec2, fargate=False)] == ["pass"]
     assert "requiresCompatibilities does not include FARGATE" in [f.message for f in problems(ec2)]

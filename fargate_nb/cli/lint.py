@@ -10,7 +10,9 @@ import argparse
 import json
 import re
 import shlex
+import shutil
 import sys
+import textwrap
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -76,10 +78,19 @@ def _safe(text: str, limit: int = 200) -> str:
 
 
 MARKS = {"fail": "✗", "warn": "!", "info": "i"}
+INDENT = "    "
+MAX_EVIDENCE = 3  # paths on a finding's first line; a summary finding lists the rest in its detail
 
 
-def render_text(name: str, findings: list[Finding], fargate: bool) -> str:
-    """A summary line, then one line per problem: mark, JSON path, message, fix (and its command)."""
+def text_width() -> int:
+    """The terminal's width (COLUMNS when set), kept between 60 and 120 so lines stay readable."""
+    return max(60, min(120, shutil.get_terminal_size((100, 24)).columns))
+
+
+def render_text(name: str, findings: list[Finding], fargate: bool, width: int | None = None) -> str:
+    """A summary line, then one block per problem: a line with mark, JSON path and message, the detail and the
+    fix wrapped to ``width`` under it, and each fix command on a line of its own (never wrapped: it is copied)."""
+    width = width or text_width()
     shown = "standard input" if name == "-" else _safe(name)
     fails = sum(f.status == "fail" for f in findings)
     warns = sum(f.status == "warn" for f in findings)
@@ -90,16 +101,22 @@ def render_text(name: str, findings: list[Finding], fargate: bool) -> str:
         mark = MARKS.get(f.status)
         if not mark:
             continue
-        where = ", ".join(_safe(e) for e in f.evidence) or "$"
-        line = f"{mark} {where}: {_safe(f.text)}"
+        paths = [_safe(e) for e in f.evidence] or ["$"]
+        where = ", ".join(paths[:MAX_EVIDENCE]) + (f" (+{len(paths) - MAX_EVIDENCE})" if len(paths) > MAX_EVIDENCE else "")
+        lines += _wrap(f"{mark} {where}: {_safe(f.text)}", width, first="")
         if f.detail:
-            line += f" — {_safe(f.detail, 2000)}"
+            lines += _wrap(_safe(f.detail, 2000), width)
         if f.remediation and f.remediation.summary:
-            line += f" Fix: {_safe(f.remediation.summary, 1000)}"
+            lines += _wrap(f"Fix: {_safe(f.remediation.summary, 1000)}", width)
         if f.remediation and f.remediation.commands:
-            line += " " + " ; ".join(f"$ {_command(c, name)}" for c in f.remediation.commands)
-        lines.append(line)
+            lines += [f"{INDENT}$ {_command(c, name)}" for c in f.remediation.commands]
     return "\n".join(lines) + "\n"
+
+
+def _wrap(text: str, width: int, first: str = INDENT) -> list[str]:
+    """``text`` wrapped at word boundaries (long words such as paths are not broken), continuation indented."""
+    return textwrap.wrap(text, width=width, initial_indent=first, subsequent_indent=INDENT,
+                         break_long_words=False, break_on_hyphens=False) or [first.rstrip()]
 
 
 def _command(command: str, name: str) -> str:

@@ -15,11 +15,22 @@ from typing import Any
 
 from fargate_nb.model import Finding, Remediation
 from fargate_nb.taskdef.fargate import fargate_rules
+from fargate_nb.taskdef.placeholders import find_placeholders
 from fargate_nb.taskdef.rules import general_rules
-from fargate_nb.taskdef.shape import REGISTER_DOC, Problem, check_top_level, jq_path, read_only_members
+from fargate_nb.taskdef.shape import (
+    NULL_KIND,
+    REGISTER_DOC,
+    Problem,
+    check_top_level,
+    jq_path,
+    read_only_members,
+)
 
 FINDING_ID = "taskdef.invalid"
 READ_ONLY_MESSAGE = "Read-only members from describe-task-definition are present"
+PLACEHOLDER_MESSAGE = "The task definition is a template"
+NULL_MESSAGE = "Null members (as in console exports and describe-task-definition output)"
+MAX_LISTED = 8  # paths named one by one in a summary finding
 MAX_FINDINGS = 100
 _WRAPPER_KEYS = {"taskDefinition", "tags", "ResponseMetadata"}
 
@@ -55,8 +66,12 @@ def lint_task_definition(doc: dict[str, Any], *, fargate: bool = True) -> list[F
             p.commands = [c.replace("jq 'del(.", f"jq 'del(.{prefix}.").replace("jq '.", f"jq '.{prefix}.")
                           for c in p.commands]
     problems += scoped
+    nulls = [p.path for p in problems if p.kind == NULL_KIND]
+    problems = [p for p in problems if p.kind != NULL_KIND]
     present = sorted(set(td) & read_only_members())
     findings = [_finding(p) for p in _dedupe(problems)]
+    if nulls:
+        findings.append(_null_summary(nulls, prefix))
     if len(findings) > MAX_FINDINGS:
         rest = len(findings) - MAX_FINDINGS
         findings = findings[:MAX_FINDINGS]
@@ -70,7 +85,42 @@ def lint_task_definition(doc: dict[str, Any], *, fargate: bool = True) -> list[F
                                           f"{what} hold."))
     if present:
         findings.append(_read_only_info(present, prefix))
+    templated = [(f"{prefix}.{path}" if prefix else path, token) for path, token in find_placeholders(td)]
+    if templated:
+        findings.append(_placeholder_info(templated))
     return findings
+
+
+def _null_summary(paths: list[str], prefix: str) -> Finding:
+    """One warning for every null member: console exports and old describe output hold dozens.
+
+    The ECS console's JSON export and ``describe-task-definition`` from older CLIs write absent members as null.
+    ``aws ecs register-task-definition --cli-input-json`` rejects them (botocore's parameter validation: "Invalid
+    type for parameter ..., value: None"); deploy tools such as the amazon-ecs-deploy-task-definition action drop
+    them first. Removing them changes nothing else in the document.
+    """
+    shown = ", ".join(paths[:MAX_LISTED]) + (f" and {len(paths) - MAX_LISTED} more" if len(paths) > MAX_LISTED else "")
+    select = f".{prefix} |= " if prefix else ""
+    command = f"jq '{select}del(..|nulls)' taskdef.json > taskdef.fixed.json"
+    return Finding(FINDING_ID, "warn", message=f"{NULL_MESSAGE}: {len(paths)}",
+                   detail=f"{shown} {'is' if len(paths) == 1 else 'are'} null. A null member means the same as an "
+                          "absent one to the deploy tools that clean them, but aws ecs register-task-definition "
+                          "--cli-input-json rejects null values (\"Invalid type for parameter ..., value: None\").",
+                   evidence=paths, remediation=Remediation("Delete the null members (nothing else changes).", [command]))
+
+
+def _placeholder_info(templated: list[tuple[str, str]]) -> Finding:
+    """Advice, never a problem: the placeholders a CI tool fills in before the definition is registered."""
+    tokens = list(dict.fromkeys(token for _, token in templated))
+    paths = list(dict.fromkeys(path for path, _ in templated))
+    shown = ", ".join(tokens[:MAX_LISTED]) + (f" and {len(tokens) - MAX_LISTED} more" if len(tokens) > MAX_LISTED else "")
+    return Finding(FINDING_ID, "info", message=f"{PLACEHOLDER_MESSAGE}: {shown}",
+                   detail="These placeholders are filled in by a deploy tool before registration (CodePipeline's ECS "
+                          "actions replace <IMAGE1_NAME> with the image URI; envsubst, Terraform, ecspresso or Octopus "
+                          "fill ${...}, {{...}}, #{...}). Values holding them are not judged; lint the rendered file "
+                          "to check them too. See https://docs.aws.amazon.com/codepipeline/latest/userguide/"
+                          "file-reference.html",
+                   evidence=paths)
 
 
 def _read_only_info(present: list[str], prefix: str) -> Finding:

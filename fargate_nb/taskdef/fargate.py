@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fargate_nb.taskdef.placeholders import has_placeholder
 from fargate_nb.taskdef.rules import (
     AWSLOGS_DOC,
     FARGATE_LOG_DRIVERS,
@@ -19,8 +20,8 @@ from fargate_nb.taskdef.rules import (
     WINDOWS_CPUS,
     _int,
     containers,
-    parse_cpu,
-    parse_memory,
+    shown_size,
+    task_size,
 )
 from fargate_nb.taskdef.shape import Problem, clean, join, jq_del, show
 
@@ -63,7 +64,7 @@ def fargate_rules(td: dict[str, Any], *, declared: bool) -> list[Problem]:
                            "RunTask or a service with launch type FARGATE rejects it if it is not compatible.",
                            fix='Add "FARGATE" to requiresCompatibilities.', doc_url=FARGATE_DOC))
     mode = td.get("networkMode")
-    if mode != "awsvpc":
+    if mode != "awsvpc" and not has_placeholder(mode):
         out.append(Problem("networkMode", "fail", "Fargate requires networkMode awsvpc",
                            f"networkMode is {show(mode) if mode is not None else 'not set (so bridge)'}; for ECS tasks "
                            "on Fargate the awsvpc network mode is required.", fix='Set "networkMode": "awsvpc".',
@@ -79,7 +80,7 @@ def fargate_rules(td: dict[str, Any], *, declared: bool) -> list[Problem]:
                            "Fargate tasks (Fargate spreads tasks across Availability Zones itself).",
                            fix="Remove placementConstraints.", commands=[jq_del("placementConstraints")],
                            doc_url=FARGATE_DOC))
-    if td.get("pidMode") not in (None, "task"):
+    if td.get("pidMode") not in (None, "task") and not has_placeholder(td.get("pidMode")):
         out.append(Problem("pidMode", "fail", "pidMode must be task on Fargate",
                            f"pidMode is {show(td.get('pidMode'))}; on Fargate for Linux containers the only valid value "
                            "is task.", fix='Set "pidMode": "task" or remove it.', doc_url=PARAMS_DOC))
@@ -109,28 +110,27 @@ def fargate_rules(td: dict[str, Any], *, declared: bool) -> list[Problem]:
 
 
 def _size_rules(td: dict[str, Any]) -> list[Problem]:
+    """Task cpu and memory present and a Fargate pair, judged on the values ECS converts them to."""
     out: list[Problem] = []
-    raw_cpu, raw_memory = td.get("cpu"), td.get("memory")
-    for member, raw, parse in (("cpu", raw_cpu, parse_cpu), ("memory", raw_memory, parse_memory)):
-        if raw is None:
-            out.append(Problem(member, "fail", f"Fargate requires task-level {member}",
-                               f"Task-level {member} is required for Fargate. Valid sizes: {size_table()}.",
-                               fix=f"Set {member} (for example cpu \"256\" with memory \"512\").", doc_url=TASK_SIZE_DOC))
-        elif isinstance(raw, (str, int)) and not isinstance(raw, bool) and parse(raw) is None:
-            out.append(Problem(member, "fail", f"{member} cannot be read",
-                               f"{member} is {show(raw)}; write CPU units (\"256\") or vCPU (\"0.25 vCPU\") for cpu, "
-                               "MiB (\"512\") or GB (\"1GB\") for memory.", fix=f"Fix {member}.", doc_url=TASK_SIZE_DOC))
-    cpu = parse_cpu(raw_cpu) if isinstance(raw_cpu, (str, int)) and not isinstance(raw_cpu, bool) else None
-    memory = parse_memory(raw_memory) if isinstance(raw_memory, (str, int)) and not isinstance(raw_memory, bool) else None
+    missing = [member for member in ("cpu", "memory") if td.get(member) is None]
+    if missing:  # one finding, so the size table is printed once even for {}
+        what = " and ".join(missing)
+        out.append(Problem(missing[0], "fail", f"Fargate requires task-level {what}",
+                           f"Task-level {what} {'are' if len(missing) > 1 else 'is'} required for Fargate. Valid "
+                           f"sizes: {size_table()}.",
+                           fix=f"Set {what} (for example cpu \"256\" with memory \"512\", or \"0.25 vCPU\" with "
+                               "\"0.5 GB\").", doc_url=TASK_SIZE_DOC))
+    cpu, memory = task_size(td, "cpu"), task_size(td, "memory")
     windows = str((td.get("runtimePlatform") or {}).get("operatingSystemFamily") or "").startswith("WINDOWS") \
         if isinstance(td.get("runtimePlatform"), dict) else False
     if cpu is not None and cpu not in FARGATE_SIZES:
-        out.append(Problem("cpu", "fail", f"cpu {cpu} is not a Fargate task size",
-                           f"Fargate accepts cpu {', '.join(str(c) for c in FARGATE_SIZES)} (0.25 to 16 vCPU).",
-                           fix="Pick a valid cpu value.", doc_url=TASK_SIZE_DOC))
+        out.append(Problem("cpu", "fail", f"cpu {shown_size(td, 'cpu')} is not a Fargate task size",
+                           f"Fargate accepts cpu {', '.join(str(c) for c in FARGATE_SIZES)} CPU units (0.25, 0.5, 1, 2, "
+                           "4, 8 or 16 vCPU).", fix="Pick a valid cpu value.", doc_url=TASK_SIZE_DOC))
     elif cpu is not None and memory is not None and memory not in FARGATE_SIZES[cpu]:
-        out.append(Problem("memory", "fail", f"memory {memory} MiB is not valid with cpu {cpu} on Fargate",
-                           f"cpu {cpu} and memory {memory} are not a Fargate pair. Valid sizes: {size_table()}.",
+        out.append(Problem("memory", "fail", f"memory {shown_size(td, 'memory')} is not valid with cpu "
+                           f"{shown_size(td, 'cpu')} on Fargate",
+                           f"cpu {cpu} and memory {memory} MiB are not a Fargate pair. Valid sizes: {size_table()}.",
                            fix=_size_fix(cpu, memory), doc_url=TASK_SIZE_DOC))
     if windows and cpu is not None and cpu in FARGATE_SIZES and cpu not in WINDOWS_CPUS:
         out.append(Problem("cpu", "fail", f"cpu {cpu} is not available for Windows on Fargate",
@@ -156,6 +156,12 @@ def _container_rules(path: str, name: str, c: dict[str, Any]) -> list[Problem]:
         out.append(Problem(join(path, "privileged"), "fail", f"Container {name}: privileged is not supported on Fargate",
                            f"Container {name}: privileged is not valid in Fargate tasks.",
                            fix="Remove privileged.", commands=[jq_del(join(path, "privileged"))],
+                           doc_url=FARGATE_DOC))
+    if isinstance(c.get("links"), list) and c["links"]:
+        out.append(Problem(join(path, "links"), "fail", f"Container {name}: links are not valid on Fargate",
+                           f"Container {name}: links is one of the parameters that are not valid in Fargate tasks: "
+                           "Fargate requires the awsvpc network mode, where the containers of a task reach each other "
+                           "on localhost.", fix="Remove links and use localhost:PORT.", commands=[jq_del(join(path, "links"))],
                            doc_url=FARGATE_DOC))
     for member in NOT_ON_FARGATE:
         value = c.get(member)

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from fargate_nb.pullflow import parse_image
+from fargate_nb.taskdef.placeholders import has_placeholder
 from fargate_nb.taskdef.shape import PARAMS_DOC, Problem, clean, join, show
 
 TASK_SIZE_DOC = PARAMS_DOC + "#task_size"
@@ -39,13 +40,27 @@ FARGATE_SIZES: dict[int, list[int]] = {
 }
 WINDOWS_CPUS = (1024, 2048, 4096)
 FARGATE_LOG_DRIVERS = ("awslogs", "splunk", "awsfirelens")
+#: Task cpu on EC2 and external instances: "between 128 CPU units (0.125 vCPUs) and 196608 CPU units (192 vCPUs)"
+#: (RegisterTaskDefinition, ``cpu``: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html).
+EC2_CPU_RANGE = (128, 196608)
+#: "memory must be greater than or equal to memoryReservation": the API reference says "greater than", but ECS
+#: registers equal values (https://github.com/awsdocs/amazon-ecs-developer-guide/pull/242 and real task
+#: definitions in tests/taskdefs/corpus), so only a smaller memory is a problem.
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _DIGEST = re.compile(r"^sha256:[A-Fa-f0-9]{64}$")
 
 
+_NUMBER = r"\s*(\d+(?:\.\d*)?|\.\d+)\s*"
+
+
 def parse_cpu(value: Any) -> int | None:
-    """Task cpu as CPU units: "256", "1024", "1 vCPU", "0.25 vcpu". None when it cannot be read."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(vcpus?)?\s*", str(value), re.IGNORECASE) if value is not None else None
+    """Task cpu as CPU units: "256", "1024", "1 vCPU", "0.25 vcpu", ".5 vCPU". None when it cannot be read.
+
+    RegisterTaskDefinition, ``cpu``: "expressed as an integer using CPU units (for example, 1024) or as a string
+    using vCPUs (for example, 1 vCPU or 1 vcpu) ... converted to an integer indicating the CPU units when the task
+    definition is registered" (the task-size table writes ".25 vCPU").
+    """
+    m = re.fullmatch(_NUMBER + r"(vcpus?)?\s*", str(value), re.IGNORECASE) if value is not None else None
     if not m:
         return None
     units = float(m.group(1)) * (1024 if m.group(2) else 1)
@@ -53,13 +68,34 @@ def parse_cpu(value: Any) -> int | None:
 
 
 def parse_memory(value: Any) -> int | None:
-    """Task memory in MiB: "512", "2GB", "2 GB", "0.5GB". None when it cannot be read."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(gb|gib|mb|mib)?\s*", str(value), re.IGNORECASE) if value is not None \
-        else None
+    """Task memory in MiB: "512", "2GB", "2 GB", "0.5 GB", ".5GB". None when it cannot be read.
+
+    RegisterTaskDefinition, ``memory``: "expressed as an integer using MiB (for example, 1024) or as a string
+    using GB (for example, 1GB or 1 GB) ... converted to an integer indicating the MiB when the task definition
+    is registered". MiB/GiB spellings are read too (the linter must not invent an error), MB as MiB.
+    """
+    m = re.fullmatch(_NUMBER + r"(gb|gib|mb|mib)?\s*", str(value), re.IGNORECASE) if value is not None else None
     if not m:
         return None
     mib = float(m.group(1)) * (1024 if (m.group(2) or "").lower() in ("gb", "gib") else 1)
     return int(mib) if math.isfinite(mib) and mib == int(mib) else None
+
+
+def task_size(td: dict[str, Any], member: str) -> int | None:
+    """The task's cpu (CPU units) or memory (MiB) as ECS converts it; None when absent, a template or unreadable."""
+    raw = td.get(member)
+    if not isinstance(raw, str) or has_placeholder(raw):  # the API takes a string; the shape walker reports others
+        return None
+    return (parse_cpu if member == "cpu" else parse_memory)(raw)
+
+
+def shown_size(td: dict[str, Any], member: str) -> str:
+    """``"0.5 GB" (512 MiB)`` when the file used units, else the plain value: messages show both sides."""
+    raw, value = td.get(member), task_size(td, member)
+    unit = "CPU units" if member == "cpu" else "MiB"
+    if value is None or not isinstance(raw, str) or raw.strip() == str(value):
+        return str(value if value is not None else raw)
+    return f"{show(raw)} ({value} {unit})"
 
 
 def containers(td: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -94,11 +130,19 @@ def general_rules(td: dict[str, Any], *, fargate: bool) -> list[Problem]:
         if c.get("essential", True) is not False:
             essentials += 1
         memory, reservation = _int(c.get("memory")), _int(c.get("memoryReservation"))
-        if memory is not None and reservation is not None and memory <= reservation:
-            out.append(Problem(join(path, "memory"), "fail", f"Container {name}: memory must exceed memoryReservation",
-                               f"Container {name}: memory {memory} MiB is not greater than memoryReservation "
-                               f"{reservation} MiB.", fix="Raise memory or lower memoryReservation.",
+        if memory is not None and reservation is not None and memory < reservation:
+            out.append(Problem(join(path, "memory"), "fail", f"Container {name}: memory is below memoryReservation",
+                               f"Container {name}: memory (the hard limit) {memory} MiB is less than memoryReservation "
+                               f"(the soft limit) {reservation} MiB.", fix="Raise memory or lower memoryReservation.",
                                doc_url=CONTAINER_DOC))
+        templated = any(has_placeholder(c.get(k)) for k in ("memory", "memoryReservation"))
+        if td.get("memory") is None and not fargate and not memory and not reservation and not templated:
+            out.append(Problem(join(path, "memory"), "fail", f"Container {name} has no memory or memoryReservation",
+                               f"Container {name}: with no task-level memory, ECS requires memory or memoryReservation "
+                               "in each container (\"Invalid setting for container. At least one of 'memory' or "
+                               "'memoryReservation' must be specified\").",
+                               fix="Set memoryReservation (a soft limit) or memory on the container, or memory on the "
+                                   "task.", doc_url=CONTAINER_DOC))
         for key, value in (("memory", memory), ("memoryReservation", reservation)):
             if value is not None and value < 6:
                 out.append(Problem(join(path, key), "warn", f"Container {name}: {key} is below 6 MiB",
@@ -110,16 +154,37 @@ def general_rules(td: dict[str, Any], *, fargate: bool) -> list[Problem]:
         out.append(Problem("containerDefinitions", "fail", "No container is essential",
                            "All tasks must have at least one essential container (essential defaults to true).",
                            fix="Set essential to true on the main container.", doc_url=CONTAINER_DOC))
+    out += _task_size_rules(td, fargate)
     out += _role_rules(td, fargate)
-    out += _awsvpc_rules(td)
+    out += _awsvpc_rules(td, fargate)
+    return out
+
+
+def _task_size_rules(td: dict[str, Any], fargate: bool) -> list[Problem]:
+    """Task cpu and memory ECS can read (units allowed); on EC2, cpu within 128-196608 units."""
+    out = []
+    for member in ("cpu", "memory"):
+        raw = td.get(member)
+        if isinstance(raw, str) and not has_placeholder(raw) and task_size(td, member) is None:
+            out.append(Problem(member, "fail", f"{member} cannot be read",
+                               f"{member} is {show(raw)}; ECS reads CPU units (\"256\") or vCPU (\"0.25 vCPU\", "
+                               "\"1 vcpu\") for cpu, and MiB (\"512\") or GB (\"0.5 GB\", \"2GB\") for memory "
+                               "(\"Invalid 'cpu' setting for task\").", fix=f"Fix {member}.", doc_url=TASK_SIZE_DOC))
+    cpu = task_size(td, "cpu")
+    low, high = EC2_CPU_RANGE
+    if not fargate and cpu is not None and not low <= cpu <= high:
+        out.append(Problem("cpu", "fail", f"cpu {shown_size(td, 'cpu')} is outside {low}-{high} CPU units",
+                           f"On EC2 and external instances the task cpu is between {low} CPU units (0.125 vCPU) and "
+                           f"{high} (192 vCPU); cpu is {shown_size(td, 'cpu')}.", fix=f"Use {low} to {high}.",
+                           doc_url=TASK_SIZE_DOC))
     return out
 
 
 def _image_rules(path: str, name: str, c: dict[str, Any]) -> list[Problem]:
     image = c.get("image")
     where = join(path, "image")
-    if not isinstance(image, str) or not image.strip():
-        return []
+    if not isinstance(image, str) or not image.strip() or has_placeholder(image):
+        return []  # a template's image (CodePipeline's <IMAGE1_NAME>, ${IMAGE}) is only known once filled in
     out = []
     before_digest, _, digest = image.partition("@")
     if image != image.strip() or re.search(r"\s", image):
@@ -175,7 +240,7 @@ def _role_rules(td: dict[str, Any], fargate: bool) -> list[Problem]:
     out = []
     for member in ("executionRoleArn", "taskRoleArn"):
         value = td.get(member)
-        if isinstance(value, str) and value and not _ROLE_ARN.match(value):
+        if isinstance(value, str) and value and not _ROLE_ARN.match(value) and not has_placeholder(value):
             out.append(Problem(member, "warn", f"{member} is not an IAM role ARN",
                                f"{member} is {show(value)}; expected arn:aws:iam::ACCOUNT:role/NAME.",
                                fix="Use the role's full ARN (aws iam get-role --role-name NAME --query Role.Arn).",
@@ -190,7 +255,8 @@ def _role_rules(td: dict[str, Any], fargate: bool) -> list[Problem]:
         if isinstance(log, dict) and isinstance(log.get("secretOptions"), list) and log["secretOptions"]:
             needs.append(f"container {name} has log secretOptions")
         image = c.get("image")
-        if fargate and isinstance(image, str) and image.strip() and parse_image(image.strip()).ecr:
+        if fargate and isinstance(image, str) and image.strip() and not has_placeholder(image) \
+                and parse_image(image.strip()).ecr:
             needs.append(f"container {name} pulls from a private ECR repository")
         if fargate and isinstance(log, dict) and log.get("logDriver") == "awslogs":
             needs.append(f"container {name} uses the awslogs log driver")
@@ -204,19 +270,25 @@ def _role_rules(td: dict[str, Any], fargate: bool) -> list[Problem]:
     return out
 
 
-def _awsvpc_rules(td: dict[str, Any]) -> list[Problem]:
-    mode = td.get("networkMode")
+def _awsvpc_rules(td: dict[str, Any], fargate: bool) -> list[Problem]:
+    """Network-mode rules. Without networkMode the task runs in bridge mode on EC2 (Linux), so links are fine
+    there; on Fargate, awsvpc is required and the Fargate rules report networkMode and links themselves."""
+    given = td.get("networkMode")
+    mode = given if isinstance(given, str) and given and not has_placeholder(given) else None
+    effective = mode or "bridge"
     out = []
     for path, name, c in containers(td):
         if mode == "awsvpc" and isinstance(c.get("hostname"), str):
             out.append(Problem(join(path, "hostname"), "fail", f"Container {name}: hostname is not supported in awsvpc",
                                "The hostname parameter is not supported with the awsvpc network mode.",
                                fix="Remove hostname.", doc_url=NETWORK_DOC))
-        if mode != "bridge" and isinstance(c.get("links"), list) and c["links"]:
+        if not fargate and effective != "bridge" and isinstance(c.get("links"), list) and c["links"]:
             out.append(Problem(join(path, "links"), "fail", f"Container {name}: links need the bridge network mode",
-                               f"links is only supported when networkMode is bridge (here: {show(mode or 'bridge')}"
-                               "); in awsvpc, containers of a task reach each other on localhost.",
-                               fix="Remove links and use localhost:PORT.", doc_url=NETWORK_DOC))
+                               f"links is only supported when networkMode is bridge; networkMode is {show(mode)}. In "
+                               f"{mode} mode containers of a task reach each other on "
+                               f"{'localhost' if mode in ('awsvpc', 'host') else 'no link'}.",
+                               fix="Remove links (containers of an awsvpc or host task use localhost:PORT), or set "
+                                   "networkMode to bridge.", doc_url=NETWORK_DOC))
         ports = c.get("portMappings")
         for i, pm in enumerate(ports if isinstance(ports, list) else []):
             if not isinstance(pm, dict) or mode not in ("awsvpc", "host"):

@@ -17,6 +17,8 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from fargate_nb.taskdef.placeholders import has_placeholder
+
 REGISTER_DOC = "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RegisterTaskDefinition.html"
 PARAMS_DOC = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html"
 AGENT_CONFIG_DOC = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-agent-config.html"
@@ -40,21 +42,35 @@ class Problem:
     fix: str = ""
     commands: list[str] = field(default_factory=list)
     doc_url: str = REGISTER_DOC
+    kind: str = ""  # "null": a null member, reported together in one summary finding
+
+
+NULL_KIND = "null"
 
 
 @lru_cache(maxsize=1)
 def ecs_shapes() -> tuple[Any, Any]:
-    """(RegisterTaskDefinition input shape, TaskDefinition output shape) from botocore's bundled model."""
-    import botocore.session
+    """(RegisterTaskDefinition input shape, TaskDefinition output shape) from botocore's bundled model.
 
-    model = botocore.session.get_session().get_service_model("ecs")
+    Loaded once per process, straight from botocore's data files: a loader and the one service model, not
+    a whole botocore session (which also reads endpoints, partitions and every client's configuration).
+    """
+    from botocore.loaders import create_loader
+    from botocore.model import ServiceModel
+
+    model = ServiceModel(create_loader().load_service_model("ecs", "service-2"), "ecs")
     return model.operation_model("RegisterTaskDefinition").input_shape, model.shape_for("TaskDefinition")
+
+
+@lru_cache(maxsize=1)
+def _read_only() -> frozenset[str]:
+    inp, out = ecs_shapes()
+    return frozenset(set(out.members) - set(inp.members))
 
 
 def read_only_members() -> set[str]:
     """Top-level members DescribeTaskDefinition returns that RegisterTaskDefinition does not accept."""
-    inp, out = ecs_shapes()
-    return set(out.members) - set(inp.members)
+    return set(_read_only())
 
 
 MAX_KEY = 60  # longer keys are cut in paths and titles
@@ -134,10 +150,16 @@ def _type_ok(value: Any, type_name: str) -> bool:
 
 def check_value(value: Any, shape: Any, path: str, out: list[Problem]) -> None:
     """Append the problems of ``value`` against ``shape`` (recursing into objects and lists)."""
-    if value is None:
-        out.append(Problem(path, "warn", f"{leaf(path)} is null",
-                           f"{path} is null; the AWS CLI rejects null values (it expects {type_word(shape)}).",
-                           fix=f"Remove {path}, or give it a value.", commands=[jq_del(path)]))
+    if value is None:  # summed up in one finding by the caller (console exports hold dozens)
+        out.append(Problem(path, "warn", f"{leaf(path)} is null", "", kind=NULL_KIND))
+        return
+    if not _type_ok(value, shape.type_name) and has_placeholder(value) and shape.type_name != "string":
+        out.append(Problem(path, "warn", f"{leaf(path)} is a quoted placeholder where the ECS API expects "
+                           f"{type_word(shape)}",
+                           f"{path} is {show(value)}: a template placeholder. Unless the tool that fills it in also "
+                           f"drops the quotes, the value stays a string and register-task-definition rejects it "
+                           f"(it expects {type_word(shape)}).",
+                           fix="Make sure the filled-in value is unquoted in the rendered JSON."))
         return
     if not _type_ok(value, shape.type_name):
         hint = ""
@@ -163,13 +185,14 @@ def check_value(value: Any, shape: Any, path: str, out: list[Problem]) -> None:
             check_value(item, shape.value, join(path, str(key)), out)
     elif shape.type_name == "string":
         enum = getattr(shape, "enum", None) or meta.get("enum")
-        if enum and value not in enum:
+        if enum and value not in enum and not has_placeholder(value):
             same = [e for e in enum if e.lower() == value.lower()]
             hint = f' Values are case-sensitive: use "{same[0]}".' if same else ""
             out.append(Problem(path, "fail", f"{leaf(path)} is not one of the allowed values",
                                f"{path} is {show(value)}; allowed: {', '.join(enum)}.{hint}",
                                fix=f"Use one of: {', '.join(enum)}."))
-        _check_length(value, meta, path, out, "character")
+        if not has_placeholder(value):  # "${FAMILY}" is not the family's length
+            _check_length(value, meta, path, out, "character")
     elif shape.type_name in ("integer", "long"):
         low, high = meta.get("min"), meta.get("max")
         if (low is not None and value < low) or (high is not None and value > high):

@@ -58,17 +58,32 @@ def test_valid_file_exits_0_with_one_summary_line(tmp_path, capsys):
     assert capsys.readouterr().out == f"{path}: valid for Fargate\n"
 
 
-def test_problems_exit_1_one_line_each_with_mark_path_message_and_fix(tmp_path, capsys):
+def blocks(out: str) -> list[str]:
+    """The problem blocks of `fargate-nb lint` text: a marked line and its indented continuation lines."""
+    found: list[str] = []
+    for line in out.splitlines()[1:]:
+        if line.startswith(" ") and found:
+            found[-1] += "\n" + line
+        else:
+            found.append(line)
+    return found
+
+
+def test_problems_exit_1_one_block_each_with_mark_path_message_and_fix(tmp_path, capsys):
     path = write(tmp_path, broken(), "my task.json")
     assert main(["lint", path]) == 1
-    head, *lines = capsys.readouterr().out.splitlines()
+    out = capsys.readouterr().out
+    head = out.splitlines()[0]
     assert head == f"{path}: 2 problem(s) for Fargate, 1 warning(s)"
-    assert [line[:2] for line in lines] == ["✗ ", "✗ ", "! "]
-    by_path = {line.split(": ", 1)[0][2:]: line for line in lines}
+    found = blocks(out)
+    assert [block[:2] for block in found] == ["✗ ", "✗ ", "! "]
+    by_path = {block.split(": ", 1)[0][2:]: " ".join(part.strip() for part in block.splitlines()) for block in found}
     pull = by_path["containerDefinitions[0].imagePullBehavior"]
     assert "ECS_IMAGE_PULL_BEHAVIOR" in pull and "Fargate does not cache images" in pull and " Fix: Remove" in pull
-    # the fix command runs on the linted file itself, quoted for the shell
-    command = pull.split(" $ ", 1)[1]
+    # long text wraps; the fix command runs on the linted file itself, quoted for the shell, on a line of its own
+    pull_block = next(b for b in found if "imagePullBehavior" in b.splitlines()[0])
+    assert all(len(line) <= 120 for line in pull_block.splitlines() if not line.lstrip().startswith("$"))
+    command = next(line for line in pull_block.splitlines() if line.startswith("    $ "))[6:]
     assert shlex.split(command) == ["jq", "del(.containerDefinitions[0].imagePullBehavior)", path, ">",
                                     "taskdef.fixed.json"]
     assert "Write it as a number: 8080" in by_path["containerDefinitions[0].portMappings[0].hostPort"]
@@ -168,7 +183,7 @@ def test_hostile_file_name_keys_and_values_print_plain_lines(tmp_path, capsys):
     assert main(["lint", path]) == 1
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
-    assert len(out.splitlines()) == 3  # summary + two problems, each on its own line
+    assert len(blocks(out)) == 2  # two problems, each its own block of plain lines
     assert main(["lint", path, "--format", "json"]) == 1
     json.loads(capsys.readouterr().out)
 
