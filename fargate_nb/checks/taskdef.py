@@ -37,6 +37,7 @@ def task_definition_invalid(snapshot: Snapshot, plan: PullPlan) -> list[Finding]
     td = snapshot.task_definition
     if not td:
         return [Finding(FINDING_ID, "skipped", detail="The snapshot holds no task definition to check.")]
-    findings = lint_task_definition(td, fargate=runs_on_fargate(snapshot))
+    # A registered task definition is no template: "<IMAGE1_NAME>" there is the image reference ECS pulls.
+    findings = lint_task_definition(td, fargate=runs_on_fargate(snapshot), template=False)
     # The evidence comes from describe-task-definition: its read-only members are expected, not advice.
     return [f for f in findings if f.message != READ_ONLY_MESSAGE]

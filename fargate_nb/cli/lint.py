@@ -35,6 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="text: one line per problem; json: a list of finding objects")
     p.add_argument("--no-fargate", action="store_true",
                    help="do not apply Fargate's rules (they still apply when requiresCompatibilities has FARGATE)")
+    p.add_argument("--rendered", action="store_true",
+                   help="the file is rendered, not a CI template: judge <IMAGE1_NAME>, ${VAR} and other placeholders "
+                        "as the literal values ECS would get")
     p.set_defaults(func=run)
 
 
@@ -126,14 +129,14 @@ def _command(command: str, name: str) -> str:
     return _safe(command.replace(" taskdef.json >", f" {shlex.quote(name)} >"), 1000)
 
 
-def lint_findings(doc: dict[str, Any], *, fargate: bool = True) -> list[Finding]:
+def lint_findings(doc: dict[str, Any], *, fargate: bool = True, template: bool = True) -> list[Finding]:
     """The findings `fargate-nb lint` reports for a task definition object (catalogue metadata attached)."""
     from fargate_nb.checks.catalogue import spec
     from fargate_nb.checks.registry import attach_metadata
     from fargate_nb.taskdef import FINDING_ID, lint_task_definition
 
     entry = spec(FINDING_ID)
-    return [attach_metadata(f, entry) for f in lint_task_definition(doc, fargate=fargate)]
+    return [attach_metadata(f, entry) for f in lint_task_definition(doc, fargate=fargate, template=template)]
 
 
 def lint_text(doc: dict[str, Any], name: str = "taskdef.json", *, fargate: bool = True) -> str:
@@ -151,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{shown} holds {what}, not a JSON object; a task definition is an object with family "
                          "and containerDefinitions")
     fargate = not args.no_fargate
-    findings = lint_findings(doc, fargate=fargate)
+    findings = lint_findings(doc, fargate=fargate, template=not args.rendered)
     if args.format == "json":
         sys.stdout.write(json.dumps(scrub_obj([asdict(f) for f in findings]), indent=2, ensure_ascii=False) + "\n")
     else:

@@ -15,7 +15,7 @@ from typing import Any
 
 from fargate_nb.model import Finding, Remediation
 from fargate_nb.taskdef.fargate import fargate_rules
-from fargate_nb.taskdef.placeholders import find_placeholders
+from fargate_nb.taskdef.placeholders import find_placeholders, placeholders_recognised
 from fargate_nb.taskdef.rules import general_rules
 from fargate_nb.taskdef.shape import (
     NULL_KIND,
@@ -42,12 +42,19 @@ def unwrap(doc: Any) -> tuple[Any, str]:
     return doc, ""
 
 
-def lint_task_definition(doc: dict[str, Any], *, fargate: bool = True) -> list[Finding]:
+def lint_task_definition(doc: dict[str, Any], *, fargate: bool = True, template: bool = True) -> list[Finding]:
     """Findings for everything wrong with ``doc``; one ``pass`` finding when nothing fails.
 
     ``fargate``: lint for Fargate. Fargate's rules also apply when the document itself requires FARGATE,
-    because ECS validates it for Fargate at registration then.
+    because ECS validates it for Fargate at registration then. ``template``: the document may be a CI template,
+    so values holding placeholders (``<IMAGE1_NAME>``, ``${VAR}``) are listed, not judged; pass False for a
+    registered or rendered task definition, where such a value is literally what ECS uses.
     """
+    with placeholders_recognised(template):
+        return _lint(doc, fargate)
+
+
+def _lint(doc: dict[str, Any], fargate: bool) -> list[Finding]:
     td, prefix = unwrap(doc)
     if not isinstance(td, dict):
         return [_finding(Problem("", "fail", "The task definition must be a JSON object",

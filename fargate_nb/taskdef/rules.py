@@ -289,6 +289,8 @@ def _awsvpc_rules(td: dict[str, Any], fargate: bool) -> list[Problem]:
                                f"{'localhost' if mode in ('awsvpc', 'host') else 'no link'}.",
                                fix="Remove links (containers of an awsvpc or host task use localhost:PORT), or set "
                                    "networkMode to bridge.", doc_url=NETWORK_DOC))
+        if effective == "bridge" and isinstance(c.get("links"), list):
+            out += _link_targets(td, path, name, c["links"])
         ports = c.get("portMappings")
         for i, pm in enumerate(ports if isinstance(ports, list) else []):
             if not isinstance(pm, dict) or mode not in ("awsvpc", "host"):
@@ -300,4 +302,22 @@ def _awsvpc_rules(td: dict[str, Any], fargate: bool) -> list[Problem]:
                                    f"Container {name}: hostPort {host} differs from containerPort {container}; with the "
                                    f"{mode} network mode the host port is left out or equals the container port.",
                                    fix="Remove hostPort (or set it to containerPort).", doc_url=NETWORK_DOC))
+    return out
+
+
+def _link_targets(td: dict[str, Any], path: str, name: str, links: list[Any]) -> list[Problem]:
+    """A link (``name:alias``) names another container of the task; Docker cannot link to one that is not there."""
+    names = {c.get("name") for _, _, c in containers(td)}
+    out = []
+    for i, link in enumerate(links):
+        if not isinstance(link, str) or has_placeholder(link):
+            continue
+        target = link.split(":", 1)[0]
+        if target and target not in names:
+            out.append(Problem(join(join(path, "links"), i), "warn",
+                               f"Container {name}: link target {clean(target)} is not a container of this task",
+                               f"links entries are name:alias, where name is another container in this task definition; "
+                               f"no container is named {show(target)}, so the container cannot start with this link.",
+                               fix=f"Use one of the container names: {', '.join(sorted(str(n) for n in names if n))}.",
+                               doc_url=CONTAINER_DOC))
     return out
