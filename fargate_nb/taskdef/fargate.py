@@ -137,16 +137,6 @@ def _size_rules(td: dict[str, Any]) -> list[Problem]:
                            "For Windows containers on Fargate cpu cannot be less than 1 vCPU, and 8 and 16 vCPU need the "
                            "Linux platform (version 1.4.0 or later): use 1, 2 or 4 vCPU.",
                            fix="Use cpu 1024, 2048 or 4096.", doc_url=TASK_SIZE_DOC))
-    total_cpu = sum(_int(c.get("cpu")) or 0 for _, _, c in containers(td))
-    if cpu is not None and total_cpu > cpu:
-        out.append(Problem("containerDefinitions", "fail", "The containers reserve more CPU than the task has",
-                           f"The containers' cpu add up to {total_cpu}, more than the task's {cpu}.",
-                           fix="Lower container cpu or raise task cpu.", doc_url=PARAMS_DOC))
-    total_mem = sum(_int(c.get("memoryReservation")) or _int(c.get("memory")) or 0 for _, _, c in containers(td))
-    if memory is not None and total_mem > memory:
-        out.append(Problem("containerDefinitions", "fail", "The containers reserve more memory than the task has",
-                           f"The containers' memory (or memoryReservation) add up to {total_mem} MiB, more than the "
-                           f"task's {memory} MiB.", fix="Lower container memory or raise task memory.", doc_url=PARAMS_DOC))
     return out
 
 

@@ -170,7 +170,21 @@ def _task_size_rules(td: dict[str, Any], fargate: bool) -> list[Problem]:
                                f"{member} is {show(raw)}; ECS reads CPU units (\"256\") or vCPU (\"0.25 vCPU\", "
                                "\"1 vcpu\") for cpu, and MiB (\"512\") or GB (\"0.5 GB\", \"2GB\") for memory "
                                "(\"Invalid 'cpu' setting for task\").", fix=f"Fix {member}.", doc_url=TASK_SIZE_DOC))
-    cpu = task_size(td, "cpu")
+    cpu, memory = task_size(td, "cpu"), task_size(td, "memory")
+    # Container cpu: "the total amount of CPU reserved for all containers within a task [must] be lower than the
+    # task-level cpu value"; memory: "The sum of all container 'memoryReservation' values cannot be greater than the
+    # value of the task 'memory'" (ContainerDefinition cpu and memory; ECS's ClientException).
+    total_cpu = sum(_int(c.get("cpu")) or 0 for _, _, c in containers(td))
+    if cpu is not None and total_cpu > cpu:
+        out.append(Problem("containerDefinitions", "fail", "The containers reserve more CPU than the task has",
+                           f"The containers' cpu add up to {total_cpu} CPU units, more than the task's "
+                           f"{shown_size(td, 'cpu')}.", fix="Lower container cpu or raise task cpu.", doc_url=PARAMS_DOC))
+    total_mem = sum(_int(c.get("memoryReservation")) or _int(c.get("memory")) or 0 for _, _, c in containers(td))
+    if memory is not None and total_mem > memory:
+        out.append(Problem("containerDefinitions", "fail", "The containers reserve more memory than the task has",
+                           f"The containers' memoryReservation (or memory) add up to {total_mem} MiB, more than the "
+                           f"task's {shown_size(td, 'memory')}.", fix="Lower container memory or raise task memory.",
+                           doc_url=PARAMS_DOC))
     low, high = EC2_CPU_RANGE
     if not fargate and cpu is not None and not low <= cpu <= high:
         out.append(Problem("cpu", "fail", f"cpu {shown_size(td, 'cpu')} is outside {low}-{high} CPU units",

@@ -135,6 +135,17 @@ def test_without_task_memory_each_container_needs_memory_or_a_reservation():
     assert fails(with_(doc, memory="512"), fargate=False) == []
 
 
+def test_containers_within_the_task_size_on_any_launch_type():
+    """"The sum of all container 'memoryReservation' values cannot be greater than the value of the task 'memory'"."""
+    doc = with_(EC2, memory="0.5 GB", cpu="0.25 vcpu")
+    assert fails(doc, fargate=False) == []
+    doc["containerDefinitions"][1]["memory"] = 300
+    [f] = fails(doc, fargate=False)
+    assert f.message == "The containers reserve more memory than the task has" and '"0.5 GB" (512 MiB)' in f.detail
+    doc["containerDefinitions"][1].update(memory=256, cpu=512)
+    assert "CPU" in fails(doc, fargate=False)[0].message
+
+
 def test_memory_equal_to_the_reservation_is_accepted_below_it_is_not():
     doc = copy.deepcopy(EC2)
     doc["containerDefinitions"][0]["memoryReservation"] = 256
