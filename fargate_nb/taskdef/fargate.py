@@ -80,7 +80,7 @@ def fargate_rules(td: dict[str, Any], *, declared: bool) -> list[Problem]:
                            "Fargate tasks (Fargate spreads tasks across Availability Zones itself).",
                            fix="Remove placementConstraints.", commands=[jq_del("placementConstraints")],
                            doc_url=FARGATE_DOC))
-    if td.get("pidMode") not in (None, "task") and not has_placeholder(td.get("pidMode")):
+    if td.get("pidMode") not in (None, "", "task") and not has_placeholder(td.get("pidMode")):
         out.append(Problem("pidMode", "fail", "pidMode must be task on Fargate",
                            f"pidMode is {show(td.get('pidMode'))}; on Fargate for Linux containers the only valid value "
                            "is task.", fix='Set "pidMode": "task" or remove it.', doc_url=PARAMS_DOC))

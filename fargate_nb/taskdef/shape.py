@@ -185,7 +185,13 @@ def check_value(value: Any, shape: Any, path: str, out: list[Problem]) -> None:
             check_value(item, shape.value, join(path, str(key)), out)
     elif shape.type_name == "string":
         enum = getattr(shape, "enum", None) or meta.get("enum")
-        if enum and value not in enum and not has_placeholder(value):
+        if enum and value == "":
+            out.append(Problem(path, "warn", f"{leaf(path)} is an empty string",
+                               f"{path} is \"\", which is not one of its values ({', '.join(enum)}). Tools built on the "
+                               "AWS SDK for Go v2 (such as ecspresso) leave empty strings out of the "
+                               "request; the AWS CLI and boto3 send them as they are.",
+                               fix=f"Remove {path}, or set one of: {', '.join(enum)}.", commands=[jq_del(path)]))
+        elif enum and value not in enum and not has_placeholder(value):
             same = [e for e in enum if e.lower() == value.lower()]
             hint = f' Values are case-sensitive: use "{same[0]}".' if same else ""
             out.append(Problem(path, "fail", f"{leaf(path)} is not one of the allowed values",

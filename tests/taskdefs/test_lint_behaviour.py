@@ -77,6 +77,12 @@ def test_shell_variables_in_a_command_are_not_template_placeholders():
     assert not has_placeholder("nginx:1.25") and not has_placeholder("arn:aws:iam::123456789012:role/x")
 
 
+def test_an_empty_enum_string_is_a_warning_with_its_removal():
+    found = [f for f in lint_task_definition(with_(FARGATE, ipcMode="", pidMode="")) if f.status != "info"]
+    assert [(f.status, f.evidence) for f in found[1:]] == [("warn", ["ipcMode"]), ("warn", ["pidMode"])]
+    assert found[0].status == "pass" and found[1].remediation.commands[0].startswith("jq 'del(.ipcMode)'")
+
+
 # -- cpu and memory with units ---------------------------------------------------------------------------------
 @pytest.mark.parametrize(("cpu", "units"), [("256", 256), ("0.25 vcpu", 256), (".25 vCPU", 256), ("1 vCPU", 1024),
                                             ("2vcpu", 2048), (" 4 VCPU ", 4096), ("0.3 vCPU", None), ("1 core", None)])
