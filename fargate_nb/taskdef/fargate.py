@@ -58,7 +58,7 @@ def fargate_rules(td: dict[str, Any], *, declared: bool) -> list[Problem]:
     """Problems that stop this task definition from running on Fargate. ``declared``: it requires FARGATE."""
     out: list[Problem] = []
     compat = td.get("requiresCompatibilities")
-    if not declared and isinstance(compat, list) and compat:
+    if not declared and isinstance(compat, list) and compat and not any(has_placeholder(c) for c in compat):
         out.append(Problem("requiresCompatibilities", "warn", "requiresCompatibilities does not include FARGATE",
                            f"requiresCompatibilities is {show(compat)}: ECS does not validate it for Fargate, and "
                            "RunTask or a service with launch type FARGATE rejects it if it is not compatible.",

@@ -63,6 +63,11 @@ def test_placeholders_in_enums_sizes_and_roles_are_not_judged_but_listed_once():
         set(listed[0].message.split(": ", 1)[1].split(", "))
 
 
+def test_a_templated_launch_type_is_not_told_to_add_fargate():
+    findings = lint_task_definition(with_(FARGATE, requiresCompatibilities=["${LAUNCH_TYPE}"]))
+    assert [f.status for f in findings] == ["pass", "info"]
+
+
 def test_a_quoted_placeholder_where_an_integer_belongs_is_a_warning_not_an_error():
     doc = copy.deepcopy(FARGATE)
     doc["containerDefinitions"][0]["portMappings"] = [{"containerPort": "${PORT}"}]
