@@ -87,8 +87,6 @@ def explain(message: str | None) -> Explanation:
     step, context = _refine(context, step, cause, scan, target)
     ids, summary, advice = R.TABLE.get((context, cause)) or _generic(context, step, cause)
     ids = list(ids)
-    for extra in also:  # boilerplate that names a second possible cause (2024+ logs wording)
-        ids += [i for i in R.TABLE.get((context, extra), ([], "", ""))[0] if i not in ids]
     if cause == "network":
         target = target or ("s3" if step == "layers" else None)
         ids = _network_ids(target)
@@ -97,6 +95,9 @@ def explain(message: str | None) -> Explanation:
     elif cause == "permission":
         action = R.ACTION.search(scan)
         ids = _ids_for_action(action.group(1) if action else ("kms:decrypt" if R.KMS.search(scan) else ""), ids)
+    for extra in also:  # boilerplate that names a second possible cause (2024+ logs wording)
+        extra_ids = _network_ids(target) if extra == "network" else R.TABLE.get((context, extra), ([], "", ""))[0]
+        ids += [i for i in extra_ids if i not in ids]
     if cause == "rate-limit" and target is None:
         target = "registry-1.docker.io" if R.rx(r"docker|pull rate limit|too many requests\.").search(scan) else None
     keep_target = cause in ("network", "rate-limit") or "network" in also or (cause == "permission" and target == "s3")
@@ -120,13 +121,16 @@ def _cause(scan: str, context: str, target: str | None) -> tuple[str, list[str]]
         return ("resource" if R.rx(r"OutOfMemory|killed due to memory").search(scan) else "unknown"), []
     if context == "eni":
         return "network", []
+    if context == "start":  # the runtime's own errors (missing entry point ...) are not about the pull
+        return ("platform" if dict(R.STRONG)["platform"].search(scan) else "unknown"), []
+    weak = [cause for cause, pattern in R.WEAK if pattern.search(scan)]
     for cause, pattern in R.STRONG:
         if pattern.search(scan):
             if context == "pull" and cause == "auth-config" and target == "ecr.dkr" and R.rx(
-                    r"requested access to the resource is denied").search(scan):
+                    r"requested access to the resource is denied|pull access denied|repository does not exist"
+            ).search(scan) and not R.rx(r"no basic auth credentials|unauthori[sz]ed").search(scan):
                 return "not-found", []  # the ECS agent reads this from ECR as "the image does not exist"
-            return cause, []
-    weak = [cause for cause, pattern in R.WEAK if pattern.search(scan)]
+            return cause, [w for w in weak if w != cause]
     if weak:
         return weak[0], weak[1:]
     return "unknown", []
@@ -142,8 +146,7 @@ def _refine(context: str, step: str | None, cause: str, scan: str, target: str |
     if action == "ecr:getdownloadurlforlayer":
         return "layers", "pull"
     if context == "pull":
-        if cause == "resource" or target == "s3" or (cause == "network" and R.rx(
-                r"failed to copy|http ?read(er)?seeker|pull command failed|image configuration").search(scan)):
+        if cause == "resource" or target == "s3" or (_blob_work(scan) and cause != "auth-config"):
             return "layers", context
         if cause == "auth-config":
             return "registry-auth", context
@@ -154,6 +157,14 @@ def _refine(context: str, step: str | None, cause: str, scan: str, target: str |
     return step, context
 
 
+
+
+def _blob_work(scan: str) -> bool:
+    """A layer or blob transfer (the image config is a blob too), unless the failing URL is a manifest."""
+    if not R.BLOB_WORK.search(scan):
+        return False
+    urls = [u for u in R.REQUEST_URL.findall(scan) if "/v2/" in u or "starport" in u]
+    return not (urls and "/manifests/" in urls[-1])
 
 
 def _generic(context: str, step: str | None, cause: str) -> tuple[list[str], str, str]:
@@ -173,7 +184,10 @@ def _target(scan: str, default: str | None) -> str | None:
     weak: list[str] = []
     for m in R.HOSTS.finditer(scan):
         url_host, v2, lookup, ref = m.groups()
-        service = _service_for_host((url_host or lookup or ref or "").lower())
+        host = (url_host or lookup or ref or "").lower()
+        if host.split(":", 1)[0] in R.ADVISORY_HOSTS:
+            continue  # a documentation link in the message, not the failing request
+        service = _service_for_host(host)
         if not service:
             continue
         requested = bool(v2 or lookup or ref) or service in R.AWS_TARGETS | {"s3", "registry-1.docker.io"}
