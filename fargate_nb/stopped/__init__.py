@@ -20,6 +20,7 @@ from typing import Any
 
 from fargate_nb.scrub import scrub_text
 from fargate_nb.stopped import rules as R
+from fargate_nb.stopped.denial import Denial, parse_denial
 
 ECS_REASON_LIMIT = 255  # ECS cuts stoppedReason at 255 characters
 MAX_TEXT = 4000  # the longest `text` returned; longer input is cut and flagged
@@ -50,9 +51,13 @@ class Explanation:
     advice: str = ""  # where to look next
     source: str | None = None  # classify_task: which field was chosen
     stop_code: str | None = None
+    denial: dict[str, Any] | None = None  # the policy type that denied (Denial.to_dict()), for access-denied messages
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if data["denial"] is None:
+            del data["denial"]  # only access-denied messages that name a policy type carry it
+        return data
 
 
 def clean(message: str | None, limit: int = MAX_TEXT) -> str:
@@ -67,8 +72,12 @@ def clean(message: str | None, limit: int = MAX_TEXT) -> str:
     return text[:limit]
 
 
-def explain(message: str | None) -> Explanation:
-    """What a stopped reason means: step, cause, summary, and the finding ids that can confirm it."""
+def explain(message: str | None, registry_secrets: tuple[str, ...] | list[str] = ()) -> Explanation:
+    """What a stopped reason means: step, cause, summary, and the finding ids that can confirm it.
+
+    ``registry_secrets`` are the task's ``repositoryCredentials.credentialsParameter`` values (ARNs or
+    names): a Secrets Manager failure that names one of them is the registry-auth step, not secrets.
+    """
     raw = str(message or "") if not isinstance(message, str) else message
     text = clean(raw)
     truncated = len(raw) > MAX_TEXT or len(raw.rstrip()) == ECS_REASON_LIMIT
@@ -78,6 +87,8 @@ def explain(message: str | None) -> Explanation:
     category_match = R.CATEGORY.search(scan)
     category = category_match.group(1) if category_match else None
     context, step, default_target = _context(scan)
+    if context == "asm" and _names_registry_secret(scan, registry_secrets):
+        context, step, default_target = "registry-secret", "registry-auth", "secretsmanager"
     if context is None:
         return Explanation(None, "unknown", "Not a message this kit recognises; it may not be about the image "
                            "pull.", text=text, truncated=truncated, category=category,
@@ -100,10 +111,63 @@ def explain(message: str | None) -> Explanation:
         ids += [i for i in extra_ids if i not in ids]
     if cause == "rate-limit" and target is None:
         target = "registry-1.docker.io" if R.rx(r"docker|pull rate limit|too many requests\.").search(scan) else None
+    denial = parse_denial(scan) if cause == "permission" else None
+    if denial is not None:
+        ids, summary, advice = _denied(denial, context, ids, summary, advice)
     keep_target = cause in ("network", "rate-limit") or "network" in also or (cause == "permission" and target == "s3")
     wording = "2024+" if R.NEW_WORDING.search(scan) else "legacy"
     return Explanation(step, cause, summary, ids, target if keep_target else None, text, truncated, wording,
-                       category, advice)
+                       category, advice, denial=denial.to_dict() if denial else None)
+
+
+def _names_registry_secret(scan: str, registry_secrets: tuple[str, ...] | list[str]) -> bool:
+    """The message names one of the task's registry-credentials secrets (by ARN, or by name)."""
+    for ref in registry_secrets or ():
+        ref = str(ref or "")
+        if not ref:
+            continue
+        name = ref.split(":secret:", 1)[-1] if ":secret:" in ref else ref
+        if ref in scan or re.search(rf":secret:{re.escape(name)}(?:-[A-Za-z0-9]{{6}})?\b", scan):
+            return True
+    return False
+
+
+def _denied(denial: Denial, context: str, ids: list[str], summary: str, advice: str) -> tuple[list[str], str, str]:
+    """Route an access denial to the finding that can confirm it, by the policy type AWS named."""
+    said = "AWS says " + denial.sentence()[0].lower() + denial.sentence()[1:]
+    if denial.organisation:
+        which = "service control policies (SCPs)" if "scp" in (denial.kind, denial.through) else \
+            "resource control policies (RCPs)"
+        return [], (f"{said} The kit cannot read the AWS Organization's {which}, so no check here can confirm or "
+                    "clear it, and the role's own policies may well allow the call."), \
+            (f"Ask your organisation's administrators to change the policy, or exempt the execution role (or the "
+             f"resource) from it, for {denial.action or 'the action'}; nothing in this account can override it.")
+    service = (denial.action or "").split(":", 1)[0].lower()
+    action = denial.action or "the action"
+    where = {"ecr": "the repository policy", "kms": "the key policy", "secretsmanager": "the secret's resource policy",
+             "s3": "the bucket policy"}.get(service, "the resource's policy")
+    fix = {
+        "vpc-endpoint": f"Allow {action} in the policy of the VPC endpoint the task uses, or remove the Deny there.",
+        "trust": "Let ecs-tasks.amazonaws.com assume the execution role in its trust policy.",
+        "resource": f"{'Remove the Deny for' if denial.explicit else 'Add a statement allowing'} {action} for the "
+                    f"execution role in {where} (its owner makes the change).",
+        "boundary": f"The execution role's permissions boundary must allow {action} too"
+                    + (" (remove the Deny in it)." if denial.explicit else "."),
+        "session": f"The session policy passed when the role is assumed must allow {action}.",
+        "identity": (f"Remove or narrow the Deny for {action} in the execution role's policies." if denial.explicit
+                     else advice),
+    }[denial.kind]
+    if denial.kind == "vpc-endpoint":
+        routed = ["net.endpoint-policy"]
+    elif denial.kind == "trust":
+        routed = ["exec-role.trust"]
+    elif denial.kind == "resource":
+        first = {"ecr": "ecr.repo-policy", "kms": "iam.kms-decrypt",
+                 "secretsmanager": "iam.registry-secret" if context == "registry-secret" else "iam.secrets"}.get(service)
+        routed = [first] if first else [i for i in ids if not i.startswith("iam.")]
+    else:  # identity-based, permissions boundary, session policy: the execution role's own side
+        routed = [i for i in ids if i not in ("ecr.repo-policy", "net.endpoint-policy")]
+    return routed, f"{summary} {said}", fix
 
 
 def _context(scan: str) -> tuple[str | None, str | None, str | None]:
@@ -237,7 +301,7 @@ def _score(e: Explanation) -> tuple[int, int, int, int]:
     return (e.step is not None, e.cause != "unknown", bool(e.finding_ids), not e.truncated)
 
 
-def classify_task(task: dict[str, Any]) -> Explanation:
+def classify_task(task: dict[str, Any], registry_secrets: tuple[str, ...] | list[str] = ()) -> Explanation:
     """The most specific explanation among a DescribeTasks task's stoppedReason and container reasons."""
     if not isinstance(task, dict):
         return explain(None)
@@ -249,7 +313,7 @@ def classify_task(task: dict[str, Any]) -> Explanation:
     for source, message in candidates:
         if not message:
             continue
-        found = explain(message if isinstance(message, str) else str(message))
+        found = explain(message if isinstance(message, str) else str(message), registry_secrets)
         found.source = source
         if best is None or _score(found) > _score(best):
             best = found
