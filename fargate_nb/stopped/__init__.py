@@ -111,6 +111,10 @@ def explain(message: str | None, registry_secrets: tuple[str, ...] | list[str] =
         ids += [i for i in extra_ids if i not in ids]
     if cause == "rate-limit" and target is None:
         target = "registry-1.docker.io" if R.rx(r"docker|pull rate limit|too many requests\.").search(scan) else None
+    if cause == "permission" and R.rx(r"access to kms is not allowed|KMSAccessDenied|ciphertext refers to a customer "
+                                      r"master key").search(scan):
+        summary += (" The secret's KMS key refused the decryption: kms:Decrypt is not allowed (by the role's "
+                    "policies or the key policy).")
     denial = parse_denial(scan) if cause == "permission" else None
     if denial is not None:
         ids, summary, advice = _denied(denial, context, ids, summary, advice)
