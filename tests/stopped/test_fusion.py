@@ -7,7 +7,14 @@ secret is read, with kms:Decrypt for a customer managed key, before the pull: th
 
 from __future__ import annotations
 
-from fargate_nb.diagnose.fusion import FROM_STOPPED, confirm, decide_unread, explanation, fuse, note_disagreement
+from fargate_nb.diagnose.fusion import (
+    FROM_STOPPED,
+    confirm,
+    decide_unread,
+    explanation,
+    fuse,
+    note_disagreement,
+)
 from fargate_nb.model import Finding, Snapshot
 from fargate_nb.pullflow import PullPlan, SecretRef
 from fargate_nb.stopped import explain
