@@ -94,7 +94,8 @@ def _decided(finding: Finding, stopped: dict[str, Any]) -> Finding:
     what = stopped.get("summary") or "The stopped reason states the cause."
     detail = (f"Decided {FROM_STOPPED}, because the kit could not read the evidence itself "
               f"({finding.detail.rstrip('.') or 'unread'}). {what}")
-    message = finding.message or finding.title
+    first_sentence = what.split(". ", 1)[0].rstrip(".")
+    message = f"{first_sentence} ({FROM_STOPPED})"
     if denial:
         message = (f"{denial.get('action') or 'The call'} is denied by {denial.get('policy')} "
                    f"({FROM_STOPPED}){' for ' + finding.resource if finding.resource else ''}")

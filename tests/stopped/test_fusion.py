@@ -102,3 +102,15 @@ def test_no_disagreement_note_when_the_steps_match_or_nothing_fails():
     note_disagreement(stopped, [Finding("iam.ecr-pull", "fail", step="manifest")])
     note_disagreement(stopped, [])
     assert "agrees" not in stopped and "detail" not in stopped
+
+
+def test_a_not_found_reason_decides_an_unread_image_with_its_own_words():
+    gone = ("CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref "
+            "210987654321.dkr.ecr.us-east-1.amazonaws.com/api:v42: 210987654321.dkr.ecr.us-east-1.amazonaws.com/"
+            "api:v42: not found")
+    image = "210987654321.dkr.ecr.us-east-1.amazonaws.com/api:v42"
+    unread = Finding("ecr.image-missing", "unknown", step="manifest", resource=image, title="The image tag exists",
+                     detail="Image could not be read: DescribeImages was denied.")
+    [decided] = decide_unread(_stopped(gone), [unread])
+    assert decided.status == "fail" and decided.message.endswith(f"({FROM_STOPPED})")
+    assert "does not exist" in decided.message and "The image tag exists" not in decided.message
