@@ -115,8 +115,9 @@ CASES = [
              "Requests - Server message: toomanyrequests: You have reached your pull rate limit. You may increase the "
              "limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit", "manifest",
      "rate-limit", "registry-1.docker.io", ["registry.credentials-missing"], "legacy"),
+    # the image configuration is a blob (/v2/<name>/blobs/<digest>): its transfer is the layers step
     ("PULL", "CannotPullContainerError: error pulling image configuration: toomanyrequests: Rate exceeded",
-     "manifest", "rate-limit", None, ["registry.credentials-missing"], "legacy"),
+     "layers", "rate-limit", None, ["registry.credentials-missing"], "legacy"),
     ("KC", "CannotPullContainerError: image Manifest does not contain descriptor matching platform 'linux/amd64'",
      "manifest", "platform", None, ["ecr.platform-mismatch"], "legacy"),
     ("CTRD", "CannotPullContainerError: ref pull has been retried 1 time(s): failed to unpack image on snapshotter "
@@ -224,7 +225,7 @@ CASES = [
      NET, "legacy"),
     ("RIE", "ResourceInitializationError: failed to validate logger args: The task cannot find the Amazon CloudWatch "
             "log group defined in the task definition. There is a connection issue between the task and Amazon "
-            "CloudWatch. Check your network configuration. signal: killed", "logs", "not-found", "logs",
+            "CloudWatch. Check your network configuration. signal: killed", "logs", "network", "logs",
      ["logs.group-missing", "net.no-route"], "2024+"),
     ("RIE", "ResourceInitializationError: failed to validate logger args: unable to get awslogs driver arguments: "
             "awslogs-region is required", "logs", "config", None, ["taskdef.invalid"], "legacy"),

@@ -162,11 +162,13 @@ def verdict(steps: list[StepResult], findings: list[Finding], unread: Unread | N
 
 def diagnose(snapshot: Snapshot) -> Diagnosis:
     """Decide every prerequisite of the pull and build what every face shows (pure)."""
+    from fargate_nb.diagnose.fusion import fuse
     from fargate_nb.diagnose.parts import network_rows, permission_rows, pull_needs, sequence
 
     pull_plan = plan(snapshot)
     needs = pull_needs(snapshot, pull_plan)  # the secrets' keys are looked up once for every part
     findings = run_checks(snapshot, pull_plan)
+    findings, stopped = fuse(snapshot, pull_plan, findings)  # the stopped reason decides what could not be read
     unread = unread_subject(snapshot)
     if unread is not None:
         findings = unread_findings(findings, unread)
@@ -179,7 +181,7 @@ def diagnose(snapshot: Snapshot) -> Diagnosis:
         findings=findings,
         gaps=list(snapshot.gaps),
         verdict=verdict(steps, findings, unread),
-        stopped=stopped_explanation(snapshot, findings),
+        stopped=stopped,
         collected_at=snapshot.collected_at,
         kit_version=__version__,
         permissions=permission_rows(snapshot, pull_plan, findings, needs),

@@ -25,26 +25,37 @@ CONTEXTS: tuple[tuple[str, str | None, re.Pattern[str], str | None], ...] = (
     ("eni", None, rx(r"network interface provisioning|ENI (attachment|provisioning)"), None),
     ("logs", "logs", rx(r"logger args|logging driver|log stream|log group|awslogs|cloudwatch"), "logs"),
     ("registry-secret", "registry-auth", rx(r"asm fetching (secret from the service|authorization data|username|"
-                                             r"password)|private registry (auth|credentials)"), "secretsmanager"),
+                                             r"password)|private registry (auth|credentials)|registry auth from asm"),
+     "secretsmanager"),
     ("ecr-auth", "registry-auth", rx(r"ecr registry auth|registry auth from amazon ecr|GetAuthorizationToken|"
                                       r"CannotPullECRContainerError|api\.ecr\.[a-z0-9-]+\.amazonaws"), "ecr.api"),
     ("asm", "secrets", rx(r"secrets? from asm|secrets manager|secretsmanager|GetSecretValue"), "secretsmanager"),
+    # environmentFiles: fetched from S3 by the execution role before start, like the secrets (same step)
+    ("envfiles", "secrets", rx(r"download env files|env(ironment)? ?files? .{0,40}(fail|denied|error)"), "s3"),
     ("ssm", "secrets", rx(r"secrets? from ssm|systems manager|parameter store|GetParameters?\b|\bssm\b"), "ssm"),
     ("start", None, rx(r"CannotStartContainerError|CannotCreateContainerError|CannotInspectContainerError|"
-                       r"CannotStopContainerError|ContainerRuntimeError|ContainerRuntimeTimeoutError"), None),
-    ("pull", "manifest", rx(r"CannotPull|can't pull the image|cannot pull '|pull image manifest|ref pull|"
+                       r"CannotStopContainerError|ContainerRuntimeError|ContainerRuntimeTimeoutError|"
+                       r"CannotCreateVolumeError|DockerTimeoutError|Could not transition to"), None),
+    # "unable to pull secrets or registry auth" with no resource named above: not the image pull
+    ("init", None, rx(r"unable to pull secrets or registry auth"), None),
+    ("pull", "manifest", rx(r"CannotPull|can't pull the image|failed to resolve ref|cannot pull '|pull image manifest|ref pull|"
                              r"failed to resolve ref|error response from daemon|http ?read(er)?seeker|"
                              r"pull access denied|toomanyrequests|pull rate limit|manifest|error pulling image|"
                              r"failed to (copy|register layer|extract layer)|pull command failed|exec format error|"
                              r"no space left on device|API error \(\d+\)"), None),
-    ("init", None, rx(r"ResourceInitializationError|unable to pull secrets or registry auth"), None),
+    ("init", None, rx(r"ResourceInitializationError"), None),
 )
 
 # -- causes: explicit errors first (priority order), then the 2024+ boilerplate as weaker evidence -----------
 STRONG: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("platform", rx(r"descriptor matching platform|no matching manifest for|no match for platform|exec format error|"
-                     r"image platform .{0,60}does not match|does not match the (specified|detected) platform")),
-    ("resource", rx(r"no space left on device|disk quota exceeded|not enough (disk )?space")),
+                     r"image platform .{0,60}does not match|does not match the (specified|detected) platform|"
+                     r"failed to find a descriptor for platform|"
+                     # an image whose layers Fargate's runtime cannot unpack (e.g. mixed gzip/zstd layers)
+                     r"mismatched image rootfs and manifest layers|number of layers and diffIDs don't match")),
+    ("resource", rx(r"no space left on device|disk quota exceeded|not enough (disk )?space|"
+                     # a write that fails while a layer is unpacked: the task's ephemeral storage
+                     r"failed to (extract|register) layer\b.{0,200}?: write /")),
     ("rate-limit", rx(r"toomanyrequests|pull rate limit|429 too many requests|too many requests|rate exceeded|"
                        r"ThrottlingException|TooManyRequestsException")),
     ("permission", rx(r"AccessDenied|not authorized to perform|403 Forbidden|status code:? 403|\b403\b.{0,20}"
@@ -52,23 +63,36 @@ STRONG: tuple[tuple[str, re.Pattern[str]], ...] = (
                        r"unable to assume the role|check that the role has the permissions")),
     ("config", rx(r"awslogs-[a-z-]+ is required|awslogs driver arguments|did not contain json key|"
                    r"invalid reference format|invalid schema|AuthorizationData is malformed|"
-                   r"InvalidParameterException|ValidationException|unknown log opt")),
-    ("auth-config", rx(r"no basic auth credentials|401 unauthorized|unauthorized: authentication required|"
+                   r"InvalidParameterException|\bInvalidParameter\b|validation error\(s\) found|VersionId|"
+                   r"ValidationException|unknown log opt|"
+                   # a secret value that is not JSON while a json-key is asked for
+                   r"invalid character .{1,8} looking for beginning of value|unexpected end of JSON input|"
+                   r"cannot unmarshal|"
+                   # an AWS host built from an unset region (awslogs-region "undefined", "${AWS_REGION}" ...)
+                   r"\b(?:logs|api\.ecr|ecr|secretsmanager|ssm|s3|sts)\.(?:undefined|null|none|nil|\$\{[^}]*\}|"
+                   r"\{\{[^}]*\}\})\.amazonaws")),
+    ("auth-config", rx(r"no basic auth credentials|\bunauthori[sz]ed\b|(?<![\w.:/-])401(?![\w.-])|"
                         r"insufficient_scope|may require '?docker login'?|may require authorization|"
                         r"requested access to the resource is denied|incorrect username or password|"
-                        r"pull access denied")),
+                        r"pull access denied|"
+                        r"failed to fetch anonymous token(?!:\s*(Get|Post|Head|dial|read|net/http))")),
     ("not-found", rx(r"ResourceNotFound|ParameterNotFound|InvalidParameters|invalid (ssm )?parameters|"
                       r"RepositoryNotFound|ImageNotFound|manifest unknown|name unknown|: not found\b|not found: |"
                       r"\bnot found\b|does not exist|can't find the specified|marked for deletion|"
                       r"check whether the (image|secret) exists|check that the secret ARN is correct|"
-                      r"can't retrieve the secret")),
+                      r"can't retrieve the secret|API error \(404\)")),
     ("network", rx(r"i/o timeout|request canceled|context deadline exceeded|context canceled|dial tcp|"
                     r"no such host|connection refused|connection reset|network is unreachable|"
                     r"send request failed|request send failed|TLS handshake timeout|Client\.Timeout|"
                     r"exceeded maximum number of attempts|EOF\b|panic: runtime error|"
-                    r"network interface provisioning")),
+                    r"network interface provisioning|failed to do request|\bRequestError\b|"
+                    # the agent kills a logger-args check or a pull command that hangs on the network
+                    r"signal: killed")),
 )
 WEAK: tuple[tuple[str, re.Pattern[str]], ...] = (
+    # a layer copy refused with no status shown: "there is no access to the image" (AWS, "CannotPullContainer
+    # task errors", Fail to copy image)
+    ("permission", rx(r"http ?read(er)?seeker: failed open: unexpected status code\W*$")),
     ("not-found", rx(r"cannot find the amazon cloudwatch log group|log group .{0,40}(not|doesn't) exist")),
     ("network", rx(r"connection issue between the task and|check (your )?(task )?network (configuration|"
                     r"connection)")),
@@ -82,6 +106,12 @@ CATEGORY = rx(r"\b(CannotPullContainerError|CannotPullECRContainerError|Resource
                 r"ContainerRuntimeError|ContainerRuntimeTimeoutError|OutOfMemoryError|InternalError|"
                 r"TaskFailedToStart|SpotInterruptionError|ResourceNotFoundException)\b")
 KMS = rx(r"\bkms\b")
+# a blob transfer (layers and the image config are blobs): step `layers` unless the failing URL is a manifest
+BLOB_WORK = rx(r"failed to copy|http ?read(er)?seeker|/v2/\S*/blobs/|unknown blob|failed to (extract|register) layer|"
+               r"GetImageBlob|image configuration|rootfs and manifest layers|layers and diffIDs|pull command failed")
+REQUEST_URL = rx(r"https?://[^\s\"'\u201c\u201d]+")
+ADVISORY_HOSTS = ("docker.com", "www.docker.com", "docs.docker.com", "aws.amazon.com", "docs.aws.amazon.com",
+                  "repost.aws", "github.com")
 ACTION = rx(r"not authorized to perform:? ([a-z0-9-]+:[A-Za-z0-9*]+)")
 HOSTS = rx(r"https?://([a-z0-9][a-z0-9.-]*[a-z0-9](?::\d+)?)(/v2/)?|lookup ([a-z0-9][a-z0-9.-]*\.[a-z]{2,})[: ]|"
              r"(?:resolve ref|access denied for|cannot pull '?)\s*\"?([a-z0-9][a-z0-9.-]*\.[a-z]{2,}(?::\d+)?)/")
@@ -200,6 +230,18 @@ TABLE: dict[tuple[str, str], tuple[list[str], str, str]] = {
         [], "Not an image-pull failure: the image was pulled and the task started, then stopped for another "
             "reason (application exit, health checks, scaling or a user).",
         "Look at the container's exit code and logs, and the load balancer's health check settings."),
+    ("envfiles", "network"): (
+        S3_NET, "The task could not reach Amazon S3 to download its environmentFiles.",
+        "Give the subnets a path to S3 (the S3 gateway endpoint on their route tables, or NAT) and allow the bucket "
+        "in the endpoint policy."),
+    ("envfiles", "permission"): (
+        ["role.confusion"], "The execution role may not read an environmentFiles object in S3.",
+        "Allow s3:GetObject on the object and s3:GetBucketLocation on the bucket for the execution role."),
+    ("init", "network"): (
+        INTERFACE_NET, "Fargate could not reach a service it needs before start (ECR, Secrets Manager or SSM); "
+        "the message does not say which.",
+        "Check the subnets' routes to ECR, Secrets Manager and SSM (NAT, or their interface endpoints) and the "
+        "security groups on 443."),
     ("eni", "network"): (
         [], "Fargate could not attach the task's network interface in time (subnet IPs, ENI limits or a "
             "transient capacity problem); not an image-pull failure.",

@@ -7,6 +7,7 @@ from fargate_nb.checks.ecr.common import (
     ecr_images,
     partitioned,
     skipped,
+    unseen_elsewhere,
 )
 from fargate_nb.checks.permissions import (
     Ask,
@@ -89,6 +90,10 @@ def repository_policy(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
                            f"`aws ecr get-repository-policy --registry-id {registry} --repository-name "
                            f"{arn.split('/', 1)[1]} --region {arn.split(':')[3]}`.")
             out.append(Finding("ecr.repo-policy", "unknown", detail=detail, missing_permission=perm, resource=arn))
+            continue
+        if entry is None and unseen_elsewhere(snapshot, arn):
+            out.append(Finding("ecr.repo-policy", "unknown", resource=arn, missing_permission="ecr:GetRepositoryPolicy",
+                               detail=f"The policy of {arn} could not be read: {unseen_elsewhere(snapshot, arn)}"))
             continue
         if entry is None:
             out.append(Finding("ecr.repo-policy", "skipped", detail=f"Repository {arn} does not exist (see ecr.repo-missing).",

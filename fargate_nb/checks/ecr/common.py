@@ -47,3 +47,19 @@ def image_entry(snapshot: Snapshot, image: ImageRef) -> Any:
 def repo_state(snapshot: Snapshot, image: ImageRef) -> Any:
     arn = image.repository_arn() or ""
     return snapshot.repositories.get(arn, snapshot.repositories.get(partitioned(snapshot, arn), ...))
+
+
+def unseen_elsewhere(snapshot: Snapshot, arn: str) -> str | None:
+    """Why "not found" proves nothing for a repository another account owns (None for this account's own).
+
+    Describing another account's repository needs that repository's policy to grant this account;
+    a repository it does not share cannot be told apart from one that does not exist. Then the
+    checks say `unknown`, and a stopped reason that states the cause decides (fargate_nb.diagnose.fusion).
+    """
+    registry = (arn.split(":") + [""] * 5)[4]
+    if not snapshot.account or not registry or registry == snapshot.account:
+        return None
+    return (f"Repository {arn} belongs to account {registry} and was not found from account {snapshot.account}: "
+            "a repository in another account is only visible here when its policy shares it, so it may exist. "
+            f"Its owner can check with `aws ecr describe-repositories --registry-id {registry} --repository-names "
+            f"{arn.split('/', 1)[-1]} --region {arn.split(':')[3]}`.")

@@ -13,6 +13,7 @@ from fargate_nb.checks.ecr.common import (
     partitioned,
     repo_state,
     skipped,
+    unseen_elsewhere,
 )
 from fargate_nb.checks.permissions import (
     arn_parts,
@@ -39,6 +40,10 @@ def repository_missing(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
         if entry is ...:
             detail, perm = unread_detail(f"Repository {arn}", gap_for(snapshot, REPO_APIS, arn), "ecr:DescribeRepositories")
             out.append(Finding("ecr.repo-missing", "unknown", detail=detail, missing_permission=perm, resource=arn))
+        elif entry is None and unseen_elsewhere(snapshot, arn):
+            out.append(Finding("ecr.repo-missing", "unknown", detail=unseen_elsewhere(snapshot, arn) or "",
+                               resource=arn, missing_permission="ecr:DescribeRepositories",
+                               evidence=["DescribeRepositories: RepositoryNotFoundException (from another account)"]))
         elif entry is None:
             parts = arn_parts(arn) or {"region": "", "account": "", "resource": "/"}
             name = parts["resource"].split("/", 1)[1]
@@ -68,7 +73,11 @@ def image_missing(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
             continue
         ref = f"{image.repository}@{image.digest}" if image.digest else f"{image.repository}:{image.tag}"
         entry = image_entry(snapshot, image)
-        if repo_state(snapshot, image) is None:
+        if repo_state(snapshot, image) is None and unseen_elsewhere(snapshot, image.repository_arn() or ""):
+            out.append(Finding("ecr.image-missing", "unknown", resource=image.raw,
+                               detail=f"The repository of {image.raw} could not be seen from this account "
+                                      "(see ecr.repo-missing), so neither can its images."))
+        elif repo_state(snapshot, image) is None:
             out.append(Finding("ecr.image-missing", "skipped", resource=image.raw,
                                detail=f"The repository of {image.raw} does not exist (see ecr.repo-missing)."))
         elif entry is ... or not isinstance(entry, dict) or entry.get("found") is None:
