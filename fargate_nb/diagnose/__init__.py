@@ -8,7 +8,6 @@ the call sequence of the pull (`sequence`). Faces render it; they never evaluate
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from fargate_nb import __version__
 from fargate_nb.checks import load_all
@@ -188,22 +187,3 @@ def diagnose(snapshot: Snapshot) -> Diagnosis:
         network=network_rows(snapshot, pull_plan, findings),
         sequence=sequence(snapshot, pull_plan, findings, steps, needs),
     )
-
-
-def stopped_explanation(snapshot: Snapshot, findings: list[Finding]) -> dict[str, Any] | None:
-    """The classified stopped reason, and whether the checks confirm it."""
-    if not snapshot.task:
-        return None
-    from fargate_nb.stopped import classify_task
-
-    explanation = classify_task(snapshot.task)
-    data = explanation.to_dict()
-    if not data.get("text"):
-        return None
-    failing = [f for f in findings if f.status == "fail"]
-    wanted = set(data.get("finding_ids") or [])
-    target = data.get("target")
-    confirming = [f for f in failing if f.id in wanted and (not target or not f.target or f.target == target)]
-    data["confirmed"] = bool(confirming) if wanted else None
-    data["confirmed_by"] = sorted({f.label for f in confirming})
-    return data

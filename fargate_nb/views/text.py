@@ -40,6 +40,8 @@ def render_text(diagnosis: Diagnosis, *, colour: bool = False, verbose: bool = F
                      False: "NOT confirmed by the checks (the cause may have been fixed since, or be outside what was read)",
                      None: "no check can confirm it"}[conf]
         out.append(f"  means: {_clean(st.get('summary'))} [{st.get('step') or '-'} / {st.get('cause')}] — {conf_text}")
+        if st.get("agrees") is False and st.get("detail"):
+            out.append(f"  {_clean(st.get('detail'))}")
     out.append("")
     out.append("Pull steps:")
     for s in diagnosis.steps:

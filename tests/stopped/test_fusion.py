@@ -114,3 +114,16 @@ def test_a_not_found_reason_decides_an_unread_image_with_its_own_words():
     [decided] = decide_unread(_stopped(gone), [unread])
     assert decided.status == "fail" and decided.message.endswith(f"({FROM_STOPPED})")
     assert "does not exist" in decided.message and "The image tag exists" not in decided.message
+
+
+def test_the_text_view_says_the_disagreement():
+    from fargate_nb.model import Diagnosis
+    from fargate_nb.views.text import render_text
+
+    stopped = _stopped(KMS)
+    findings = [Finding("iam.ecr-auth", "fail", step="registry-auth", resource="*")]
+    confirm(stopped, findings)
+    note_disagreement(stopped, findings)
+    d = Diagnosis(subject={"kind": "task", "task": "t"}, region="us-east-1", account="1", steps=[],
+                  findings=findings, gaps=[], verdict="v", stopped=stopped)
+    assert stopped["detail"] in render_text(d, colour=False)
