@@ -246,6 +246,7 @@ def plan(snapshot: Snapshot) -> PullPlan:
             _add_dest(result, "ecr.api", "registry-auth", "ecr:GetAuthorizationToken", region)
             _add_dest(result, "ecr.dkr", "manifest", "image manifest and layer URLs", region)
             _add_dest(result, "s3", "layers", "ECR stores image layers in S3 (starport layer bucket)", region)
+            _add_pull_through_cache(result, snapshot, cname, image, repo_arn)
         else:
             host = image.registry
             result.destinations.append(Destination(host, "manifest", f"container {cname} pulls {image.raw}"))
@@ -297,6 +298,50 @@ def plan(snapshot: Snapshot) -> PullPlan:
     )
     result.needed_steps["assume-role"] = result.execution_role_needed
     return result
+
+
+#: What the execution role needs when a pull-through cache rule creates the repository on the first
+#: pull (ECR user guide, "IAM permissions required to sync an upstream registry with an Amazon ECR
+#: private registry", https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-iam.html).
+PULL_THROUGH_CACHE_ACTIONS = ("ecr:BatchImportUpstreamImage", "ecr:CreateRepository")
+
+
+def pull_through_cache_rule(snapshot: Snapshot, image: ImageRef) -> dict[str, Any] | None:
+    """The pull-through cache rule covering ``image`` (recorded by the collector on its image entry)."""
+    entry = snapshot.images.get(image.raw)
+    rule = entry.get("pull_through_cache") if isinstance(entry, dict) else None
+    return rule if isinstance(rule, dict) else None
+
+
+def upstream_host(rule: dict[str, Any]) -> str | None:
+    """The upstream registry's host name, from the rule's ``upstreamRegistryUrl``."""
+    url = str(rule.get("upstreamRegistryUrl") or "").strip()
+    host = url.split("://", 1)[-1].split("/", 1)[0]
+    return host or None
+
+
+def _add_pull_through_cache(result: PullPlan, snapshot: Snapshot, cname: str, image: ImageRef,
+                            repo_arn: str | None) -> None:
+    """A repository that does not exist yet but falls under a pull-through cache rule is created on
+    the first pull: the role needs the cache actions, and the task a path to the upstream registry.
+
+    PrivateLink does not reach the upstream registry: with ECR interface endpoints, the first pull
+    needs a NAT gateway (ECR user guide, "Amazon ECR interface VPC endpoints (AWS PrivateLink)",
+    https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html).
+    """
+    if not repo_arn or snapshot.repositories.get(repo_arn, ...) is not None:
+        return  # the repository exists (or was not read): nothing is created
+    rule = pull_through_cache_rule(snapshot, image)
+    if rule is None:
+        return
+    prefix = rule.get("ecrRepositoryPrefix")
+    for action in PULL_THROUGH_CACHE_ACTIONS:
+        result.needs.append(Need("manifest", action, repo_arn,
+                                 f"pull-through cache rule {prefix} creates {image.repository} on the first pull", cname))
+    host = upstream_host(rule)
+    if host and not any(d.target == host for d in result.destinations):
+        result.destinations.append(Destination(host, "manifest", f"the first pull of {image.raw} fetches it from the "
+                                               f"upstream registry {host} (not reachable through PrivateLink)"))
 
 
 def _dedupe(result: PullPlan) -> None:

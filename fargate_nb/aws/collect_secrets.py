@@ -38,6 +38,16 @@ def secret_jobs(col: Collection, plan: PullPlan) -> list[Job]:
     return jobs
 
 
+def describe_secret_job(col: Collection, arn: str) -> list[Job]:
+    """A DescribeSecret of a secret the pull does not name in the task definition (e.g. the upstream
+    credentials of an ECR pull-through cache rule), read once like the others."""
+    if not col.claim(("secret", "secretsmanager", arn)):
+        return []
+    ref = SecretRef("", "pullThroughCache", arn, "secretsmanager", arn, arn)
+    region = _region_of(arn, col.ctx.region)
+    return [partial(_describe_secret, col, ref, region)]
+
+
 def log_group_jobs(col: Collection, plan: PullPlan) -> list[Job]:
     jobs: list[Job] = []
     for lg in plan.log_groups:

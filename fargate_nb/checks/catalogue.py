@@ -75,6 +75,18 @@ CATALOGUE: dict[str, CheckSpec] = {spec.id: spec for spec in (
         evidence=('task_definition', 'repositories', 'images', 'task'), calls=('ecr-manifest', 'registry-manifest'),
     ),
     CheckSpec(
+        id='ecr.pull-through-cache',
+        steps=('manifest',),
+        title='A pull-through cache can create the missing repository', severity='high',
+        description=('An image under a pull-through cache rule whose repository does not exist yet is fetched from the '
+                     'upstream registry and its repository created on the first pull: the execution role needs '
+                     'ecr:BatchImportUpstreamImage and ecr:CreateRepository (or the registry permissions policy must '
+                     "grant them), and the rule's upstream credentials secret must exist. The path to the upstream "
+                     'registry (PrivateLink does not reach it) is judged by the network checks.'),
+        doc_url='https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-iam.html',
+        evidence=('task_definition', 'repositories', 'images', 'roles', 'secrets'), calls=('ecr-manifest',),
+    ),
+    CheckSpec(
         id='ecr.repo-missing',
         steps=('manifest',),
         title='The ECR repository exists', severity='high',

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fargate_nb.checks.ecr.cache import created_by_cache
 from fargate_nb.checks.ecr.common import (
     IMAGE_APIS,
     PLATFORM_FAILURE,
@@ -36,6 +37,9 @@ def repository_missing(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
         arn = partitioned(snapshot, repo_arn)
         entry = snapshot.repositories.get(repo_arn, snapshot.repositories.get(arn, ...))
         containers = ", ".join(c for c, _ in users)
+        if entry is None and (cached := created_by_cache(snapshot, arn, users)) is not None:
+            out.append(cached)
+            continue
         if entry is ...:
             detail, perm = unread_detail(f"Repository {arn}", gap_for(snapshot, REPO_APIS, arn), "ecr:DescribeRepositories")
             out.append(Finding("ecr.repo-missing", "unknown", detail=detail, missing_permission=perm, resource=arn))

@@ -1,0 +1,104 @@
+"""Permission and image verdicts that must match what AWS documents, each a moto environment that
+fails first and passes once the documented fix is applied (diagnosed over HTTP by the real collector).
+
+Calls moto does not implement (ECR pull-through cache rules) are answered by injected HTTP
+responses in the service's own protocol, as `tests/aws/inject.py` does for the policy simulator.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import botocore.session
+import pytest
+
+from fargate_nb.investigation import open_live
+from fargate_nb.lab.build import provision
+from fargate_nb.lab.sandbox import Sandbox
+from fargate_nb.lab.spec import EnvSpec
+from fargate_nb.model import Diagnosis, Snapshot
+from tests.aws.inject import Injector, ok_response
+
+from .cases import client, delete_repository
+
+pytestmark = pytest.mark.xdist_group("e2e")
+
+
+@pytest.fixture
+def inject(monkeypatch: pytest.MonkeyPatch) -> Callable[[dict[tuple[str, str], Any]], None]:
+    """``inject(rules)``: every botocore session created afterwards answers ``rules`` (see `Injector`)."""
+    real = botocore.session.get_session
+
+    def install(rules: dict[tuple[str, str], Any]) -> None:
+        injector = Injector(rules)
+
+        def session(*a: Any, **kw: Any) -> botocore.session.Session:
+            core = real(*a, **kw)
+            core.register("before-send", injector)
+            return core
+
+        monkeypatch.setattr(botocore.session, "get_session", session)
+
+    return install
+
+
+def _diagnose(sandbox: Sandbox, env: Any) -> tuple[Snapshot, Diagnosis]:
+    found = open_live(cluster=env.cluster, task=env.task_arn, endpoint_url=sandbox.endpoint_url,
+                      region=sandbox.region)
+    assert found.ok
+    return found.snapshot, found.diagnosis
+
+
+def _statuses(diagnosis: Diagnosis, finding_id: str) -> list[str]:
+    return [f.status for f in diagnosis.finding(finding_id)]
+
+
+# -- ECR pull-through cache -----------------------------------------------------------------------
+def _cache_rules(*rules: dict[str, Any]) -> Callable[[Any], Any]:
+    body = json.dumps({"pullThroughCacheRules": list(rules)})
+    return lambda request: ok_response(body, "application/x-amz-json-1.1")
+
+
+def test_a_missing_repository_under_a_pull_through_cache_rule_is_created_by_the_first_pull(aws, inject):
+    """ECR user guide: pull-through-cache.html, pull-through-cache-iam.html, vpc-endpoints.html."""
+    env = provision(aws, EnvSpec(repository="docker-hub/library/nginx", image_tag="1.27"))
+    delete_repository(aws, env)  # never pulled through the cache yet: the first pull creates it
+    account, region = env.account, aws.region
+    rule = {"ecrRepositoryPrefix": "docker-hub", "upstreamRegistryUrl": "registry-1.docker.io",
+            "registryId": account, "upstreamRegistry": "docker-hub", "createdAt": 1767225600,
+            "credentialArn": f"arn:aws:secretsmanager:{region}:{account}:secret:ecr-pullthroughcache/docker-hub-AbCdEf"}
+
+    # Without the rules (moto does not implement the call): the repository is simply missing.
+    _, before = _diagnose(aws, env)
+    assert _statuses(before, "ecr.repo-missing") == ["fail"]
+
+    # The rule covers the repository, but its upstream credentials secret does not exist.
+    inject({("ecr", "DescribePullThroughCacheRules"): _cache_rules(rule)})
+    snapshot, broken = _diagnose(aws, env)
+    assert _statuses(broken, "ecr.repo-missing") == ["pass"]
+    cache = broken.finding("ecr.pull-through-cache")
+    assert sorted(f.status for f in cache) == ["fail", "unknown"], [(f.status, f.detail) for f in cache]
+    failing = next(f for f in cache if f.status == "fail")
+    assert rule["credentialArn"] in failing.detail and failing.remediation
+    # The managed execution policy lacks both cache actions; the registry policy (unread) might grant them.
+    permission = next(f for f in cache if f.status == "unknown")
+    assert {d.action for d in permission.decisions} == {"ecr:BatchImportUpstreamImage", "ecr:CreateRepository"}
+    assert "registry-1.docker.io" in {d.target for d in broken.network}
+    assert broken.status == "fail"
+
+    # The documented fix: the credentials secret exists, and the role may import and create.
+    secret_arn = client(aws, "secretsmanager").create_secret(
+        Name="ecr-pullthroughcache/docker-hub", SecretString=json.dumps({"username": "u", "accessToken": "t"}))["ARN"]
+    client(aws, "iam").put_role_policy(
+        RoleName=env.ids["execution_role_name"], PolicyName="pull-through-cache",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"],
+            "Resource": f"arn:aws:ecr:{region}:{account}:repository/docker-hub/*"}]}))
+    inject({("ecr", "DescribePullThroughCacheRules"): _cache_rules({**rule, "credentialArn": secret_arn})})
+    _, fixed = _diagnose(aws, env)
+    assert _statuses(fixed, "ecr.pull-through-cache") == ["pass", "pass"]
+    assert not fixed.failed, [(f.id, f.target, f.detail) for f in fixed.failed]
+    assert snapshot.images[next(iter(snapshot.images))].get("pull_through_cache", {}).get("ecrRepositoryPrefix") \
+        == "docker-hub"
