@@ -212,6 +212,42 @@ def resolve_secret(value_from: str, region: str, account: str, partition: str = 
     return "ssm", arn, name
 
 
+#: The reserved Parameter Store path that passes a GetParameters call through to a Secrets Manager
+#: secret (Systems Manager user guide, "Referencing AWS Secrets Manager secrets from Parameter Store
+#: parameters", https://docs.aws.amazon.com/systems-manager/latest/userguide/integration-ps-secretsmanager.html).
+SECRETSMANAGER_REFERENCE = "/aws/reference/secretsmanager/"
+
+
+def secretsmanager_reference(value_from: str, region: str, account: str,
+                             partition: str = "aws") -> tuple[str, str, str] | None:
+    """``(secret id, secret ARN as IAM sees it, secret region)`` for a Parameter Store reference to a
+    Secrets Manager secret (``/aws/reference/secretsmanager/ID``, by name or parameter ARN), else None."""
+    name = value_from.split(":parameter", 1)[-1] if value_from.startswith("arn:") else value_from
+    name = "/" + name.lstrip("/")
+    if not name.startswith(SECRETSMANAGER_REFERENCE) or len(name) == len(SECRETSMANAGER_REFERENCE):
+        return None
+    secret_id = name[len(SECRETSMANAGER_REFERENCE):]
+    parts = value_from.split(":")
+    if value_from.startswith("arn:") and len(parts) > 4:
+        region, account = parts[3] or region, parts[4] or account
+    if secret_id.startswith("arn:"):
+        arn = ":".join(secret_id.split(":")[:7])
+        return secret_id, arn, arn.split(":")[3] or region
+    return secret_id, f"arn:{partition}:secretsmanager:{region}:{account}:secret:{secret_id}", region
+
+
+def _add_secretsmanager_reference(result: PullPlan, ref: SecretRef, region: str, account: str,
+                                  partition: str) -> None:
+    """A Parameter Store reference to a Secrets Manager secret needs ssm:GetParameters on the reference
+    (added with every parameter) and secretsmanager:GetSecretValue on the secret: "Parameter Store
+    honors IAM policies attached to Secrets Manager secrets" (integration-ps-secretsmanager.html).
+    The task calls Parameter Store only, which passes the request through: no secretsmanager endpoint."""
+    found = secretsmanager_reference(ref.value_from, region, account, partition) if ref.kind == "ssm" else None
+    if found is not None:
+        result.needs.append(Need("secrets", "secretsmanager:GetSecretValue", found[1],
+                                 f"secret {ref.name} of {ref.container} (through Parameter Store)", ref.container))
+
+
 def _task_id(snapshot: Snapshot) -> str:
     arn = (snapshot.task or {}).get("taskArn") or ""
     return arn.rsplit("/", 1)[-1] or "TASK_ID"
@@ -269,6 +305,7 @@ def plan(snapshot: Snapshot) -> PullPlan:
             else:
                 result.needs.append(Need("secrets", "ssm:GetParameters", arn, f"secret {s.get('name')} of {cname}", cname))
                 _add_dest(result, "ssm", "secrets", "container secrets from Parameter Store", region)
+            _add_secretsmanager_reference(result, result.secrets[-1], region, account, partition)
 
         log = c.get("logConfiguration") or {}
         if log.get("logDriver") == "awslogs":

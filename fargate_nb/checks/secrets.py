@@ -22,6 +22,7 @@ from fargate_nb.checks.permissions import (
     permission_finding,
     policy_name,
     q,
+    referenced_secret,
     secret_kind,
     unread_detail,
 )
@@ -50,7 +51,9 @@ def missing_finding(check_id: str, step: str, snapshot: Snapshot, ref: SecretRef
     if found.state == "missing":
         if kind == "secretsmanager":
             name = found.arn.split(":secret:", 1)[-1].removesuffix("-??????")
-            name = name.rsplit("-", 1)[0] if found.arn.startswith("arn:") and ref.value_from.startswith("arn:") else name
+            by_arn = found.arn.startswith("arn:") and ":secretsmanager:" in ref.value_from and \
+                not found.arn.endswith("-??????")
+            name = name.rsplit("-", 1)[0] if by_arn else name
             cmd = (f"aws secretsmanager create-secret --name {q(name)} --region {q(found.region)} "
                    "--secret-string file://secret.json")
             summary = (f"Create the secret {name} (then, if the task definition names it by full ARN, update it: "
@@ -144,10 +147,28 @@ def read_permission(check_id: str, step: str, snapshot: Snapshot, plan: PullPlan
             continue
         action, resource, ask = secret_ask(snapshot, ref, found, role.view.arn)
         outcome = ask.outcome(snapshot, role.view, action, resource)
+        referenced = referenced_secret(snapshot, ref)
         out.append(permission_finding(check_id, step, snapshot, role.view, [outcome], ask,
                                       subject=f"read {_label(ref)}", sid=sid,
-                                      policy_name=policy_name(base_name, ref.container, ref.name), resource=ref.arn))
+                                      policy_name=policy_name(base_name, ref.container, ref.name),
+                                      resource=referenced[1] if referenced else ref.arn))
+        if referenced is not None:
+            out.append(_through_parameter_store(check_id, step, snapshot, role.view, ref, found, base_name, sid))
     return out
+
+
+def _through_parameter_store(check_id: str, step: str, snapshot: Snapshot, role: Any, ref: SecretRef,
+                             found: SecretLookup, base_name: str, sid: str) -> Finding:
+    """A ``/aws/reference/secretsmanager/...`` reference is read with ssm:GetParameters on the reference
+    as well as secretsmanager:GetSecretValue on the secret (Systems Manager user guide,
+    https://docs.aws.amazon.com/systems-manager/latest/userguide/integration-ps-secretsmanager.html)."""
+    ask = Ask(target="ssm", extra_context={"aws:RequestedRegion": found.region})
+    outcome = ask.outcome(snapshot, role, "ssm:GetParameters", ref.arn)
+    return permission_finding(check_id, step, snapshot, role, [outcome], ask,
+                              subject=f"read {_label(ref)} through Parameter Store (ssm:GetParameters on the reference)",
+                              sid=sid + "Reference",
+                              policy_name=policy_name(base_name + "-reference", ref.container, ref.name),
+                              resource=ref.arn)
 
 
 @check("iam.secrets")

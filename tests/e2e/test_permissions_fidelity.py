@@ -21,7 +21,7 @@ from fargate_nb.lab.spec import EnvSpec
 from fargate_nb.model import Diagnosis, Snapshot
 from tests.aws.inject import Injector, ok_response
 
-from .cases import client, delete_repository
+from .cases import client, delete_repository, register_revision
 
 pytestmark = pytest.mark.xdist_group("e2e")
 
@@ -102,3 +102,43 @@ def test_a_missing_repository_under_a_pull_through_cache_rule_is_created_by_the_
     assert not fixed.failed, [(f.id, f.target, f.detail) for f in fixed.failed]
     assert snapshot.images[next(iter(snapshot.images))].get("pull_through_cache", {}).get("ecrRepositoryPrefix") \
         == "docker-hub"
+
+
+# -- Secrets Manager secrets referenced through Parameter Store -------------------------------------
+def test_a_secret_referenced_through_parameter_store_needs_both_reads(aws):
+    """Systems Manager user guide, integration-ps-secretsmanager.html: GetParameters on the reserved
+    /aws/reference/secretsmanager/ path, and Parameter Store honors the secret's own permissions."""
+    env = provision(aws, EnvSpec())
+    account, region = env.account, aws.region
+    secret_arn = client(aws, "secretsmanager").create_secret(
+        Name="payments-api/db", SecretString="sandbox-value")["ARN"]
+    reference = f"arn:aws:ssm:{region}:{account}:parameter/aws/reference/secretsmanager/payments-api/db"
+
+    def reference_the_secret(request: dict[str, Any]) -> None:
+        request["containerDefinitions"][0]["secrets"] = [{"name": "DB", "valueFrom": reference}]
+
+    register_revision(aws, env, reference_the_secret)
+    client(aws, "iam").put_role_policy(  # the secret alone, as if it were named directly
+        RoleName=env.ids["execution_role_name"], PolicyName="read-db",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret_arn}]}))
+
+    snapshot, broken = _diagnose(aws, env)
+    # Described as a secret (DescribeSecret), not looked for as a parameter.
+    assert [e["ARN"] for e in snapshot.secrets.values()] == [secret_arn] and not snapshot.parameters
+    assert _statuses(broken, "secrets.missing") == ["pass"]
+    by_resource = {f.resource: f.status for f in broken.finding("iam.secrets")}
+    named = f"arn:aws:secretsmanager:{region}:{account}:secret:payments-api/db"
+    assert by_resource == {named: "pass", reference: "fail"}, by_resource
+    assert {d.target for d in broken.network} >= {"ssm"}
+    assert "secretsmanager" not in {d.target for d in broken.network}  # Parameter Store passes it through
+
+    client(aws, "iam").put_role_policy(
+        RoleName=env.ids["execution_role_name"], PolicyName="read-reference",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "ssm:GetParameters", "Resource": reference}]}))
+    _, fixed = _diagnose(aws, env)
+    assert _statuses(fixed, "iam.secrets") == ["pass", "pass"]
+    assert not fixed.failed, [(f.id, f.target, f.detail) for f in fixed.failed]
+    rows = {(r.action, r.resource): r.status for r in fixed.permissions if r.role == "execution"}
+    assert rows[("ssm:GetParameters", reference)] == "pass"
