@@ -248,6 +248,31 @@ def _add_secretsmanager_reference(result: PullPlan, ref: SecretRef, region: str,
                                  f"secret {ref.name} of {ref.container} (through Parameter Store)", ref.container))
 
 
+def environment_file_bucket(object_arn: str) -> str | None:
+    """The bucket ARN of an ``environmentFiles`` object ARN (``arn:aws:s3:::bucket/key.env``)."""
+    head, sep, path = object_arn.partition(":::")
+    bucket = path.split("/", 1)[0]
+    return f"{head}:::{bucket}" if sep and head.startswith("arn:") and ":s3" in head and bucket and "/" in path else None
+
+
+def _add_environment_files(result: PullPlan, container: dict[str, Any], cname: str, region: str) -> None:
+    """``environmentFiles`` in S3 are downloaded with the execution role before the container starts:
+    ``s3:GetObject`` on the object and ``s3:GetBucketLocation`` on the bucket (ECS developer guide,
+    "Pass environment variables to an Amazon ECS container", Required IAM permissions,
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/taskdef-envfiles.html), over a path to
+    S3 (the S3 gateway endpoint, whose policy must allow that bucket, or NAT / internet)."""
+    for env_file in container.get("environmentFiles") or []:
+        value = env_file.get("value") if isinstance(env_file, dict) else None
+        bucket = environment_file_bucket(value) if isinstance(value, str) and env_file.get("type") == "s3" else None
+        if value is None or bucket is None:
+            continue  # not an S3 object ARN: taskdef lint's business
+        result.needed_steps["secrets"] = True
+        result.needs.append(Need("secrets", "s3:GetObject", value, f"environment file {value} of {cname}", cname))
+        result.needs.append(Need("secrets", "s3:GetBucketLocation", bucket,
+                                 f"environment file {value} of {cname} (its bucket's region)", cname))
+        _add_dest(result, "s3", "secrets", "environment files in S3", region)
+
+
 def _task_id(snapshot: Snapshot) -> str:
     arn = (snapshot.task or {}).get("taskArn") or ""
     return arn.rsplit("/", 1)[-1] or "TASK_ID"
@@ -307,6 +332,7 @@ def plan(snapshot: Snapshot) -> PullPlan:
                 _add_dest(result, "ssm", "secrets", "container secrets from Parameter Store", region)
             _add_secretsmanager_reference(result, result.secrets[-1], region, account, partition)
 
+        _add_environment_files(result, c, cname, region)
         log = c.get("logConfiguration") or {}
         if log.get("logDriver") == "awslogs":
             opts = log.get("options") or {}

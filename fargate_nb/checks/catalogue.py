@@ -75,6 +75,17 @@ CATALOGUE: dict[str, CheckSpec] = {spec.id: spec for spec in (
         evidence=('task_definition', 'repositories', 'images', 'task'), calls=('ecr-manifest', 'registry-manifest'),
     ),
     CheckSpec(
+        id='iam.environment-files',
+        steps=('secrets',),
+        title='The execution role may download the environment files', severity='high',
+        description=('Environment files in S3 (containerDefinitions[].environmentFiles) are downloaded with the task '
+                     'execution role before the container starts: s3:GetObject on each object and '
+                     's3:GetBucketLocation on its bucket. A bucket policy, which the kit does not read, may also '
+                     'grant them, so only an explicit deny fails; the path to S3 is judged by the network checks.'),
+        doc_url='https://docs.aws.amazon.com/AmazonECS/latest/developerguide/taskdef-envfiles.html',
+        evidence=('task_definition', 'roles'), calls=('env-file',),
+    ),
+    CheckSpec(
         id='ecr.pull-through-cache',
         steps=('manifest',),
         title='A pull-through cache can create the missing repository', severity='high',

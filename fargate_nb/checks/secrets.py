@@ -28,8 +28,10 @@ from fargate_nb.checks.permissions import (
 )
 from fargate_nb.checks.registry import check
 from fargate_nb.model import Finding, Remediation, Snapshot
-from fargate_nb.pullflow import PullPlan, SecretRef
+from fargate_nb.pullflow import Need, PullPlan, SecretRef
 
+#: What the execution role needs for an S3 environment file (see `fargate_nb.pullflow`).
+ENV_FILE_ACTIONS = ("s3:GetObject", "s3:GetBucketLocation")
 LOOKUP_APIS = {"secretsmanager": ("secretsmanager:DescribeSecret",), "ssm": ("ssm:DescribeParameters",)}
 
 
@@ -179,3 +181,40 @@ def secrets_permission(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
                            "fargate-nb-secrets", "FargateNbSecrets")
 
 
+
+
+@check("iam.environment-files")
+def environment_files_permission(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
+    """The execution role downloads ``environmentFiles`` from S3: s3:GetObject on the object and
+    s3:GetBucketLocation on its bucket (ECS developer guide, taskdef-envfiles.html, Required IAM
+    permissions). The bucket policy can also grant them and is not read, so an implicit deny is
+    `unknown`; an explicit deny fails."""
+    files: dict[str, list[Need]] = {}
+    for need in plan.needs:
+        if need.action in ENV_FILE_ACTIONS:
+            files.setdefault(need.container or "?", []).append(need)
+    if not files:
+        return [Finding("iam.environment-files", "skipped", detail="No container has environmentFiles in S3.")]
+    role = execution_role(snapshot)
+    out = []
+    for container, needs in files.items():
+        objects = [n.resource for n in needs if n.action == "s3:GetObject"]
+        what = f"download the environment files of container {container} ({', '.join(objects)})"
+        if role.state != "ok":
+            out.append(no_role_finding("iam.environment-files", "secrets", role, snapshot, plan, what,
+                                       resource=objects[0]))
+            continue
+        assert role.view is not None
+        ask = Ask(target="s3", resource_account=role.view.account)
+        outcomes = [ask.outcome(snapshot, role.view, n.action, n.resource) for n in needs]
+        finding = permission_finding("iam.environment-files", "secrets", snapshot, role.view, outcomes, ask,
+                                     subject=what, sid="FargateNbEnvironmentFiles",
+                                     policy_name=policy_name("fargate-nb-environment-files", container),
+                                     resource=objects[0])
+        if finding.status == "fail" and not any(o.verdict == "explicit_deny" for o in outcomes):
+            finding.status = "unknown"
+            finding.missing_permission = "s3:GetBucketPolicy"
+            finding.detail += (" A bucket policy can also grant these actions, and the kit does not read bucket "
+                               "policies: unless it does, grant them as proposed.")
+        out.append(finding)
+    return out

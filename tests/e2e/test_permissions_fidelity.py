@@ -142,3 +142,42 @@ def test_a_secret_referenced_through_parameter_store_needs_both_reads(aws):
     assert not fixed.failed, [(f.id, f.target, f.detail) for f in fixed.failed]
     rows = {(r.action, r.resource): r.status for r in fixed.permissions if r.role == "execution"}
     assert rows[("ssm:GetParameters", reference)] == "pass"
+
+
+# -- environment files in S3 -------------------------------------------------------------------------
+def test_environment_files_in_s3_need_the_execution_role_to_read_them(aws):
+    """ECS developer guide, taskdef-envfiles.html (Required IAM permissions): s3:GetObject on the
+    object and s3:GetBucketLocation on the bucket, for the task execution role."""
+    env = provision(aws, EnvSpec())
+    env_file, bucket = "arn:aws:s3:::payments-config/api/prod.env", "arn:aws:s3:::payments-config"
+
+    def add_environment_file(request: dict[str, Any]) -> None:
+        request["containerDefinitions"][0]["environmentFiles"] = [{"value": env_file, "type": "s3"}]
+
+    register_revision(aws, env, add_environment_file)
+    iam = client(aws, "iam")
+    role = env.ids["execution_role_name"]
+
+    # The managed policy grants neither action; a bucket policy (not read) might: not a pass.
+    _, unproven = _diagnose(aws, env)
+    assert _statuses(unproven, "iam.environment-files") == ["unknown"]
+    assert unproven.status == "unknown" and "s3" in {d.target for d in unproven.network}
+
+    # An explicit deny in the role's own policy decides it.
+    iam.put_role_policy(RoleName=role, PolicyName="no-config-bucket", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": [bucket, f"{bucket}/*"]}]}))
+    _, broken = _diagnose(aws, env)
+    [failing] = broken.finding("iam.environment-files")
+    assert failing.status == "fail" and env_file in failing.detail and failing.remediation
+    assert broken.step("secrets").status == "fail"
+
+    iam.delete_role_policy(RoleName=role, PolicyName="no-config-bucket")
+    iam.put_role_policy(RoleName=role, PolicyName="read-env-file", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": env_file},
+            {"Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": bucket}]}))
+    _, fixed = _diagnose(aws, env)
+    assert _statuses(fixed, "iam.environment-files") == ["pass"]
+    assert not fixed.failed and fixed.step("secrets").status == "pass"
+    rows = {(r.action, r.resource): r.status for r in fixed.permissions if r.role == "execution"}
+    assert rows[("s3:GetObject", env_file)] == rows[("s3:GetBucketLocation", bucket)] == "pass"
