@@ -181,3 +181,55 @@ def test_environment_files_in_s3_need_the_execution_role_to_read_them(aws):
     assert not fixed.failed and fixed.step("secrets").status == "pass"
     rows = {(r.action, r.resource): r.status for r in fixed.permissions if r.role == "execution"}
     assert rows[("s3:GetObject", env_file)] == rows[("s3:GetBucketLocation", bucket)] == "pass"
+
+
+# -- the digest a deployment resolved its tag to ----------------------------------------------------
+@pytest.fixture
+def recorded_digest(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    """``recorded_digest(digest)``: DescribeTasks answers carry ``containers[].imageDigest`` as ECS
+    records it (moto leaves it out), set on the parsed answer of the real call."""
+    real = botocore.session.get_session
+    wanted: dict[str, str] = {}
+
+    def add_digest(parsed: Any = None, **_: Any) -> None:
+        for task in (parsed or {}).get("tasks") or []:
+            for container in task.get("containers") or []:
+                container["imageDigest"] = wanted["digest"]
+
+    def session(*a: Any, **kw: Any) -> botocore.session.Session:
+        core = real(*a, **kw)
+        core.register("after-call.ecs.DescribeTasks", add_digest)
+        return core
+
+    monkeypatch.setattr(botocore.session, "get_session", session)
+    return lambda digest: wanted.__setitem__("digest", digest)
+
+
+def test_a_tag_re_pushed_with_the_deployed_digest_deleted_fails_later_tasks(aws, recorded_digest):
+    """ECS developer guide, "Container image resolution" (deployment-type-ecs.html): the tag is resolved
+    to a digest per deployment; DescribeTasks reports it as containers[].imageDigest."""
+    from fargate_nb.lab.resources import push_image
+
+    spec = EnvSpec()
+    env = provision(aws, spec)
+    ecr = client(aws, "ecr")
+    deployed = ecr.describe_images(repositoryName=spec.repository, imageIds=[{"imageTag": spec.image_tag}])[
+        "imageDetails"][0]["imageDigest"]
+    recorded_digest(deployed)
+    _, healthy = _diagnose(aws, env)
+    [image] = healthy.finding("ecr.image-missing")
+    assert image.status == "pass" and deployed in image.detail
+
+    # Someone re-pushes the tag (a new digest) and deletes the old image: the tag still resolves.
+    pushed = push_image(ecr, spec.repository, env.account, spec.image_tag, ("linux/amd64", "linux/arm64"))
+    assert pushed != deployed
+    ecr.batch_delete_image(repositoryName=spec.repository, imageIds=[{"imageDigest": deployed}])
+    snapshot, broken = _diagnose(aws, env)
+    [image] = broken.finding("ecr.image-missing")
+    assert image.status == "fail" and deployed in image.detail and "force-new-deployment" in image.remediation.commands[0]
+    assert snapshot.images[next(iter(snapshot.images))]["recorded_digest"] == {"digest": deployed, "found": False}
+
+    # A new deployment resolves the tag again: its tasks record the digest that exists.
+    recorded_digest(pushed)
+    _, fixed = _diagnose(aws, env)
+    assert _statuses(fixed, "ecr.image-missing") == ["pass"] and not fixed.failed
