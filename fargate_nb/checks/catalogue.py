@@ -75,6 +75,17 @@ CATALOGUE: dict[str, CheckSpec] = {spec.id: spec for spec in (
         evidence=('task_definition', 'repositories', 'images', 'task'), calls=('ecr-manifest', 'registry-manifest'),
     ),
     CheckSpec(
+        id='iam.org-policies',
+        steps=(),
+        title='Organisation policies were evaluated', severity='low',
+        description=('The kit does not read AWS Organizations service control policies (SCPs) or resource control '
+                     'policies (RCPs), which can deny what every policy it read allows. Said once per diagnosis, as '
+                     'info, whenever an execution role was evaluated: a pass of the permission checks does not rule '
+                     'out a denial by the organisation.'),
+        doc_url='https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html',
+        evidence=('task_definition', 'roles'), advice=True,
+    ),
+    CheckSpec(
         id='iam.environment-files',
         steps=('secrets',),
         title='The execution role may download the environment files', severity='high',

@@ -361,7 +361,7 @@ def test_broken_evidence_gives_findings_not_tracebacks(snap):
 
     mine = [c for c in REGISTRY.values() if c.func.__module__.split(".")[2] in
             ("roles", "ecr", "logs", "secrets", "registry_auth")]
-    assert len(mine) == 23
+    assert len(mine) == 24
     for c in mine:
         for f in run(c.func, snap):
             assert isinstance(f, Finding) and f.id == c.id and (f.message or f.detail)

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from fargate_nb.checks import roles
+from fargate_nb.pullflow import plan
 from tests.support.snapshots import (
     ACCT,
     EXEC_ROLE,
