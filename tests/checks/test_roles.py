@@ -277,6 +277,7 @@ def test_organisation_policies_are_said_once_not_evaluated():
     assert f.status == "info" and "SCP" in f.message and "RCP" in f.message and ACCT in f.detail
     d = diagnose(snap)
     assert [x.status for x in d.finding("iam.org-policies")] == ["info"]
-    assert d.status == "pass" and d.exit_code == 0  # advice: the verdict is unchanged
+    assert d.finding("iam.org-policies")[0].step is None and not d.failed  # advice: no step, no failure
+    assert "organisation" not in d.verdict.lower() and all(c.finding_refs == [] or all(d.findings[i].id != "iam.org-policies" for i in c.finding_refs) for c in d.sequence.calls)
     no_role = healthy().execution_role_arn(None).build()
     assert [x.status for x in organisation_policies(no_role, plan(no_role))] == ["skipped"]
