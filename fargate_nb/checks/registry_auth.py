@@ -277,6 +277,18 @@ def _managed_key_cross_account(snapshot: Snapshot, ref: SecretRef, found: Any, k
          "Principal": {"AWS": role_arn or f"arn:{snapshot.partition or 'aws'}:iam::{reader_account}:root"},
          "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": "*",
          "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}}}]}
+    new_key = f"arn:{snapshot.partition or 'aws'}:kms:{region}:{owner}:key/NEW_KEY_ID"
+    identity = {"Version": "2012-10-17", "Statement": [{"Sid": "FargateNbKmsDecryptCrossAccount", "Effect": "Allow",
+                                                        "Action": "kms:Decrypt", "Resource": new_key}]}
+    fixes: list[dict[str, Any]] = [{"op": "reencrypt_secret", "key": found.key, "key_arn": new_key,
+                                    "key_policy": key_policy}]
+    commands_for_role: list[str] = []
+    if isinstance(role_arn, str) and role_arn.startswith("arn:"):
+        name = role_arn.rsplit("/", 1)[-1]
+        fixes.append({"op": "attach_role_policy", "role_arn": role_arn, "policy_name": "fargate-nb-kms-decrypt-shared",
+                      "document": identity})
+        commands_for_role.append(f"aws iam put-role-policy --role-name {q(name)} --policy-name "
+                                 f"fargate-nb-kms-decrypt-shared --policy-document {q(compact(identity))}")
     return Finding(
         "iam.kms-decrypt", "fail", step,
         message=f"{secret_arn} is in account {owner} and encrypted with the AWS managed key aws/secretsmanager",
@@ -295,8 +307,8 @@ def _managed_key_cross_account(snapshot: Snapshot, ref: SecretRef, found: Any, k
              f"--policy {q(compact(key_policy))}",
              f"aws kms create-alias --region {q(region)} --alias-name {q(key_alias)} --target-key-id NEW_KEY_ID",
              f"aws secretsmanager update-secret --region {q(region)} --secret-id {q(secret_arn)} "
-             f"--kms-key-id {q(key_alias)}"],
-            policy=key_policy))
+             f"--kms-key-id {q(key_alias)}", *commands_for_role],
+            policy=key_policy, fix={"op": "sequence", "fixes": fixes}))
 
 
 def _kms_permission(snapshot: Snapshot, role: Any, ref: SecretRef, found: Any, key: Any, step: str,

@@ -263,3 +263,10 @@ def test_a_secret_of_another_account_under_the_aws_managed_key_cannot_be_read_at
     own = f"arn:aws:secretsmanager:us-east-1:{ACCT}:secret:shared/registry-AbCdEf"
     snap = healthy().container_secret("SHARED", own).secret(own).build()
     assert "no kms:Decrypt permission is needed" in only(ra.kms_decrypt, snap, "pass").detail
+
+
+def test_re_encrypting_a_shared_secret_with_a_granting_key_lets_the_role_decrypt():
+    other = "arn:aws:secretsmanager:us-east-1:444455556666:secret:shared/db-AbCdEf"
+    snap = healthy().container_secret("SHARED", other).secret(other).build()
+    assert only(ra.kms_decrypt, snap, "fail").remediation.fix["op"] == "sequence"
+    assert [x.status for x in after_fix(ra.kms_decrypt, snap)] == ["pass"]
