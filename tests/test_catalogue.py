@@ -43,7 +43,7 @@ DESIGN_IDS = {
 }
 #: Call kinds of the pull's sequence (`fargate_nb.diagnose.sequence`).
 CALL_KINDS = {"assume", "ecr-auth", "creds-secret", "kms", "secret-fetch", "ecr-manifest", "registry-manifest",
-              "layer-url", "layer-get", "registry-blobs", "logs-group", "logs-stream", "logs-events"}
+              "layer-url", "layer-get", "registry-blobs", "logs-group", "logs-stream", "logs-events", "env-file"}
 SNAPSHOT_FIELDS = {f.name for f in fields(Snapshot)}
 
 

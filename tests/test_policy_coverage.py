@@ -148,9 +148,15 @@ def recording(moto_server: Sandbox) -> Iterator[Recording]:
     yield rec
 
 
+#: Actions IAM authorizes on "*" only (no resource types in the Service Authorization Reference).
+NO_RESOURCE_TYPES = frozenset({"ecr:DescribePullThroughCacheRules"})
+
+
 def _iam_resource(call: Call) -> str:
     """The resource IAM authorizes the call on, for the services the policy scopes by resource."""
     label = (call.resource or "").split(" ")[0]  # "ARN inline policy NAME", "REPO_ARN IMAGE_REF"
+    if call.action in NO_RESOURCE_TYPES:
+        return "*"
     if call.service in ("iam", "ecr", "secretsmanager"):
         assert label.startswith("arn:"), f"{call.action}: no ARN to authorize on ({call.resource!r})"
         return label

@@ -13,6 +13,7 @@ from functools import partial
 from typing import Any
 
 from fargate_nb.aws.calls import Job, PolicyDecodeError, decode_policy, jsonable
+from fargate_nb.aws.collect_secrets import describe_secret_job
 from fargate_nb.aws.state import Collection
 from fargate_nb.pullflow import ImageRef, PullPlan
 
@@ -21,6 +22,8 @@ REPO_POLICY = "ecr.policy"
 REPO_LIFECYCLE = "ecr.lifecycle"
 IMAGE_DETAILS = "ecr.image"
 MANIFESTS = "ecr.manifest"
+CACHE_RULES = "ecr.cache-rules"
+RECORDED_DIGESTS = "ecr.recorded-digest"
 
 INDEX_TYPES = ("application/vnd.docker.distribution.manifest.list.v2+json",
                "application/vnd.oci.image.index.v1+json")
@@ -43,6 +46,7 @@ def ecr_jobs(col: Collection, plan: PullPlan) -> list[Job]:
                      partial(_lifecycle_policy, col, ref, repo_arn)]
         if col.claim(("image", ref.raw)):
             jobs += [partial(_describe_image, col, ref), partial(_manifest, col, ref)]
+        jobs += _cache_rule_jobs(col, ref, plan) + _recorded_digest_jobs(col, ref, plan)
     return jobs
 
 
@@ -118,6 +122,86 @@ def _manifest(col: Collection, ref: ImageRef) -> None:
             col.put(MANIFESTS, ref.raw, None)
 
 
+# -- pull-through cache rules -----------------------------------------------------------------------
+def _cache_rule_jobs(col: Collection, ref: ImageRef, plan: PullPlan) -> list[Job]:
+    """The registry's pull-through cache rules, read once per registry and region of the task's account.
+
+    A repository under a rule's prefix that does not exist yet is created on the first pull
+    (ECR user guide, "Sync an upstream registry with an Amazon ECR private registry",
+    https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache.html). Another
+    account's rules cannot be read with this account's credentials, so they are not asked for.
+    """
+    own = not col.snap.account or ref.registry_id == col.snap.account
+    if not own or not col.claim(("cache-rules", ref.registry_id, ref.region)):
+        return []
+    return [partial(_cache_rules, col, ref, plan)]
+
+
+def _cache_rules(col: Collection, ref: ImageRef, plan: PullPlan) -> list[Job]:
+    # Optional evidence: only a denial records a gap (an endpoint that does not implement the call,
+    # such as the sandbox, leaves the rules unread; the checks then say so).
+    out = col.call("ecr", "DescribePullThroughCacheRules", resource=f"registry {ref.registry_id} in {ref.region}",
+                   region=ref.region, paginate=True, optional=True, registryId=ref.registry_id)
+    if not out.ok:
+        return []
+    rules = [jsonable(r) for r in out.data.get("pullThroughCacheRules") or [] if isinstance(r, dict)]
+    col.put(CACHE_RULES, (ref.registry_id, ref.region), rules)
+    jobs: list[Job] = []
+    for image in plan.images.values():
+        rule = covering_rule(rules, image) if image.registry_id == ref.registry_id and image.region == ref.region \
+            else None
+        credential = (rule or {}).get("credentialArn")
+        if isinstance(credential, str) and credential:
+            jobs += describe_secret_job(col, credential)
+    return jobs
+
+
+def covering_rule(rules: list[dict[str, Any]], image: ImageRef) -> dict[str, Any] | None:
+    """The cache rule whose ``ecrRepositoryPrefix`` covers the image's repository (the longest prefix)."""
+    best: dict[str, Any] | None = None
+    for rule in rules:
+        prefix = str(rule.get("ecrRepositoryPrefix") or "")
+        if prefix and image.repository.startswith(prefix + "/") and \
+                len(prefix) > len(str((best or {}).get("ecrRepositoryPrefix") or "")):
+            best = rule
+    return best
+
+
+# -- digests ECS recorded --------------------------------------------------------------------------
+def _recorded_digest_jobs(col: Collection, ref: ImageRef, plan: PullPlan) -> list[Job]:
+    """DescribeImages by the digest ECS resolved the tag to, when the task recorded one.
+
+    ECS resolves a tag to a digest per deployment ("Container image resolution",
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html#deployment-container-image-stability),
+    and DescribeTasks reports it as ``containers[].imageDigest``: a later task pulls that digest.
+    """
+    digest = recorded_digest(col.snap.task, plan, ref)
+    if not digest or digest == ref.digest or not col.claim(("recorded-digest", ref.raw, digest)):
+        return []
+    return [partial(_describe_recorded_digest, col, ref, digest)]
+
+
+def recorded_digest(task: dict[str, Any] | None, plan: PullPlan, ref: ImageRef) -> str | None:
+    """The digest the task's container running ``ref`` was resolved to, if DescribeTasks says."""
+    names = {name for name, image in plan.images.items() if image.raw == ref.raw}
+    for container in (task or {}).get("containers") or []:
+        if isinstance(container, dict) and container.get("name") in names:
+            digest = container.get("imageDigest")
+            if isinstance(digest, str) and digest.startswith("sha256:"):
+                return digest
+    return None
+
+
+def _describe_recorded_digest(col: Collection, ref: ImageRef, digest: str) -> None:
+    out = col.call("ecr", "DescribeImages", resource=f"{ref.repository_arn(col.snap.partition)} {ref.raw}@{digest}",
+                   region=ref.region, registryId=ref.registry_id, repositoryName=ref.repository,
+                   imageIds=[{"imageDigest": digest}])
+    if out.missing:
+        col.put(RECORDED_DIGESTS, ref.raw, {"digest": digest, "found": False})
+    elif out.ok:
+        col.put(RECORDED_DIGESTS, ref.raw, {"digest": digest, "found": bool(out.data.get("imageDetails"))})
+
+
 def manifest_facts(image: dict[str, Any]) -> tuple[str | None, list[dict[str, Any]] | None]:
     """(media type, platforms) of a BatchGetImage image; platforms only for indexes/manifest lists."""
     text = image.get("imageManifest")
@@ -174,9 +258,21 @@ def assemble_ecr(col: Collection, plan: PullPlan) -> None:
             entry["pushed_at"] = detail.get("imagePushedAt")
             entry["digest"] = ref.digest or detail.get("imageDigest")
             entry["media_type"] = detail.get("imageManifestMediaType")
+        _add_cache_and_digest(col, ref, entry)
         if manifest:
             media_type, platforms = manifest_facts(manifest)
             entry["media_type"] = media_type or entry["media_type"]
             entry["platforms"] = platforms
             entry["digest"] = entry["digest"] or (manifest.get("imageId") or {}).get("imageDigest")
         col.snap.images[ref.raw] = jsonable(entry)
+
+
+def _add_cache_and_digest(col: Collection, ref: ImageRef, entry: dict[str, Any]) -> None:
+    """``pull_through_cache``: the covering rule, or None when the rules were read and none covers
+    the image (absent: not read); ``recorded_digest``: ``{"digest", "found"}`` when ECS recorded one."""
+    rules = col.bucket(CACHE_RULES).get((ref.registry_id, ref.region))
+    if rules is not None:
+        entry["pull_through_cache"] = covering_rule(rules, ref)
+    recorded = col.bucket(RECORDED_DIGESTS).get(ref.raw)
+    if recorded is not None:
+        entry["recorded_digest"] = recorded

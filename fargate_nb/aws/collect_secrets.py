@@ -13,7 +13,7 @@ from typing import Any
 from fargate_nb.aws.arns import parse_arn
 from fargate_nb.aws.calls import Job, PolicyDecodeError, decode_policy, jsonable
 from fargate_nb.aws.state import Collection
-from fargate_nb.pullflow import PullPlan, SecretRef
+from fargate_nb.pullflow import PullPlan, SecretRef, secretsmanager_reference
 
 SECRET = "sm.secret"
 SECRET_POLICY = "sm.policy"
@@ -27,7 +27,13 @@ def secret_jobs(col: Collection, plan: PullPlan) -> list[Job]:
     for ref in [*plan.registry_credentials, *plan.secrets]:
         if not col.claim(("secret", ref.kind, ref.lookup)):
             continue
-        if ref.kind == "secretsmanager":
+        referenced = secretsmanager_reference(ref.value_from, col.ctx.region, col.snap.account or "",
+                                              col.snap.partition or "aws") if ref.kind == "ssm" else None
+        if referenced is not None:  # Parameter Store passes it through: the secret is described
+            secret_id, arn, region = referenced
+            secret = SecretRef(ref.container, ref.name, ref.value_from, "secretsmanager", arn, secret_id)
+            jobs += [partial(_describe_secret, col, secret, region), partial(_secret_policy, col, secret, region)]
+        elif ref.kind == "secretsmanager":
             region = _region_of(ref.arn, col.ctx.region)
             jobs += [partial(_describe_secret, col, ref, region), partial(_secret_policy, col, ref, region)]
         elif ref.kind == "ssm":
@@ -36,6 +42,16 @@ def secret_jobs(col: Collection, plan: PullPlan) -> list[Job]:
             col.gap("ecs:DescribeTaskDefinition", f"unsupported valueFrom {ref.value_from[:200]!r}: neither a Secrets Manager "
                     "secret nor an SSM parameter", ref.value_from[:200])
     return jobs
+
+
+def describe_secret_job(col: Collection, arn: str) -> list[Job]:
+    """A DescribeSecret of a secret the pull does not name in the task definition (e.g. the upstream
+    credentials of an ECR pull-through cache rule), read once like the others."""
+    if not col.claim(("secret", "secretsmanager", arn)):
+        return []
+    ref = SecretRef("", "pullThroughCache", arn, "secretsmanager", arn, arn)
+    region = _region_of(arn, col.ctx.region)
+    return [partial(_describe_secret, col, ref, region)]
 
 
 def log_group_jobs(col: Collection, plan: PullPlan) -> list[Job]:

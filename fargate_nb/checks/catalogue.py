@@ -75,6 +75,40 @@ CATALOGUE: dict[str, CheckSpec] = {spec.id: spec for spec in (
         evidence=('task_definition', 'repositories', 'images', 'task'), calls=('ecr-manifest', 'registry-manifest'),
     ),
     CheckSpec(
+        id='iam.org-policies',
+        steps=(),
+        title='Organisation policies were evaluated', severity='low',
+        description=('The kit does not read AWS Organizations service control policies (SCPs) or resource control '
+                     'policies (RCPs), which can deny what every policy it read allows. Said once per diagnosis, as '
+                     'info, whenever an execution role was evaluated: a pass of the permission checks does not rule '
+                     'out a denial by the organisation.'),
+        doc_url='https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html',
+        evidence=('task_definition', 'roles'), advice=True,
+    ),
+    CheckSpec(
+        id='iam.environment-files',
+        steps=('secrets',),
+        title='The execution role may download the environment files', severity='high',
+        description=('Environment files in S3 (containerDefinitions[].environmentFiles) are downloaded with the task '
+                     'execution role before the container starts: s3:GetObject on each object and '
+                     's3:GetBucketLocation on its bucket. A bucket policy, which the kit does not read, may also '
+                     'grant them, so only an explicit deny fails; the path to S3 is judged by the network checks.'),
+        doc_url='https://docs.aws.amazon.com/AmazonECS/latest/developerguide/taskdef-envfiles.html',
+        evidence=('task_definition', 'roles'), calls=('env-file',),
+    ),
+    CheckSpec(
+        id='ecr.pull-through-cache',
+        steps=('manifest',),
+        title='A pull-through cache can create the missing repository', severity='high',
+        description=('An image under a pull-through cache rule whose repository does not exist yet is fetched from the '
+                     'upstream registry and its repository created on the first pull: the execution role needs '
+                     'ecr:BatchImportUpstreamImage and ecr:CreateRepository (or the registry permissions policy must '
+                     "grant them), and the rule's upstream credentials secret must exist. The path to the upstream "
+                     'registry (PrivateLink does not reach it) is judged by the network checks.'),
+        doc_url='https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-iam.html',
+        evidence=('task_definition', 'repositories', 'images', 'roles', 'secrets'), calls=('ecr-manifest',),
+    ),
+    CheckSpec(
         id='ecr.repo-missing',
         steps=('manifest',),
         title='The ECR repository exists', severity='high',

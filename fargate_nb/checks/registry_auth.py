@@ -12,6 +12,7 @@ from typing import Any
 from fargate_nb.checks.permissions import (
     Ask,
     arn_parts,
+    compact,
     describe_ref,
     execution_role,
     gap_for,
@@ -220,6 +221,8 @@ def _kms_answer(snapshot: Snapshot, plan: PullPlan, step: str, ref: SecretRef) -
     label = describe_ref(ref)
     if key.state == "none":
         return None
+    if key.state == "aws-managed" and (cross := _managed_key_cross_account(snapshot, ref, found, key, step, label)):
+        return cross
     if key.state == "aws-managed":
         return Finding("iam.kms-decrypt", "pass", step,
                        detail=f"{label[0].upper()}{label[1:]} uses the AWS managed key {key.ref or 'aws/' + secret_kind(ref)}: no "
@@ -245,6 +248,67 @@ def _kms_answer(snapshot: Snapshot, plan: PullPlan, step: str, ref: SecretRef) -
         return no_role_finding("iam.kms-decrypt", step, role, snapshot, plan, f"decrypt {label}")
     assert role.view is not None and key.arn
     return _kms_permission(snapshot, role.view, ref, found, key, step, label)
+
+
+def _managed_key_cross_account(snapshot: Snapshot, ref: SecretRef, found: Any, key: Any, step: str,
+                               label: str) -> Finding | None:
+    """A secret in another account encrypted with ``aws/secretsmanager`` cannot be read at all.
+
+    "You can't use the AWS managed key (aws/secretsmanager) for cross-account access. Instead, you
+    must encrypt your secret with a KMS key that you create, and then attach a key policy to it"
+    (Secrets Manager user guide, "Access AWS Secrets Manager secrets from a different account",
+    https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples_cross.html).
+    """
+    if secret_kind(ref) != "secretsmanager":
+        return None
+    secret_arn = (found.entry or {}).get("ARN") or found.arn
+    owner = (arn_parts(secret_arn) or {}).get("account")
+    role_arn = (snapshot.task_definition or {}).get("executionRoleArn")
+    reader = (arn_parts(role_arn) if isinstance(role_arn, str) else None) or {}
+    reader_account = reader.get("account") or snapshot.account
+    if not owner or not reader_account or owner == reader_account:
+        return None
+    region = found.region
+    key_alias = f"alias/{(ref.container or 'task').lower()}-secrets-cross-account"
+    key_policy = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "OwnerAccountAdministers", "Effect": "Allow", "Principal": {"AWS": f"arn:{snapshot.partition or 'aws'}:iam::{owner}:root"},
+         "Action": "kms:*", "Resource": "*"},
+        {"Sid": "ExecutionRoleDecryptsViaSecretsManager", "Effect": "Allow",
+         "Principal": {"AWS": role_arn or f"arn:{snapshot.partition or 'aws'}:iam::{reader_account}:root"},
+         "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": "*",
+         "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}}}]}
+    new_key = f"arn:{snapshot.partition or 'aws'}:kms:{region}:{owner}:key/NEW_KEY_ID"
+    identity = {"Version": "2012-10-17", "Statement": [{"Sid": "FargateNbKmsDecryptCrossAccount", "Effect": "Allow",
+                                                        "Action": "kms:Decrypt", "Resource": new_key}]}
+    fixes: list[dict[str, Any]] = [{"op": "reencrypt_secret", "key": found.key, "key_arn": new_key,
+                                    "key_policy": key_policy}]
+    commands_for_role: list[str] = []
+    if isinstance(role_arn, str) and role_arn.startswith("arn:"):
+        name = role_arn.rsplit("/", 1)[-1]
+        fixes.append({"op": "attach_role_policy", "role_arn": role_arn, "policy_name": "fargate-nb-kms-decrypt-shared",
+                      "document": identity})
+        commands_for_role.append(f"aws iam put-role-policy --role-name {q(name)} --policy-name "
+                                 f"fargate-nb-kms-decrypt-shared --policy-document {q(compact(identity))}")
+    return Finding(
+        "iam.kms-decrypt", "fail", step,
+        message=f"{secret_arn} is in account {owner} and encrypted with the AWS managed key aws/secretsmanager",
+        detail=f"{label[0].upper()}{label[1:]} is a secret of account {owner}, read by the execution role of account "
+        f"{reader_account}, and it is encrypted with the AWS managed key {key.ref or 'aws/secretsmanager'}. An AWS "
+        "managed key's policy cannot be changed, so no other account can decrypt with it: the secret cannot be read "
+        "across accounts whatever the IAM and resource policies say. Encrypt it with a customer managed key whose key "
+        "policy grants the execution role kms:Decrypt (Secrets Manager user guide, cross-account access).",
+        evidence=[f"DescribeSecret: KmsKeyId={key.ref or '(none: aws/secretsmanager)'}", f"secret account: {owner}",
+                  f"execution role account: {reader_account}"],
+        remediation=Remediation(
+            "In the secret's account, create a customer managed key that grants the execution role kms:Decrypt "
+            "through Secrets Manager, and re-encrypt the secret with it (update-secret re-encrypts the AWSCURRENT, "
+            "AWSPENDING and AWSPREVIOUS versions); the identity policy of the role must allow kms:Decrypt on it too.",
+            [f"aws kms create-key --region {q(region)} --description {q('Secrets shared with account ' + reader_account)} "
+             f"--policy {q(compact(key_policy))}",
+             f"aws kms create-alias --region {q(region)} --alias-name {q(key_alias)} --target-key-id NEW_KEY_ID",
+             f"aws secretsmanager update-secret --region {q(region)} --secret-id {q(secret_arn)} "
+             f"--kms-key-id {q(key_alias)}", *commands_for_role],
+            policy=key_policy, fix={"op": "sequence", "fixes": fixes}))
 
 
 def _kms_permission(snapshot: Snapshot, role: Any, ref: SecretRef, found: Any, key: Any, step: str,

@@ -257,3 +257,32 @@ def role_confusion(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
     return [Finding("role.confusion", "fail", step, message=f"{actions} sit on the task role, not the execution role",
                     detail=detail, evidence=[f"{a} on {r}: allowed for {task_arn}, not for {who}" for _, a, r in confused],
                     remediation=rem, resource=task_arn, decisions=decisions)]
+
+
+@check("iam.org-policies")
+def organisation_policies(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
+    """Said once per diagnosis, not on every permission finding: the kit does not read service control
+    policies (SCPs) or resource control policies (RCPs), so its permission passes assume none denies.
+
+    An SCP limits the execution role's account, an RCP the resource's account; either can deny what
+    every policy the kit read allows (IAM user guide, "Policy evaluation logic").
+    """
+    role = execution_role(snapshot)
+    if not plan.needs or role.state != "ok" or role.view is None:
+        return [Finding("iam.org-policies", "skipped",
+                        detail="No permission of an execution role was evaluated.")]
+    accounts = sorted({role.view.account, *(a for a in (_resource_account(n.resource) for n in plan.needs) if a)})
+    return [Finding(
+        "iam.org-policies", "info", message="Organisation policies (SCPs and RCPs) were not evaluated",
+        detail="The permission checks read the execution role's policies, its permissions boundary and the "
+        "resource policies, but not AWS Organizations policies: a service control policy on the role's account, or "
+        "a resource control policy on a resource's account, can still deny a call they pass. If the task is denied "
+        "although the checks pass, the denial message names the policy type; ask the organisation's administrators "
+        f"which SCPs and RCPs apply to account(s) {', '.join(accounts)}.",
+        evidence=[f"accounts involved: {', '.join(accounts)}", "organizations:* not called (read-only policy)"],
+        resource=role.view.arn)]
+
+
+def _resource_account(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[4] if arn.startswith("arn:") and len(parts) > 4 and parts[4].isdigit() else None

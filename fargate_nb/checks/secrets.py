@@ -22,13 +22,16 @@ from fargate_nb.checks.permissions import (
     permission_finding,
     policy_name,
     q,
+    referenced_secret,
     secret_kind,
     unread_detail,
 )
 from fargate_nb.checks.registry import check
 from fargate_nb.model import Finding, Remediation, Snapshot
-from fargate_nb.pullflow import PullPlan, SecretRef
+from fargate_nb.pullflow import Need, PullPlan, SecretRef
 
+#: What the execution role needs for an S3 environment file (see `fargate_nb.pullflow`).
+ENV_FILE_ACTIONS = ("s3:GetObject", "s3:GetBucketLocation")
 LOOKUP_APIS = {"secretsmanager": ("secretsmanager:DescribeSecret",), "ssm": ("ssm:DescribeParameters",)}
 
 
@@ -50,7 +53,9 @@ def missing_finding(check_id: str, step: str, snapshot: Snapshot, ref: SecretRef
     if found.state == "missing":
         if kind == "secretsmanager":
             name = found.arn.split(":secret:", 1)[-1].removesuffix("-??????")
-            name = name.rsplit("-", 1)[0] if found.arn.startswith("arn:") and ref.value_from.startswith("arn:") else name
+            by_arn = found.arn.startswith("arn:") and ":secretsmanager:" in ref.value_from and \
+                not found.arn.endswith("-??????")
+            name = name.rsplit("-", 1)[0] if by_arn else name
             cmd = (f"aws secretsmanager create-secret --name {q(name)} --region {q(found.region)} "
                    "--secret-string file://secret.json")
             summary = (f"Create the secret {name} (then, if the task definition names it by full ARN, update it: "
@@ -144,10 +149,28 @@ def read_permission(check_id: str, step: str, snapshot: Snapshot, plan: PullPlan
             continue
         action, resource, ask = secret_ask(snapshot, ref, found, role.view.arn)
         outcome = ask.outcome(snapshot, role.view, action, resource)
+        referenced = referenced_secret(snapshot, ref)
         out.append(permission_finding(check_id, step, snapshot, role.view, [outcome], ask,
                                       subject=f"read {_label(ref)}", sid=sid,
-                                      policy_name=policy_name(base_name, ref.container, ref.name), resource=ref.arn))
+                                      policy_name=policy_name(base_name, ref.container, ref.name),
+                                      resource=referenced[1] if referenced else ref.arn))
+        if referenced is not None:
+            out.append(_through_parameter_store(check_id, step, snapshot, role.view, ref, found, base_name, sid))
     return out
+
+
+def _through_parameter_store(check_id: str, step: str, snapshot: Snapshot, role: Any, ref: SecretRef,
+                             found: SecretLookup, base_name: str, sid: str) -> Finding:
+    """A ``/aws/reference/secretsmanager/...`` reference is read with ssm:GetParameters on the reference
+    as well as secretsmanager:GetSecretValue on the secret (Systems Manager user guide,
+    https://docs.aws.amazon.com/systems-manager/latest/userguide/integration-ps-secretsmanager.html)."""
+    ask = Ask(target="ssm", extra_context={"aws:RequestedRegion": found.region})
+    outcome = ask.outcome(snapshot, role, "ssm:GetParameters", ref.arn)
+    return permission_finding(check_id, step, snapshot, role, [outcome], ask,
+                              subject=f"read {_label(ref)} through Parameter Store (ssm:GetParameters on the reference)",
+                              sid=sid + "Reference",
+                              policy_name=policy_name(base_name + "-reference", ref.container, ref.name),
+                              resource=ref.arn)
 
 
 @check("iam.secrets")
@@ -158,3 +181,40 @@ def secrets_permission(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
                            "fargate-nb-secrets", "FargateNbSecrets")
 
 
+
+
+@check("iam.environment-files")
+def environment_files_permission(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
+    """The execution role downloads ``environmentFiles`` from S3: s3:GetObject on the object and
+    s3:GetBucketLocation on its bucket (ECS developer guide, taskdef-envfiles.html, Required IAM
+    permissions). The bucket policy can also grant them and is not read, so an implicit deny is
+    `unknown`; an explicit deny fails."""
+    files: dict[str, list[Need]] = {}
+    for need in plan.needs:
+        if need.action in ENV_FILE_ACTIONS:
+            files.setdefault(need.container or "?", []).append(need)
+    if not files:
+        return [Finding("iam.environment-files", "skipped", detail="No container has environmentFiles in S3.")]
+    role = execution_role(snapshot)
+    out = []
+    for container, needs in files.items():
+        objects = [n.resource for n in needs if n.action == "s3:GetObject"]
+        what = f"download the environment files of container {container} ({', '.join(objects)})"
+        if role.state != "ok":
+            out.append(no_role_finding("iam.environment-files", "secrets", role, snapshot, plan, what,
+                                       resource=objects[0]))
+            continue
+        assert role.view is not None
+        ask = Ask(target="s3", resource_account=role.view.account)
+        outcomes = [ask.outcome(snapshot, role.view, n.action, n.resource) for n in needs]
+        finding = permission_finding("iam.environment-files", "secrets", snapshot, role.view, outcomes, ask,
+                                     subject=what, sid="FargateNbEnvironmentFiles",
+                                     policy_name=policy_name("fargate-nb-environment-files", container),
+                                     resource=objects[0])
+        if finding.status == "fail" and not any(o.verdict == "explicit_deny" for o in outcomes):
+            finding.status = "unknown"
+            finding.missing_permission = "s3:GetBucketPolicy"
+            finding.detail += (" A bucket policy can also grant these actions, and the kit does not read bucket "
+                               "policies: unless it does, grant them as proposed.")
+        out.append(finding)
+    return out

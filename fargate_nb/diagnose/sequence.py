@@ -35,6 +35,7 @@ ACTION_CALLS = {
     "ecr:GetDownloadUrlForLayer": "layer-url",
     "ssm:GetParameters": "secret-fetch", "kms:Decrypt": "kms", "logs:CreateLogGroup": "logs-group",
     "logs:CreateLogStream": "logs-stream", "logs:PutLogEvents": "logs-events",
+    "s3:GetObject": "env-file", "s3:GetBucketLocation": "env-file",  # environmentFiles (the plan's only S3 needs)
 }
 
 
@@ -118,6 +119,9 @@ def _calls(snapshot: Snapshot, plan: PullPlan, findings: list[Finding], steps: l
         if refs:
             out.append(Call("secrets", "secret-fetch", "fargate", kind,
                             f"{action} ({len(refs)} secret{'s' if len(refs) != 1 else ''})", _unique(r.arn for r in refs)))
+    env_files = _unique(n.resource for n in plan.needs if n.action == "s3:GetObject" and n.step == "secrets")
+    if env_files:
+        out.append(Call("secrets", "env-file", "fargate", "s3", "GET environment files (S3)", env_files))
     if keys.get("secrets") or _has(findings, "iam.kms-decrypt", "secrets"):
         source = next((c.target for c in out if c.kind == "secret-fetch"), "fargate")
         out.append(Call("secrets", "kms", source, "kms", "kms:Decrypt", _unique(keys.get("secrets", []))))

@@ -253,6 +253,21 @@ def set_runtime_platform(snapshot: Snapshot, fix: dict[str, Any]) -> None:
                              "operatingSystemFamily": fix.get("operatingSystemFamily") or "LINUX"}
 
 
+@fix_op("reencrypt_secret")
+def reencrypt_secret(snapshot: Snapshot, fix: dict[str, Any]) -> None:
+    """Re-encrypt a secret with a new customer managed key (``update-secret --kms-key-id``), the key
+    created with the given ``key_policy``."""
+    entry = _find_secret(snapshot, _arg(fix, "key"))
+    if entry is None:
+        raise FixError(f"secret {fix['key']} is not in this snapshot")
+    key_arn = _arg(fix, "key_arn")
+    policy = _arg(fix, "key_policy", dict)
+    entry["KmsKeyId"] = key_arn
+    snapshot.kms_keys[key_arn] = {"KeyMetadata": {"Arn": key_arn, "KeyId": key_arn.rsplit("/", 1)[-1],
+                                                  "KeyManager": "CUSTOMER", "KeyState": "Enabled", "Enabled": True},
+                                  "Policy": copy.deepcopy(policy)}
+
+
 @fix_op("enable_kms_key")
 def enable_kms_key(snapshot: Snapshot, fix: dict[str, Any]) -> None:
     """Cancel a scheduled key deletion and enable the key."""

@@ -5,6 +5,7 @@ import pytest
 
 from fargate_nb.checks import ecr
 from fargate_nb.diagnose import diagnose
+from fargate_nb.model import Gap
 from tests.support.network import endpoint_id, nat_vpc, private_vpc
 from tests.support.snapshots import (
     ACCT,
@@ -360,7 +361,7 @@ def test_broken_evidence_gives_findings_not_tracebacks(snap):
 
     mine = [c for c in REGISTRY.values() if c.func.__module__.split(".")[2] in
             ("roles", "ecr", "logs", "secrets", "registry_auth")]
-    assert len(mine) == 21
+    assert len(mine) == 24
     for c in mine:
         for f in run(c.func, snap):
             assert isinstance(f, Finding) and f.id == c.id and (f.message or f.detail)
@@ -387,3 +388,22 @@ def test_repository_policy_not_read_is_unknown_not_absent():
     b.gap("ecr:GetRepositoryPolicy", resource=CROSS_REPO_ARN, error="AccessDeniedException")
     f = _cross_finding(b.build(), "unknown")
     assert f.missing_permission == "ecr:GetRepositoryPolicy" and "AccessDeniedException" in f.detail
+
+
+def test_the_digest_a_task_recorded_is_checked_and_unknown_when_it_could_not_be_read():
+    """ECS developer guide, "Container image resolution": later tasks of a deployment pull the digest
+    the tag was resolved to (DescribeTasks containers[].imageDigest), not the tag."""
+    digest = "sha256:" + "d" * 64
+    base = healthy().task_fields(containers=[{"name": "api", "image": IMAGE, "imageDigest": digest}])
+    snap = base.build()
+    snap.images[IMAGE]["recorded_digest"] = {"digest": digest, "found": False}
+    f = only(ecr.image_missing, snap, "fail")
+    assert digest in f.detail and "deployment" in f.message
+    snap.images[IMAGE]["recorded_digest"] = {"digest": digest, "found": True}
+    assert digest in only(ecr.image_missing, snap, "pass").detail
+    del snap.images[IMAGE]["recorded_digest"]
+    assert only(ecr.image_missing, snap, "pass")  # nothing recorded (an older snapshot): the tag decides
+    snap.gaps.append(Gap("ecr:DescribeImages", "ecr:DescribeImages", "AccessDeniedException: no",
+                         f"{REPO_ARN} {IMAGE}@{digest}"))
+    f = only(ecr.image_missing, snap, "unknown")
+    assert f.missing_permission == "ecr:DescribeImages"

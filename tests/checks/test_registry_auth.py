@@ -242,3 +242,31 @@ def test_applying_the_fixes_of_a_badly_broken_task_converges_to_no_failure():
         if not failing:
             break
     assert not failing, [(f.id, f.detail) for f in failing]
+
+
+def test_a_secret_of_another_account_under_the_aws_managed_key_cannot_be_read_at_all():
+    """Secrets Manager user guide, "Access AWS Secrets Manager secrets from a different account"
+    (https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples_cross.html):
+    "you can't use the AWS managed key (aws/secretsmanager) for cross-account access"."""
+    other = "arn:aws:secretsmanager:us-east-1:444455556666:secret:shared/registry-AbCdEf"
+    grant = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": EXEC_ROLE},
+                                                      "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}
+    for build in (lambda b: b.container(image=PRIVATE_HUB).repository_credentials(other),
+                  lambda b: b.container_secret("SHARED", other)):
+        snap = build(healthy()).secret(other, resource_policy=grant).build()  # no KmsKeyId: aws/secretsmanager
+        f = only(ra.kms_decrypt, snap, "fail")
+        assert "444455556666" in f.message and "aws/secretsmanager" in f.message
+        assert any("update-secret" in c and "--kms-key-id" in c for c in f.remediation.commands)
+        statement = f.remediation.policy["Statement"][1]
+        assert statement["Principal"] == {"AWS": EXEC_ROLE} and "kms:Decrypt" in statement["Action"]
+    # The same secret in the task's own account needs no grant at all.
+    own = f"arn:aws:secretsmanager:us-east-1:{ACCT}:secret:shared/registry-AbCdEf"
+    snap = healthy().container_secret("SHARED", own).secret(own).build()
+    assert "no kms:Decrypt permission is needed" in only(ra.kms_decrypt, snap, "pass").detail
+
+
+def test_re_encrypting_a_shared_secret_with_a_granting_key_lets_the_role_decrypt():
+    other = "arn:aws:secretsmanager:us-east-1:444455556666:secret:shared/db-AbCdEf"
+    snap = healthy().container_secret("SHARED", other).secret(other).build()
+    assert only(ra.kms_decrypt, snap, "fail").remediation.fix["op"] == "sequence"
+    assert [x.status for x in after_fix(ra.kms_decrypt, snap)] == ["pass"]

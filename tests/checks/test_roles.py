@@ -6,6 +6,7 @@ import re
 import pytest
 
 from fargate_nb.checks import roles
+from fargate_nb.pullflow import plan
 from tests.support.snapshots import (
     ACCT,
     EXEC_ROLE,
@@ -263,3 +264,20 @@ def test_role_evidence_keyed_by_the_name_written_in_the_task_definition():
     assert only(roles.execution_role_not_found, snap).status == "pass"
     assert only(roles.execution_role_trust, snap).status == "pass"
     assert only(roles.role_confusion, snap).status == "pass"
+
+
+def test_organisation_policies_are_said_once_not_evaluated():
+    """IAM user guide, "Policy evaluation logic": SCPs and RCPs can deny what identity and resource
+    policies allow; the kit reads neither, so a pass says so once (info), never as a failure."""
+    from fargate_nb.checks.roles import organisation_policies
+    from fargate_nb.diagnose import diagnose
+
+    snap = healthy().build()
+    [f] = organisation_policies(snap, plan(snap))
+    assert f.status == "info" and "SCP" in f.message and "RCP" in f.message and ACCT in f.detail
+    d = diagnose(snap)
+    assert [x.status for x in d.finding("iam.org-policies")] == ["info"]
+    assert d.finding("iam.org-policies")[0].step is None and not d.failed  # advice: no step, no failure
+    assert "organisation" not in d.verdict.lower() and all(c.finding_refs == [] or all(d.findings[i].id != "iam.org-policies" for i in c.finding_refs) for c in d.sequence.calls)
+    no_role = healthy().execution_role_arn(None).build()
+    assert [x.status for x in organisation_policies(no_role, plan(no_role))] == ["skipped"]

@@ -130,3 +130,30 @@ def test_two_secrets_get_two_policies_so_the_commands_do_not_overwrite_each_othe
     for f in findings:
         snap = apply(snap, f.remediation.fix)
     assert [f.status for f in run(secrets.secrets_permission, snap)] == ["pass", "pass"]
+
+
+def test_a_parameter_store_reference_to_a_secret_is_a_secret_read_two_ways():
+    """Systems Manager user guide, "Referencing AWS Secrets Manager secrets from Parameter Store
+    parameters": GetParameters on /aws/reference/secretsmanager/ID, and the secret's own permissions."""
+    from fargate_nb.pullflow import plan
+
+    reference = "/aws/reference/secretsmanager/api/db"
+    snap = healthy().container_secret("DB", reference).secret(DB_SECRET_ARN, arn=DB_SECRET_ARN).build()
+    needs = {(n.action, n.resource) for n in plan(snap).needs if n.step == "secrets"}
+    assert needs == {("ssm:GetParameters", f"arn:aws:ssm:us-east-1:{ACCT}:parameter/aws/reference/secretsmanager/api/db"),
+                     ("secretsmanager:GetSecretValue", f"arn:aws:secretsmanager:us-east-1:{ACCT}:secret:api/db")}
+    assert [d.target for d in plan(snap).destinations if d.step == "secrets"] == ["ssm"]
+    # Not described yet: unknown naming DescribeSecret, not DescribeParameters.
+    f = only(secrets.secrets_missing, snap, "unknown")
+    assert "secretsmanager:DescribeSecret" in (f.missing_permission or f.detail)
+    # Looked up and absent: the fix creates the secret under its own name.
+    missing = healthy().container_secret("DB", reference).secret(f"arn:aws:secretsmanager:us-east-1:{ACCT}:secret:api/db",
+                                                                 exists=False).build()
+    f = only(secrets.secrets_missing, missing, "fail")
+    assert "create-secret --name api/db " in f.remediation.commands[0]
+    # Found: the managed policy reads neither the reference nor the secret.
+    found = healthy().container_secret("DB", reference).secret(
+        f"arn:aws:secretsmanager:us-east-1:{ACCT}:secret:api/db", arn=DB_SECRET_ARN.replace("db", "api/db")).build()
+    statuses = sorted(f.status for f in run(secrets.secrets_permission, found))
+    assert statuses == ["fail", "fail"]
+    assert [x.status for x in after_fix(secrets.secrets_permission, found)] == ["pass", "pass"]

@@ -19,8 +19,9 @@ from tests.aws.inject import JSON_SERVICES, QUERY_SERVICES, _Raw
 DISCOVERY_ONLY = frozenset({"ecs:ListClusters", "ecs:ListTasks", "ecs:ListServices", "ecs:DescribeClusters"})
 #: IAM prefix -> botocore service id (as in ``before-send.<service id>.<operation>``).
 SERVICE_IDS = {"secretsmanager": "secrets-manager", "logs": "cloudwatch-logs"}
-#: Evidence that is optional: the policy simulator (identity policies only; the local evaluator decides).
-OPTIONAL = frozenset({"iam:SimulatePrincipalPolicy"})
+#: Evidence that is optional: the policy simulator (identity policies only; the local evaluator decides)
+#: and the pull-through cache rules (only a denial is a gap: the sandbox does not implement the call).
+OPTIONAL = frozenset({"iam:SimulatePrincipalPolicy", "ecr:DescribePullThroughCacheRules"})
 #: The subject: when it cannot be read nothing can be checked.
 SUBJECT = frozenset({"ecs:DescribeTasks", "ecs:DescribeTaskDefinition", "ecs:DescribeServices"})
 

@@ -23,7 +23,8 @@ ACTIONS = diagnosis_actions()
 #: group allows all egress and the NACL is the default, so the S3 prefix list's CIDRs decide nothing.
 ADVISORY = frozenset({"sts:GetCallerIdentity", "ecr:GetLifecyclePolicy", "iam:SimulatePrincipalPolicy",
                       "ec2:DescribeNetworkInterfaces", "ecr:DescribeImages", "ec2:DescribeInternetGateways",
-                      "ec2:DescribeNatGateways", "ec2:DescribePrefixLists", "ec2:GetManagedPrefixListEntries"})
+                      "ec2:DescribeNatGateways", "ec2:DescribePrefixLists", "ec2:GetManagedPrefixListEntries",
+                      "ecr:DescribePullThroughCacheRules"})
 UNCHECKED = 4
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fargate_nb.checks.ecr.cache import created_by_cache
 from fargate_nb.checks.ecr.common import (
     IMAGE_APIS,
     PLATFORM_FAILURE,
@@ -37,6 +38,9 @@ def repository_missing(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
         arn = partitioned(snapshot, repo_arn)
         entry = snapshot.repositories.get(repo_arn, snapshot.repositories.get(arn, ...))
         containers = ", ".join(c for c, _ in users)
+        if entry is None and (cached := created_by_cache(snapshot, arn, users)) is not None:
+            out.append(cached)
+            continue
         if entry is ...:
             detail, perm = unread_detail(f"Repository {arn}", gap_for(snapshot, REPO_APIS, arn), "ecr:DescribeRepositories")
             out.append(Finding("ecr.repo-missing", "unknown", detail=detail, missing_permission=perm, resource=arn))
@@ -101,12 +105,65 @@ def image_missing(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
                      f"docker push {q(image.raw)}"],
                     fix={"op": "push_image", "reference": image.raw})))
         else:
-            out.append(Finding("ecr.image-missing", "pass", resource=image.raw,
+            out.append(recorded_digest_finding(snapshot, container, image, entry) or
+                       Finding("ecr.image-missing", "pass", resource=image.raw,
                                detail=f"{image.raw} exists (digest {entry.get('digest') or '?'}).",
                                evidence=[f"pushed at {entry.get('pushed_at') or '?'}"]))
     if not out:
         return skipped("ecr.image-missing", "No container image comes from a private ECR repository.")
     return out
+
+
+def recorded_digest_finding(snapshot: Snapshot, container: str, image: ImageRef,
+                            entry: dict[str, Any]) -> Finding | None:
+    """The tag exists; does the digest ECS resolved it to for this deployment still exist?
+
+    ECS resolves a tag to a digest once per deployment and later tasks pull that digest ("Container
+    image resolution", https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html#deployment-container-image-stability);
+    DescribeTasks reports it as ``containers[].imageDigest``. A tag re-pushed with the old digest
+    deleted leaves the tag passing and the deployment's next task failing. None: nothing recorded.
+    """
+    recorded = entry.get("recorded_digest")
+    digest = recorded.get("digest") if isinstance(recorded, dict) else None
+    if not isinstance(digest, str):
+        return _recorded_digest_unread(snapshot, image)
+    current = entry.get("digest")
+    moved = f" The tag now points to {current}." if current and current != digest else ""
+    if recorded.get("found") is not False:
+        return Finding("ecr.image-missing", "pass", resource=image.raw,
+                       detail=f"{image.raw} exists, and so does {digest}, the digest ECS resolved it to for this "
+                       f"deployment (the task's containers[].imageDigest).{moved}",
+                       evidence=[f"task container {container}: imageDigest={digest}"])
+    name = image.repository
+    cluster = str((snapshot.subject or {}).get("cluster") or "CLUSTER")
+    group = str((snapshot.task or {}).get("group") or "")
+    service = group.split(":", 1)[1] if group.startswith("service:") else \
+        str((snapshot.service or {}).get("serviceName") or "SERVICE")
+    return Finding(
+        "ecr.image-missing", "fail", resource=image.raw,
+        message=f"The digest this deployment pulls for {image.raw} was deleted",
+        detail=f"ECS resolved {image.raw} to {digest} when this deployment started, and its tasks pull that digest, "
+        f"but the repository no longer has it.{moved} The tag still exists, so the image looks fine, yet every new "
+        "task of this deployment fails with 'not found' / 'failed to resolve ref'. A redeployment resolves the tag "
+        "again; pushing the old image back restores the digest.",
+        evidence=[f"task container {container}: imageDigest={digest}",
+                  f"DescribeImages({name}@{digest}): ImageNotFoundException"],
+        remediation=Remediation(
+            "Start a new deployment so ECS resolves the tag to an image that exists (or push the old image back).",
+            [f"aws ecs update-service --cluster {q(cluster)} --service {q(service)} --force-new-deployment "
+             f"--region {q(snapshot.region)}",
+             f"aws ecr describe-images --repository-name {q(name)} --registry-id {q(image.registry_id or '')} "
+             f"--region {q(image.region or '')} --image-ids imageTag={q(image.tag or 'latest')}"]))
+
+
+def _recorded_digest_unread(snapshot: Snapshot, image: ImageRef) -> Finding | None:
+    """The task recorded a digest but DescribeImages by that digest failed: unknown, naming the call."""
+    gap = next((g for g in snapshot.gaps if (g.api or "").lower() == "ecr:describeimages"
+                and "@sha256:" in (g.resource or "") and f" {image.raw}@" in (g.resource or "")), None)
+    if gap is None:
+        return None
+    detail, perm = unread_detail(f"The digest the task recorded for {image.raw}", gap, "ecr:DescribeImages")
+    return Finding("ecr.image-missing", "unknown", detail=detail, missing_permission=perm, resource=image.raw)
 
 
 def wanted_platform(snapshot: Snapshot) -> tuple[str, str, dict[str, str]]:

@@ -66,6 +66,7 @@ from fargate_nb.checks.permissions.secrets import (
     find_key,
     key_for_secret,
     lookup_secret,
+    referenced_secret,
     secret_kind,
 )
 
@@ -75,5 +76,5 @@ __all__ = [
     "build_context", "compact", "create_role_remediation", "describe_ref", "evaluate_role", "execution_role", "find_key",
     "gap_for", "key_for_secret", "lookup_secret", "new_execution_role", "outcome_evidence", "policy_doc", "policy_name",
     "put_role_policy_cmd", "q", "register_td_cmd", "remediate", "resource_policy_cmd", "resource_policy_grants",
-    "role_arn_for", "secret_kind", "role_name", "role_view", "statement_line", "statements", "trust_policy", "unread_detail",
+    "referenced_secret", "role_arn_for", "secret_kind", "role_name", "role_view", "statement_line", "statements", "trust_policy", "unread_detail",
 ]

@@ -49,8 +49,8 @@ def new_execution_role(snapshot: Snapshot, plan: Any, arn: str | None = None) ->
     managed = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": [
         "ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer",
         "ecr:BatchGetImage", "logs:CreateLogStream", "logs:PutLogEvents"], "Resource": "*"}]}
-    extra = [([n.action], [n.resource]) for n in plan.needs
-             if not n.action.startswith("ecr:") and n.action not in ("logs:CreateLogStream", "logs:PutLogEvents")]
+    in_managed = set(managed["Statement"][0]["Action"])
+    extra = [([n.action], [n.resource]) for n in plan.needs if n.action not in in_managed]
     extra += [(["kms:Decrypt"], [k]) for k in customer_keys(snapshot, plan)]
     role = {"Role": {"RoleName": role_name(arn), "Arn": arn, "AssumeRolePolicyDocument": trust_policy()},
             "InlinePolicies": {"fargate-nb-pull": policy_doc(extra, "FargateNbPull")} if extra else {},

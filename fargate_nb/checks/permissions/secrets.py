@@ -14,7 +14,7 @@ from typing import Any
 
 from fargate_nb.checks.permissions.evidence import arn_parts
 from fargate_nb.model import Snapshot
-from fargate_nb.pullflow import Need, PullPlan
+from fargate_nb.pullflow import Need, PullPlan, secretsmanager_reference
 
 AWS_MANAGED_ALIASES = ("alias/aws/secretsmanager", "alias/aws/ssm")
 
@@ -35,6 +35,9 @@ def lookup_secret(snapshot: Snapshot, ref: Any) -> SecretLookup:
     kind = secret_kind(ref)
     table = snapshot.secrets if kind == "secretsmanager" else snapshot.parameters
     candidates = [ref.lookup, ref.value_from, ref.arn]
+    referenced = referenced_secret(snapshot, ref)
+    if referenced is not None:  # a Parameter Store reference: the secret is what exists (or not)
+        candidates = [referenced[1], referenced[0]]
     if kind == "ssm" and ref.lookup:
         candidates += ["/" + ref.lookup.lstrip("/"), ref.lookup.lstrip("/")]
     for key in candidates:
@@ -59,16 +62,29 @@ def describe_ref(ref: Any) -> str:
 
 
 def secret_kind(ref: Any) -> str:
-    """secretsmanager or ssm. Registry credentials are always Secrets Manager secrets, even by name."""
+    """secretsmanager or ssm. Registry credentials are always Secrets Manager secrets, even by name,
+    and so is a Parameter Store reference (``/aws/reference/secretsmanager/...``): it reads a secret."""
     if getattr(ref, "name", "") == "repositoryCredentials":
         return "secretsmanager"
+    if ref.kind == "ssm" and secretsmanager_reference(ref.value_from, "", "") is not None:
+        return "secretsmanager"
     return "secretsmanager" if ref.kind == "secretsmanager" else "ssm"
+
+
+def referenced_secret(snapshot: Snapshot, ref: Any) -> tuple[str, str, str] | None:
+    """(secret id, ARN, region) of the secret a Parameter Store reference names (None otherwise)."""
+    if getattr(ref, "kind", "") != "ssm":
+        return None
+    return secretsmanager_reference(ref.value_from, snapshot.region, snapshot.account or "", snapshot.partition or "aws")
 
 
 def _iam_arn(snapshot: Snapshot, ref: Any, entry: dict[str, Any] | None) -> str:
     if entry and isinstance(entry.get("ARN"), str):
         arn = entry["ARN"]
         return ":".join(arn.split(":")[:7]) if ":secretsmanager:" in arn else arn
+    referenced = referenced_secret(snapshot, ref)
+    if referenced is not None:  # named by its id: IAM sees the full ARN, which ends in a random suffix
+        return referenced[1] if referenced[0].startswith("arn:") else f"{referenced[1]}-??????"
     if secret_kind(ref) == "secretsmanager" and not ref.value_from.startswith("arn:"):
         # A secret named without its ARN: IAM sees the full ARN, which ends in a random suffix.
         return (f"arn:{snapshot.partition or 'aws'}:secretsmanager:{snapshot.region}:{snapshot.account or ''}"
@@ -77,6 +93,9 @@ def _iam_arn(snapshot: Snapshot, ref: Any, entry: dict[str, Any] | None) -> str:
 
 
 def _region(snapshot: Snapshot, ref: Any, entry: dict[str, Any] | None) -> str:
+    referenced = referenced_secret(snapshot, ref)
+    if referenced is not None and not (entry or {}).get("ARN"):
+        return referenced[2]
     for arn in ((entry or {}).get("ARN"), ref.value_from, ref.arn):
         parts = arn_parts(arn)
         if parts and parts["region"]:
