@@ -114,6 +114,67 @@ class Progress:
             self._bar.close()
 
 
+class AuditBar:
+    """`AuditProgress` callbacks drawn as a bar with the services done, failing and unknown.
+
+    On a terminal: a tqdm bar on ``stream`` (stderr). In a notebook (``notebook=True``): an
+    ipywidgets progress bar and a line of counts. Otherwise (CI logs, pipes): quiet. The runner may
+    report from several threads; updates are serialised.
+    """
+
+    def __init__(self, stream: TextIO | None = None, *, notebook: bool = False) -> None:
+        import threading
+
+        self.stream = stream or sys.stderr
+        self.notebook = notebook
+        self.enabled = notebook or self.stream.isatty()
+        self.last: Any = None  # the latest AuditProgress
+        self._lock = threading.Lock()
+        self._bar: Any = None
+        self._widgets: Any = None
+
+    @staticmethod
+    def counts(progress: Any) -> str:
+        return f"{progress.done}/{progress.total} services, {progress.failing} failing, {progress.unknown} unknown"
+
+    def __call__(self, progress: Any) -> None:
+        with self._lock:
+            self.last = progress
+            if not self.enabled:
+                return
+            if self.notebook:
+                self._draw_widget(progress)
+                return
+            if self._bar is None:
+                from tqdm import tqdm
+
+                self._bar = tqdm(total=progress.total, desc="audit", unit="service", file=self.stream, leave=True)
+            self._bar.total = progress.total
+            self._bar.set_postfix_str(f"{progress.failing} failing, {progress.unknown} unknown", refresh=False)
+            self._bar.update(progress.done - self._bar.n)
+
+    def _draw_widget(self, progress: Any) -> None:
+        if self._widgets is None:
+            import ipywidgets as widgets
+            from IPython.display import display
+
+            bar = widgets.IntProgress(min=0, max=max(progress.total, 1), description="audit")
+            label = widgets.Label()
+            self._widgets = (bar, label)
+            display(widgets.HBox([bar, label], layout=widgets.Layout(flex_flow="row wrap")))
+        bar, label = self._widgets
+        bar.max = max(progress.total, 1)
+        bar.value = progress.done
+        bar.bar_style = "danger" if progress.failing else "warning" if progress.unknown else "success"
+        label.value = self.counts(progress)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._bar is not None:
+                self._bar.close()
+                self._bar = None
+
+
 def group_failures(tasks: Iterable[dict[str, Any]]) -> list[FailureGroup]:
     """Group stopped tasks by `failure_key`, newest first inside and across groups."""
     groups: dict[tuple[str, str, str], FailureGroup] = {}
