@@ -25,8 +25,14 @@ from fargate_nb.aws.state import Collection
 from fargate_nb.model import Snapshot
 from fargate_nb.pullflow import plan as pull_plan
 
-#: Services whose clients every collection needs, created up front (sessions are not thread-safe).
+#: Services a collection may call. Their clients are created when first needed (under the
+#: context's lock: sessions are not thread-safe), so a task that needs no secrets never pays for them.
 CORE_SERVICES = ("sts", "ecs", "ec2", "iam", "ecr", "secretsmanager", "ssm", "kms", "logs")
+
+
+def describe_service_params(cluster: str, name: str) -> dict[str, Any]:
+    """The parameters of the collector's ``DescribeServices`` of one service (an audit seeds its answer)."""
+    return {"cluster": cluster, "services": [name], "include": ["TAGS"]}
 
 
 def collect(ctx: AwsContext, cluster: str, task: str | None = None, service: str | None = None,
@@ -53,8 +59,6 @@ def collect(ctx: AwsContext, cluster: str, task: str | None = None, service: str
                     collector=f"fargate-nb {__version__}")
     col = Collection(ctx, snap)
     col.parts["simulate"] = simulate
-    for name in CORE_SERVICES:
-        ctx.client(name)
     first: list[Job] = [partial(_caller_identity, col)]
     if task:
         first.append(partial(_describe_task, col, cluster_name, subject["task"]))
@@ -111,7 +115,7 @@ def _describe_task(col: Collection, cluster: str, task: str) -> list[Job]:
 
 
 def _describe_service(col: Collection, cluster: str, name: str, *, for_task: dict[str, Any] | None = None) -> list[Job]:
-    out = col.call("ecs", "DescribeServices", resource=name, cluster=cluster, services=[name], include=["TAGS"])
+    out = col.call("ecs", "DescribeServices", resource=name, **describe_service_params(cluster, name))
     if out.missing and for_task is None:
         raise _not_found_cluster(col, cluster)
     if not out.ok:

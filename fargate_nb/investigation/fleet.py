@@ -1,0 +1,163 @@
+"""The audit runner: every service of the fleet collected, diagnosed and turned into one row.
+
+``run_audit`` walks accounts (``role_arns``) x regions x clusters, lists each cluster's services in
+batches, then collects and diagnoses the services concurrently (``max_workers`` at a time) over one
+context per account and region. Each context carries a run cache, so roles, repositories, secrets
+and network shared by many services are read once (`fargate_nb.aws.cache`); the cache is dropped
+with the audit. A service that cannot be collected is an error row; a cluster, region or account
+that cannot be listed is a problem of the audit. Nothing here decides: rows come from
+`fargate_nb.diagnose.fleet`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fargate_nb.diagnose import diagnose
+from fargate_nb.diagnose.fleet import Audit, AuditProgress, AuditRow, audit_row, error_row
+from fargate_nb.model import Snapshot
+
+#: Threads each service's collection may use on top of the services running side by side.
+JOBS_PER_SERVICE = 4
+
+
+@dataclass(frozen=True)
+class _Work:
+    ctx: Any  # fargate_nb.aws.AwsContext
+    account: str | None
+    cluster: str
+    service: str
+
+
+def _why(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+def _contexts(audit: Audit, *, regions: list[str] | None, all_regions: bool, role_arns: list[str] | None,
+              profile: str | None, endpoint_url: str | None, max_workers: int) -> tuple[Any, list[tuple[Any, str | None]]]:
+    """The caller's own context, and one (context, account) per account and region.
+
+    What cannot be reached becomes a problem of the audit.
+    """
+    from fargate_nb.aws import make_context
+    from fargate_nb.aws.fleet import account_of, audit_context, ecs_regions
+
+    base = make_context(region=(regions or [None])[0], profile=profile, endpoint_url=endpoint_url,
+                        max_workers=JOBS_PER_SERVICE)
+    if regions:
+        wanted = list(dict.fromkeys(regions))
+    elif all_regions and not endpoint_url:
+        wanted = ecs_regions(base)
+    else:  # the default region (against an endpoint such as the sandbox, only its region exists)
+        wanted = [base.region]
+    audit.regions = wanted
+    out: list[tuple[Any, str | None]] = []
+    for role_arn in role_arns or [None]:
+        for region in wanted:
+            where = f"{region}" + (f" as {role_arn}" if role_arn else "")
+            try:
+                ctx = audit_context(region=region, profile=profile, endpoint_url=endpoint_url,
+                                    max_workers=JOBS_PER_SERVICE, role_arn=role_arn, base=base)
+                ctx.pool_size = 2 * max_workers * JOBS_PER_SERVICE
+                account = account_of(ctx)
+            except Exception as exc:  # an account or region that cannot be used: say so, go on
+                audit.problems.append(f"{where}: {_why(exc)}")
+                continue
+            if account and account not in audit.accounts:
+                audit.accounts.append(account)
+            out.append((ctx, account))
+    return base, out
+
+
+def _work(audit: Audit, ctx: Any, account: str | None, clusters: list[str] | None) -> list[_Work]:
+    from fargate_nb.aws.fleet import cluster_names, list_fleet_services
+
+    try:
+        names = cluster_names(ctx, clusters)
+    except Exception as exc:
+        audit.problems.append(f"{account or '-'}/{ctx.region}: cannot list clusters: {_why(exc)}")
+        return []
+    work: list[_Work] = []
+    for name in names:
+        try:
+            listed = list_fleet_services(ctx, name)
+        except Exception as exc:
+            audit.problems.append(f"{account or '-'}/{ctx.region}/{name}: {_why(exc)}")
+            continue
+        work += [_Work(ctx, account, name, service) for service in listed.services]
+    return work
+
+
+def _audit_one(item: _Work, snapshot_dir: Path | None, several_accounts: bool) -> AuditRow:
+    from fargate_nb.aws import collect
+
+    try:
+        snapshot = collect(item.ctx, cluster=item.cluster, service=item.service)
+    except Exception as exc:  # not found (deleted meanwhile), AWS unavailable, a bug: this service only
+        return error_row(item.account, item.ctx.region, item.cluster, item.service, _why(exc))
+    row = audit_row(snapshot, diagnose(snapshot))
+    if snapshot_dir is not None:
+        row.snapshot_file = _write_snapshot(snapshot, snapshot_dir, item, several_accounts)
+    return row
+
+
+def snapshot_path(snapshot_dir: Path, region: str, cluster: str, service: str, account: str | None = None) -> Path:
+    """``<snapshot_dir>/[<account>/]<region>/<cluster>/<service>.snapshot.json`` (account only when several)."""
+    base = snapshot_dir / account if account else snapshot_dir
+    return base / region / cluster / f"{service}.snapshot.json"
+
+
+def _write_snapshot(snapshot: Snapshot, snapshot_dir: Path, item: _Work, several_accounts: bool) -> str:
+    path = snapshot_path(snapshot_dir, item.ctx.region, item.cluster, item.service,
+                         (item.account or "unknown-account") if several_accounts else None)
+    snapshot.save(path)  # atomic and private (0600), folders 0700
+    return str(path.relative_to(snapshot_dir.parent))
+
+
+def run_audit(*, regions: list[str] | None = None, all_regions: bool = False, clusters: list[str] | None = None,
+              role_arns: list[str] | None = None, profile: str | None = None, endpoint_url: str | None = None,
+              snapshot_dir: Path | None = None, max_workers: int = 8,
+              progress: Callable[[AuditProgress], None] | None = None) -> Audit:
+    """Audit every service of ``clusters`` (default: all) in each region and account; see the module docstring.
+
+    ``all_regions``: every region ECS offers in the partition (against ``endpoint_url``, only the
+    given or default region). ``role_arns``: assume each (read-only, docs/audit.md "Accounts").
+    ``snapshot_dir``: write each service's snapshot there (`snapshot_path`); ``row.snapshot_file``
+    is relative to its parent. ``progress`` is called after each service (from this thread).
+    Raises `AwsUnavailableError`/`InvalidInputError` only when nothing at all can be used (no
+    credentials, no region, bad input); everything narrower is a problem or an error row.
+    """
+    if max_workers < 1:
+        raise ValueError("max_workers must be at least 1")
+    start = time.perf_counter()
+    audit = Audit()
+    snapshot_dir = Path(snapshot_dir) if snapshot_dir is not None else None
+    base, contexts = _contexts(audit, regions=regions, all_regions=all_regions, role_arns=role_arns, profile=profile,
+                         endpoint_url=endpoint_url, max_workers=max_workers)
+    work = [w for ctx, account in contexts for w in _work(audit, ctx, account, clusters)]
+    several_accounts = len({a for _, a in contexts}) > 1
+    rows: dict[int, AuditRow] = {}
+    failing = unknown = 0
+    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="fargate-nb-audit") as pool:
+        pending: dict[Future[AuditRow], int] = {
+            pool.submit(_audit_one, item, snapshot_dir, several_accounts): i for i, item in enumerate(work)}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                index = pending.pop(future)
+                row = future.result()
+                rows[index] = row
+                failing += row.status == "fail"
+                unknown += row.status in ("unknown", "error")
+                if progress is not None:
+                    progress(AuditProgress(total=len(work), done=len(rows), failing=failing, unknown=unknown,
+                                           current=row.key))
+    audit.rows = [rows[i] for i in range(len(work))]
+    audit.calls = sum(len(ctx.calls) for ctx in {id(c): c for c in [base, *(c for c, _ in contexts)]}.values())
+    audit.seconds = time.perf_counter() - start
+    return audit
