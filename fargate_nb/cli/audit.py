@@ -79,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
         audit = _audit(args, out / "snapshots" if out else None, bar)
     finally:
         bar.close()
+    if not audit.rows and audit.problems and not audit.accounts:  # no account could be used at all
+        raise AwsUnavailable("nothing could be audited: " + "; ".join(audit.problems))
     if out is not None:
         from fargate_nb.report.audit import write_audit_report
 
