@@ -79,8 +79,11 @@ def run(args: argparse.Namespace) -> int:
         audit = _audit(args, out / "snapshots" if out else None, bar)
     finally:
         bar.close()
-    if not audit.rows and audit.problems and not audit.accounts:  # no account could be used at all
-        raise AwsUnavailable("nothing could be audited: " + "; ".join(audit.problems))
+    from fargate_nb.investigation.audit import nothing_audited
+
+    why = nothing_audited(audit)
+    if why:
+        raise AwsUnavailable(why)
     if out is not None:
         from fargate_nb.report.audit import write_audit_report
 
@@ -95,25 +98,20 @@ def run(args: argparse.Namespace) -> int:
 
 def _audit(args: argparse.Namespace, snapshot_dir: Path | None, progress):  # -> Audit
     from fargate_nb.aws import AwsUnavailableError, InvalidInputError, SubjectNotFoundError
-    from fargate_nb.investigation import run_audit
+    from fargate_nb.investigation import ScenarioError, run_audit
+    from fargate_nb.investigation.audit import audit_sandbox_fleet
 
     options = dict(regions=args.region, clusters=args.cluster, snapshot_dir=snapshot_dir, max_workers=args.workers,
                    progress=progress)
     try:
         if args.sandbox_fleet:
-            return _sandbox_audit(options)
+            return audit_sandbox_fleet(say=lambda m: print(f"fargate-nb audit: {m}", file=sys.stderr, flush=True),
+                                       **options)
         return run_audit(all_regions=args.all_regions, role_arns=args.role_arn, profile=args.profile,
                          endpoint_url=args.endpoint_url, **options)
     except AwsUnavailableError as exc:
         raise AwsUnavailable(str(exc)) from exc
+    except ScenarioError as exc:  # the sandbox fleet could not be built
+        raise AwsUnavailable(f"the sandbox fleet could not be built: {exc}") from exc
     except (InvalidInputError, SubjectNotFoundError, ValueError) as exc:
         raise UsageError(str(exc)) from exc
-
-
-def _sandbox_audit(options: dict):  # -> Audit
-    """The sandbox fleet started, audited, stopped."""
-    from fargate_nb.investigation import open_sandbox_fleet, run_audit
-
-    print("starting the local sandbox (moto on 127.0.0.1) and provisioning the fleet...", file=sys.stderr, flush=True)
-    with open_sandbox_fleet() as fleet:
-        return run_audit(endpoint_url=fleet.endpoint_url, **options)
