@@ -53,18 +53,20 @@ def _why(prefix: str, exc: BaseException) -> str:
 
 def open_target(*, region: str | None = None, profile: str | None = None, endpoint_url: str | None = None,
                 cluster: str | None = None, task: str | None = None, service: str | None = None,
-                snapshot_path: str | None = None, scenario: str | None = None) -> Investigation | Failed:
+                snapshot_path: str | None = None, scenario: str | None = None,
+                diagnosis_path: str | None = None) -> Investigation | Failed:
     """What a notebook's parameters name: a snapshot file (offline), a live task or service, or a lab.
 
     With none of ``snapshot_path``/``cluster``/``task``/``service``, a sandbox is started and the
-    scenario (default: the lab's default scenario) is provisioned and diagnosed. Never raises:
+    scenario (default: the lab's default scenario) is provisioned and diagnosed. ``diagnosis_path``
+    (a report's saved diagnosis of that snapshot) is shown as it is, not computed again. Never raises:
     a `Failed` carries the reason, and the notebook shows it instead of a traceback.
     """
     from fargate_nb.model import SnapshotError
 
     if snapshot_path:
         try:
-            return open_snapshot(snapshot_path)
+            return open_snapshot(snapshot_path, diagnosis_path=diagnosis_path)
         except SnapshotError as exc:
             return Failed(f"snapshot file {snapshot_path}", str(exc)[:800])
         except Exception as exc:

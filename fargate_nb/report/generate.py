@@ -104,8 +104,10 @@ def generate_report(snapshot: Snapshot, out_dir: str | os.PathLike[str], title: 
         staged = ReportPaths(*(work / p.name for p in final.all()))
         snapshot.save(staged.snapshot)
         write_text_atomic(staged.json, diagnosis.to_json() + "\n")
-        parameters = {"snapshot_path": staged.snapshot.name, "interactive": False, "title": title,
-                      "embed_plotlyjs": False}  # the HTML embeds plotly.js once; the notebook need not
+        # The notebook shows the diagnosis made here (diagnosis_path), rather than diagnosing again;
+        # the HTML embeds (or links) plotly.js once, so the notebook's outputs need not carry it.
+        parameters = {"snapshot_path": staged.snapshot.name, "diagnosis_path": staged.json.name,
+                      "interactive": False, "title": title, "embed_plotlyjs": False}
         nb = execute_notebook(source, staged.ipynb, parameters, cwd=work, kernel_name=kernel_name)
         errors = error_outputs(nb)
         if errors:
