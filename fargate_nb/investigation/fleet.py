@@ -66,7 +66,7 @@ def _contexts(audit: Audit, *, regions: list[str] | None, all_regions: bool, rol
             try:
                 ctx = audit_context(region=region, profile=profile, endpoint_url=endpoint_url,
                                     max_workers=JOBS_PER_SERVICE, role_arn=role_arn, base=base)
-                ctx.pool_size = 2 * max_workers * JOBS_PER_SERVICE
+                ctx.pool_size = 2 * max_workers * max(JOBS_PER_SERVICE, max_workers)
                 if on_context is not None:
                     on_context(ctx)
                 account = account_of(ctx)
@@ -149,6 +149,8 @@ def run_audit(*, regions: list[str] | None = None, all_regions: bool = False, cl
                                   endpoint_url=endpoint_url, max_workers=max_workers, on_context=on_context)
     work = [w for ctx, account in contexts for w in _work(audit, ctx, account, clusters)]
     several_accounts = len({a for _, a in contexts}) > 1
+    for ctx, _ in contexts:  # a few services get more threads each; many share the pool
+        ctx.max_workers = max(JOBS_PER_SERVICE, max_workers // max(1, min(len(work), max_workers)))
     rows: dict[int, AuditRow] = {}
     failing = unknown = 0
     with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="fargate-nb-audit") as pool:
