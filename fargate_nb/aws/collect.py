@@ -59,28 +59,34 @@ def collect(ctx: AwsContext, cluster: str, task: str | None = None, service: str
                     collector=f"fargate-nb {__version__}")
     col = Collection(ctx, snap)
     col.parts["simulate"] = simulate
-    first: list[Job] = [partial(_caller_identity, col)]
+    first: list[Job] = [partial(caller_identity, col)]
     if task:
         first.append(partial(_describe_task, col, cluster_name, subject["task"]))
     else:
-        first.append(partial(_describe_service, col, cluster_name, subject["service"]))
-    run_jobs(first, max_workers=ctx.max_workers, on_error=partial(_internal_error, col))
+        first.append(partial(describe_service, col, cluster_name, subject["service"]))
+    run_collection(col, first)
+    return snap
+
+
+def run_collection(col: Collection, first: list[Job]) -> None:
+    """Run the job graph from ``first``, then assemble the snapshot; `AwsUnavailableError` if nothing answered."""
+    ctx = col.ctx
+    run_jobs(first, max_workers=ctx.max_workers, on_error=partial(internal_error, col))
     if col.caller.reached_nothing:
         where = ctx.endpoint_url or "the AWS endpoints"
         raise AwsUnavailableError(
             f"AWS is unreachable or {where} is not AWS: no call was answered as AWS answers "
             f"({'; '.join(col.caller.unreached[:2])}). Check the network, --endpoint-url / AWS_ENDPOINT_URL "
             "and --region")
-    _finish(col)
-    return snap
+    finish(col)
 
 
-def _internal_error(col: Collection, job: Job, exc: Exception) -> None:
+def internal_error(col: Collection, job: Job, exc: Exception) -> None:
     col.gap("fargate-nb:collector", f"internal error in {job_name(job)}: {type(exc).__name__}: {exc}"[:500])
 
 
 # -- who and what ----------------------------------------------------------------------------------
-def _caller_identity(col: Collection) -> None:
+def caller_identity(col: Collection) -> None:
     out = col.call("sts", "GetCallerIdentity")
     if out.ok:
         col.snap.caller = {k: out.data.get(k) for k in ("Account", "Arn", "UserId")}
@@ -114,7 +120,8 @@ def _describe_task(col: Collection, cluster: str, task: str) -> list[Job]:
     return jobs
 
 
-def _describe_service(col: Collection, cluster: str, name: str, *, for_task: dict[str, Any] | None = None) -> list[Job]:
+def describe_service(col: Collection, cluster: str, name: str, *, for_task: dict[str, Any] | None = None,
+                      network_only: bool = False) -> list[Job]:
     out = col.call("ecs", "DescribeServices", resource=name, **describe_service_params(cluster, name))
     if out.missing and for_task is None:
         raise _not_found_cluster(col, cluster)
@@ -133,7 +140,7 @@ def _describe_service(col: Collection, cluster: str, name: str, *, for_task: dic
     netconf = ((deployment or _primary(svc)).get("networkConfiguration") or svc.get("networkConfiguration") or {})
     awsvpc = netconf.get("awsvpcConfiguration") or {}
     jobs: list[Job] = []
-    if for_task is None and td_arn:
+    if for_task is None and td_arn and not network_only:
         jobs.append(partial(_describe_task_definition, col, td_arn))
     if awsvpc:
         public = awsvpc.get("assignPublicIp")
@@ -183,7 +190,7 @@ def _task_network(col: Collection, cluster: str, task: dict[str, Any]) -> list[J
                 vpc_id=eni.get("VpcId"), eni=eni, source="task-eni")
     group = str(task.get("group") or "")
     if group.startswith("service:") and arns.NAME_RE.match(group[len("service:"):]):
-        return [partial(_describe_service, col, cluster, group[len("service:"):], for_task=task)]
+        return [partial(describe_service, col, cluster, group[len("service:"):], for_task=task)]
     return network_jobs(col, **_attachment_network(task))
 
 
@@ -193,7 +200,12 @@ def _describe_task_definition(col: Collection, td_arn: str) -> list[Job]:
         if out.missing:
             col.gap("ecs:DescribeTaskDefinition", "the task definition does not exist (deleted)", td_arn)
         return []
-    col.snap.task_definition = jsonable(out.data.get("taskDefinition") or {})
+    return task_definition_jobs(col, out.data.get("taskDefinition") or {})
+
+
+def task_definition_jobs(col: Collection, task_definition: dict[str, Any]) -> list[Job]:
+    """Store the task definition (redacted) and start reading what its pull needs."""
+    col.snap.task_definition = jsonable(task_definition)
     col.snap.redact()  # values no check needs never enter the evidence
     _adopt_account(col, col.snap.task_definition.get("taskDefinitionArn"))
     plan = pull_plan(col.snap)
@@ -209,7 +221,7 @@ def _adopt_account(col: Collection, arn: Any) -> None:
         col.snap.partition = parsed.partition
 
 
-def _finish(col: Collection) -> None:
+def finish(col: Collection) -> None:
     snap = col.snap
     if not snap.account and snap.caller:
         snap.account = snap.caller.get("Account")

@@ -32,6 +32,10 @@ class AwsUnavailable(Exception):
     """AWS unreachable or no credentials: exit 3 with the message."""
 
 
+#: Before a deploy: would this task definition pull?
+COMMAND_MODULES += ("preflight",)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fargate-nb",

@@ -31,7 +31,7 @@ from fargate_nb.investigation.core import (
     open_snapshot,
 )
 from fargate_nb.investigation.demo import DEMO_STEM, Demo, write_demo
-from fargate_nb.investigation.fleet import run_audit
+from fargate_nb.investigation.fleet import open_fleet, run_audit
 from fargate_nb.investigation.labs import (
     EXECUTION_ROLE_POLICY_ARN,
     SANDBOX_ENV,
@@ -93,6 +93,6 @@ def open_target(*, region: str | None = None, profile: str | None = None, endpoi
 __all__ = [
     "DEMO_STEM", "EXECUTION_ROLE_POLICY_ARN", "SANDBOX_ENV", "Demo", "DiagnoseTarget", "Discovery", "Failed", "FixCheck",
     "Investigation", "Lab", "LiveTarget", "ScenarioError", "attach_lab", "collect_target", "diagnose_target",
-    "get_scenario", "investigate", "managed_policy", "open_live", "open_scenario", "open_snapshot", "open_target",
+    "get_scenario", "investigate", "managed_policy", "open_fleet", "open_live", "open_scenario", "open_snapshot", "open_target",
     "report_stopped", "restore_environment", "run_audit", "snapshot_from_scenario", "start_sandbox", "write_demo",
 ]

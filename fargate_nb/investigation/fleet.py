@@ -39,7 +39,8 @@ def _why(exc: BaseException) -> str:
 
 
 def _contexts(audit: Audit, *, regions: list[str] | None, all_regions: bool, role_arns: list[str] | None,
-              profile: str | None, endpoint_url: str | None, max_workers: int) -> tuple[Any, list[tuple[Any, str | None]]]:
+              profile: str | None, endpoint_url: str | None, max_workers: int,
+              on_context: Callable[[Any], None] | None) -> tuple[Any, list[tuple[Any, str | None]]]:
     """The caller's own context, and one (context, account) per account and region.
 
     What cannot be reached becomes a problem of the audit.
@@ -49,6 +50,8 @@ def _contexts(audit: Audit, *, regions: list[str] | None, all_regions: bool, rol
 
     base = make_context(region=(regions or [None])[0], profile=profile, endpoint_url=endpoint_url,
                         max_workers=JOBS_PER_SERVICE)
+    if on_context is not None:
+        on_context(base)
     if regions:
         wanted = list(dict.fromkeys(regions))
     elif all_regions and not endpoint_url:
@@ -63,7 +66,9 @@ def _contexts(audit: Audit, *, regions: list[str] | None, all_regions: bool, rol
             try:
                 ctx = audit_context(region=region, profile=profile, endpoint_url=endpoint_url,
                                     max_workers=JOBS_PER_SERVICE, role_arn=role_arn, base=base)
-                ctx.pool_size = 2 * max_workers * JOBS_PER_SERVICE
+                ctx.pool_size = 2 * max_workers * max(JOBS_PER_SERVICE, max_workers)
+                if on_context is not None:
+                    on_context(ctx)
                 account = account_of(ctx)
             except Exception as exc:  # an account or region that cannot be used: say so, go on
                 audit.problems.append(f"{where}: {_why(exc)}")
@@ -122,13 +127,16 @@ def _write_snapshot(snapshot: Snapshot, snapshot_dir: Path, item: _Work, several
 def run_audit(*, regions: list[str] | None = None, all_regions: bool = False, clusters: list[str] | None = None,
               role_arns: list[str] | None = None, profile: str | None = None, endpoint_url: str | None = None,
               snapshot_dir: Path | None = None, max_workers: int = 8,
-              progress: Callable[[AuditProgress], None] | None = None) -> Audit:
+              progress: Callable[[AuditProgress], None] | None = None,
+              on_context: Callable[[Any], None] | None = None) -> Audit:
     """Audit every service of ``clusters`` (default: all) in each region and account; see the module docstring.
 
     ``all_regions``: every region ECS offers in the partition (against ``endpoint_url``, only the
     given or default region). ``role_arns``: assume each (read-only, docs/audit.md "Accounts").
     ``snapshot_dir``: write each service's snapshot there (`snapshot_path`); ``row.snapshot_file``
     is relative to its parent. ``progress`` is called after each service (from this thread).
+    ``on_context`` is given every `AwsContext` the audit makes, before its first call (its
+    ``calls`` and ``requests`` log the run; a benchmark adds latency through its session's events).
     Raises `AwsUnavailableError`/`InvalidInputError` only when nothing at all can be used (no
     credentials, no region, bad input); everything narrower is a problem or an error row.
     """
@@ -138,9 +146,11 @@ def run_audit(*, regions: list[str] | None = None, all_regions: bool = False, cl
     audit = Audit()
     snapshot_dir = Path(snapshot_dir) if snapshot_dir is not None else None
     base, contexts = _contexts(audit, regions=regions, all_regions=all_regions, role_arns=role_arns, profile=profile,
-                         endpoint_url=endpoint_url, max_workers=max_workers)
+                                  endpoint_url=endpoint_url, max_workers=max_workers, on_context=on_context)
     work = [w for ctx, account in contexts for w in _work(audit, ctx, account, clusters)]
     several_accounts = len({a for _, a in contexts}) > 1
+    for ctx, _ in contexts:  # a few services get more threads each; many share the pool
+        ctx.max_workers = max(JOBS_PER_SERVICE, max_workers // max(1, min(len(work), max_workers)))
     rows: dict[int, AuditRow] = {}
     failing = unknown = 0
     with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="fargate-nb-audit") as pool:
@@ -161,3 +171,32 @@ def run_audit(*, regions: list[str] | None = None, all_regions: bool = False, cl
     audit.calls = sum(len(ctx.calls) for ctx in {id(c): c for c in [base, *(c for c, _ in contexts)]}.values())
     audit.seconds = time.perf_counter() - start
     return audit
+
+
+def open_fleet(sandbox: Any = None, *, activate: bool = True) -> tuple[Any, dict[str, tuple[str, ...]]]:
+    """The sandbox fleet (`fargate_nb.lab.fleet.FLEET`), built in ``sandbox`` (reset first) or a new one.
+
+    Returns ``(sandbox, expected)``: ``expected`` maps each service's audit row key
+    (account/region/cluster/service) to the finding ids that fail it (empty: healthy). Audit it with
+    ``run_audit(endpoint_url=sandbox.endpoint_url)``. A sandbox started here is the caller's to
+    ``stop()``; with ``activate`` this process's AWS environment points at it (as `open_scenario`).
+    """
+    from fargate_nb.investigation.core import ScenarioError
+    from fargate_nb.investigation.labs import start_sandbox
+    from fargate_nb.lab.fleet import build_fleet
+    from fargate_nb.lab.spec import ProvisionError
+
+    owns = sandbox is None
+    if sandbox is None:
+        sandbox = start_sandbox(activate=activate)
+    else:
+        sandbox.reset()
+    try:
+        fleet = build_fleet(sandbox)
+    except BaseException as exc:
+        if owns:
+            sandbox.stop()
+        if isinstance(exc, ProvisionError):
+            raise ScenarioError(f"sandbox fleet: {exc}") from exc
+        raise
+    return sandbox, fleet.expected
