@@ -19,15 +19,23 @@ def audit_sandbox_fleet(*, regions: list[str] | None = None, clusters: list[str]
                         progress: Callable[[AuditProgress], None] | None = None,
                         say: Callable[[str], None] | None = None) -> Audit:
     """The sandbox fleet built in a sandbox of its own, audited, and the sandbox stopped."""
+    import os
+
     from fargate_nb.investigation.fleet import open_fleet, run_audit
+    from fargate_nb.investigation.labs import SANDBOX_ENV, restore_environment
 
     (say or (lambda _message: None))("starting the local sandbox (moto on 127.0.0.1) and building the fleet")
-    sandbox, _expected = open_fleet(activate=False)
+    saved = {key: os.environ.get(key) for key in SANDBOX_ENV}  # the sandbox's credentials, for this run only
     try:
-        return run_audit(regions=regions or [sandbox.region], clusters=clusters, endpoint_url=sandbox.endpoint_url,
-                         snapshot_dir=snapshot_dir, max_workers=max_workers, progress=progress)
+        sandbox, _expected = open_fleet(activate=True)
+        try:
+            return run_audit(regions=regions or [sandbox.region], clusters=clusters,
+                             endpoint_url=sandbox.endpoint_url, snapshot_dir=snapshot_dir, max_workers=max_workers,
+                             progress=progress)
+        finally:
+            sandbox.stop()
     finally:
-        sandbox.stop()
+        restore_environment(saved)
 
 
 def open_audit(*, regions: list[str] | None = None, all_regions: bool = False, clusters: list[str] | None = None,

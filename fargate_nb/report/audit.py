@@ -188,7 +188,7 @@ def audit_html(audit: Audit, *, title: str = "fargate-nb audit", plotlyjs_src: s
 <p>Each cell is one step of one service's image pull, coloured by what the checks found; hover for the findings.</p>
 {heatmap_html(audit)}
 <h2>Services</h2>
-<p>Click a column's header to sort by it; hover a row for its verdict.</p>
+<p>Click a column's header to sort by it; hover a row for its verdict; a service links its evidence (snapshot JSON) when it was saved.</p>
 {audit_table_html(audit, snapshot_links=any(r.snapshot_file for r in audit.rows))}
 <h2>Failing services: findings and fixes</h2>
 <div class="fargate-nb-audit-failing">{failing_html(audit)}</div>

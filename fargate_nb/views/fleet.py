@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -29,7 +30,7 @@ COLUMNS = (("account", "account"), ("region", "region"), ("cluster", "cluster"),
            ("task definition", "task_definition"), ("verdict", "status"), ("failing step", "failing_step"),
            ("findings", "finding_ids"), ("platform", "platform_version"), ("network path", "path_kind"))
 #: Columns whose text may wrap (lists and long names); the others stay on one line and the table scrolls.
-WRAP_COLUMNS = ("finding_ids", "path_kind", "service")
+WRAP_COLUMNS = ("finding_ids", "path_kind", "service", "task_definition", "failing_step", "cluster", "region")
 _RANK = {status: i for i, status in enumerate(VERDICT_ORDER)}
 ROW_HEIGHT_PX = 26
 
@@ -145,11 +146,11 @@ SORT_SCRIPT = """
 
 TABLE_CSS = """
 .fnb-table-box { max-width: 100%; overflow-x: auto; }
-table.fnb-sortable { border-collapse: collapse; width: 100%; font-size: .85em; }
-table.fnb-sortable th, table.fnb-sortable td { border: 1px solid #ddd; padding: .3em .5em; text-align: left;
+table.fnb-sortable { border-collapse: collapse; width: 100%; font-size: .82em; }
+table.fnb-sortable th, table.fnb-sortable td { border: 1px solid #ddd; padding: .25em .4em; text-align: left;
   vertical-align: top; white-space: nowrap; }
-table.fnb-sortable td.fnb-wrap { white-space: normal; overflow-wrap: break-word; min-width: 8em; }
-table.fnb-sortable th { background: #f3f3f3; cursor: pointer; user-select: none; white-space: nowrap; }
+table.fnb-sortable td.fnb-wrap { white-space: normal; overflow-wrap: break-word; }
+table.fnb-sortable th { background: #f3f3f3; cursor: pointer; user-select: none; white-space: normal; }
 table.fnb-sortable th[aria-sort=ascending]::after { content: " ▲"; }
 table.fnb-sortable th[aria-sort=descending]::after { content: " ▼"; }
 table.fnb-sortable td.fnb-status { font-weight: 600; white-space: nowrap; }
@@ -162,27 +163,42 @@ def _status_cell(status: str) -> str:
             f"{FLEET_MARKS.get(status, '?')} {html.escape(status)}</td>")
 
 
+def _breakable(text: str) -> str:
+    """Escaped text that may break after the dots, colons and commas of ids (``secrets.<wbr>missing``)."""
+    return re.sub(r"([.:,])", r"\1<wbr>", html.escape(text))
+
+
+def _snapshot_href(row: AuditRow) -> str | None:
+    """The row's snapshot file, relative to the report folder (nothing that climbs out of it)."""
+    path = row.snapshot_file
+    if not path or path.startswith(("/", "\\")) or ".." in path.replace("\\", "/").split("/"):
+        return None
+    return path
+
+
 def audit_table_html(audit: Audit, *, snapshot_links: bool = False, table_id: str = "fargate-nb-audit-table") -> str:
-    """One row per service, sortable by any column (a click on its header), with the script that sorts it."""
+    """One row per service, sortable by any column (a click on its header), with the script that sorts it.
+
+    With ``snapshot_links`` each service's name links its snapshot file (the evidence, as JSON).
+    """
     heads = "".join(f"<th>{html.escape(h)}</th>" for h, _ in COLUMNS)
-    if snapshot_links:
-        heads += "<th>snapshot</th>"
     rows = []
     for row in audit.rows:
         cells = []
         for _, attr in COLUMNS:
             if attr == "status":
                 cells.append(_status_cell(row.status))
-            elif attr == "failing_step" and row.failing_step in STEPS:
-                cells.append(f'<td data-sort="{STEPS.index(row.failing_step)}">{html.escape(row.failing_step)}</td>')
-            else:
-                wrap = ' class="fnb-wrap"' if attr in WRAP_COLUMNS else ""
-                cells.append(f"<td{wrap}>{html.escape(cell(row, attr))}</td>")
-        if snapshot_links:
-            link = (f'<a href="{html.escape(row.snapshot_file, quote=True)}">json</a>'
-                    if row.snapshot_file and not row.snapshot_file.startswith(("/", "\\")) and ".." not in row.snapshot_file
-                    else "-")
-            cells.append(f"<td>{link}</td>")
+                continue
+            text = cell(row, attr)
+            sort = (f' data-sort="{STEPS.index(row.failing_step)}"'
+                    if attr == "failing_step" and row.failing_step in STEPS else "")
+            wrap = ' class="fnb-wrap"' if attr in WRAP_COLUMNS else ""
+            body = _breakable(text) if wrap else html.escape(text)
+            href = _snapshot_href(row) if snapshot_links and attr == "service" else None
+            if href:
+                body = (f'<a href="{html.escape(href, quote=True)}" title="the evidence (snapshot JSON)">'
+                        f"{body}</a>")
+            cells.append(f"<td{wrap}{sort}>{body}</td>")
         title = html.escape(one_line(row.verdict, 300), quote=True)
         rows.append(f'<tr class="fnb-{html.escape(row.status)}" title="{title}">{"".join(cells)}</tr>')
     return (f'<div class="fnb-table-box fargate-nb-audit-table"><table class="fnb-sortable" id="{table_id}">'

@@ -55,6 +55,22 @@ def test_out_writes_the_report_and_each_snapshot(broken_service, tmp_path, capsy
     assert f'href="{row["snapshot_file"]}"' in (out / "index.html").read_text()
 
 
+@pytest.mark.slow
+def test_sandbox_fleet_finds_exactly_the_broken_services_with_their_ids(tmp_path, capsys):
+    from fargate_nb.lab.fleet import FLEET
+
+    code = main(["audit", "--sandbox-fleet", "--format", "json", "--out", str(tmp_path)])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 1
+    shown = {(s["cluster"], s["service"]): (s["status"], set(s["finding_ids"])) for s in data["services"]}
+    assert shown == {(f.cluster, f.name): ("fail", set(f.expected)) if f.expected else ("pass", set())
+                     for f in FLEET}
+    junit = ET.parse(tmp_path / "junit.xml").getroot()
+    assert sorted(s.get("name").rsplit("/", 1)[-1] for s in junit.iter("testsuite")) == sorted({f.cluster for f in FLEET})
+    failed = {c.get("name") for c in junit.iter("testcase") if c.find("failure") is not None}
+    assert failed == {f.name for f in FLEET if f.expected}
+
+
 @pytest.mark.parametrize("argv", [["--workers", "0"], ["--sandbox-fleet", "--endpoint-url", "http://127.0.0.1:9"],
                                   ["--format", "yaml"]])
 def test_bad_usage_exits_2(argv, capsys):

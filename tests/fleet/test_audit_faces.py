@@ -178,6 +178,8 @@ def test_the_html_opens_offline_draws_the_heatmap_and_sorts_the_table(audit, rep
             assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing widens the page
             box = page.eval_on_selector(".fargate-nb-heatmap svg.main-svg", "e => e.getBoundingClientRect().right")
             assert box <= width
+            table_box = page.eval_on_selector(".fargate-nb-audit-table", "e => [e.scrollWidth, e.clientWidth]")
+            assert table_box[0] <= table_box[1], table_box  # the table fits: no column hidden behind a scroll
 
             def column(name):
                 return page.eval_on_selector_all(
