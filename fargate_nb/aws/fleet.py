@@ -38,10 +38,11 @@ SESSION_SECONDS = 3600
 
 @dataclass
 class FleetCluster:
-    """One cluster's services as the batched listing found them."""
+    """One cluster's services as the batched listing found them (``described``: their DescribeServices entries)."""
 
     name: str
     services: list[str] = field(default_factory=list)
+    described: list[dict[str, Any]] = field(default_factory=list)
 
 
 def audit_context(*, region: str | None, profile: str | None, endpoint_url: str | None, max_workers: int,
@@ -114,12 +115,15 @@ def list_fleet_services(ctx: AwsContext, cluster: str) -> FleetCluster:
         raise DiscoveryError(f"cannot list the services of cluster {cluster!r} in {ctx.region}: "
                              f"{gap.error if gap else 'failed'} (needs {gap.permission if gap else 'ecs:ListServices'})")
     names = sorted({str(a).rsplit("/", 1)[-1] for a in listed.data.get("serviceArns") or []})
+    found = FleetCluster(cluster, names)
     for i in range(0, len(names), DESCRIBE_SERVICES_BATCH):
         batch = names[i:i + DESCRIBE_SERVICES_BATCH]
         out = caller.call("ecs", "DescribeServices", cluster=cluster, services=batch, include=["TAGS"])
         if out.ok:
-            seed_services(ctx, cluster, out.data.get("services") or [])
-    return FleetCluster(cluster, names)
+            services = out.data.get("services") or []
+            seed_services(ctx, cluster, services)
+            found.described += services
+    return found
 
 
 def seed_services(ctx: AwsContext, cluster: str, services: list[dict[str, Any]]) -> None:

@@ -79,8 +79,9 @@ def _contexts(audit: Audit, *, regions: list[str] | None, all_regions: bool, rol
     return base, out
 
 
-def _work(audit: Audit, ctx: Any, account: str | None, clusters: list[str] | None) -> list[_Work]:
+def _work(audit: Audit, ctx: Any, account: str | None, clusters: list[str] | None, max_workers: int) -> list[_Work]:
     from fargate_nb.aws.fleet import cluster_names, list_fleet_services
+    from fargate_nb.aws.prefetch import prefetch
 
     try:
         names = cluster_names(ctx, clusters)
@@ -88,6 +89,7 @@ def _work(audit: Audit, ctx: Any, account: str | None, clusters: list[str] | Non
         audit.problems.append(f"{account or '-'}/{ctx.region}: cannot list clusters: {_why(exc)}")
         return []
     work: list[_Work] = []
+    described: list[dict[str, Any]] = []
     for name in names:
         try:
             listed = list_fleet_services(ctx, name)
@@ -95,6 +97,8 @@ def _work(audit: Audit, ctx: Any, account: str | None, clusters: list[str] | Non
             audit.problems.append(f"{account or '-'}/{ctx.region}/{name}: {_why(exc)}")
             continue
         work += [_Work(ctx, account, name, service) for service in listed.services]
+        described += listed.described
+    prefetch(ctx, described, max_workers=max_workers)  # subnets, task definitions, images: in batches
     return work
 
 
@@ -147,7 +151,7 @@ def run_audit(*, regions: list[str] | None = None, all_regions: bool = False, cl
     snapshot_dir = Path(snapshot_dir) if snapshot_dir is not None else None
     base, contexts = _contexts(audit, regions=regions, all_regions=all_regions, role_arns=role_arns, profile=profile,
                                   endpoint_url=endpoint_url, max_workers=max_workers, on_context=on_context)
-    work = [w for ctx, account in contexts for w in _work(audit, ctx, account, clusters)]
+    work = [w for ctx, account in contexts for w in _work(audit, ctx, account, clusters, max_workers)]
     several_accounts = len({a for _, a in contexts}) > 1
     for ctx, _ in contexts:  # a few services get more threads each; many share the pool
         ctx.max_workers = max(JOBS_PER_SERVICE, max_workers // max(1, min(len(work), max_workers)))
