@@ -122,7 +122,8 @@ def test_throttling_to_the_end_is_unknown_never_a_crash(fleet: Any) -> None:
 def test_snapshots_are_written_privately_and_rediagnose_alike(fleet: Any, tmp_path: Path) -> None:
     sandbox, expected = fleet
     out = tmp_path / "audit" / "snapshots"
-    audit = run_audit(endpoint_url=sandbox.endpoint_url, clusters=["payments"], snapshot_dir=out)
+    audit = run_audit(endpoint_url=sandbox.endpoint_url, clusters=["payments"], snapshot_dir=out, all_regions=True)
+    assert audit.regions == [sandbox.region]  # against an endpoint, only its region
     assert {row.cluster for row in audit.rows} == {"payments"}
     for row in audit.rows:
         path = tmp_path / "audit" / row.snapshot_file
@@ -187,3 +188,12 @@ def test_images_of_one_repository_are_read_in_one_batch(aws: Any, tmp_path: Path
         alone = collect(ctx, cluster="payments", service=row.service)
         assert batched.images == alone.images and batched.network == alone.network
         assert batched.task_definition == alone.task_definition and batched.roles == alone.roles
+
+
+def test_all_regions_are_the_regions_ecs_offers_in_the_partition() -> None:
+    from fargate_nb.aws.fleet import ecs_regions
+
+    commercial = ecs_regions(make_context(region="us-east-1"))
+    assert {"us-east-1", "eu-west-1", "ap-southeast-2"} <= set(commercial)
+    assert not any(r.startswith(("cn-", "us-gov-")) for r in commercial)
+    assert set(ecs_regions(make_context(region="cn-north-1"))) == {"cn-north-1", "cn-northwest-1"}
