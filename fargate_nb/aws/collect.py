@@ -4,6 +4,8 @@ The run is one graph of small jobs on a thread pool: the caller identity and the
 (DescribeTasks / DescribeServices) first; the task definition then fans out into IAM, ECR,
 secrets, KMS and log groups (what to read comes from `fargate_nb.pullflow.plan`), while the
 task's network configuration fans out into the VPC reads. Parts are assembled at the end.
+Clients are created when a job first needs one (`AwsContext.client`, under its lock: sessions are
+not thread-safe), so a task without secrets never pays for the Secrets Manager, SSM or KMS client.
 """
 
 from __future__ import annotations
@@ -24,10 +26,6 @@ from fargate_nb.aws.session import AwsContext
 from fargate_nb.aws.state import Collection
 from fargate_nb.model import Snapshot
 from fargate_nb.pullflow import plan as pull_plan
-
-#: Services a collection may call. Their clients are created when first needed (under the
-#: context's lock: sessions are not thread-safe), so a task that needs no secrets never pays for them.
-CORE_SERVICES = ("sts", "ecs", "ec2", "iam", "ecr", "secretsmanager", "ssm", "kms", "logs")
 
 
 def describe_service_params(cluster: str, name: str) -> dict[str, Any]:
