@@ -28,6 +28,11 @@ from fargate_nb.model import Snapshot
 from fargate_nb.pullflow import plan as pull_plan
 
 
+def describe_task_params(cluster: str, task: str) -> dict[str, Any]:
+    """The parameters of the collector's ``DescribeTasks`` of one task (a batch of tasks seeds its answer)."""
+    return {"cluster": cluster, "tasks": [task], "include": ["TAGS"]}
+
+
 def describe_service_params(cluster: str, name: str) -> dict[str, Any]:
     """The parameters of the collector's ``DescribeServices`` of one service (an audit seeds its answer)."""
     return {"cluster": cluster, "services": [name], "include": ["TAGS"]}
@@ -95,7 +100,7 @@ def _not_found_cluster(col: Collection, cluster: str) -> SubjectNotFoundError:
 
 
 def _describe_task(col: Collection, cluster: str, task: str) -> list[Job]:
-    out = col.call("ecs", "DescribeTasks", resource=task, cluster=cluster, tasks=[task], include=["TAGS"])
+    out = col.call("ecs", "DescribeTasks", resource=task, **describe_task_params(cluster, task))
     if out.missing:
         raise _not_found_cluster(col, cluster)
     if not out.ok:
