@@ -26,7 +26,12 @@ from fargate_nb.aws import arns
 from fargate_nb.aws.cache import RunCache
 from fargate_nb.aws.calls import Caller, cache_key
 from fargate_nb.aws.collect import describe_service_params, describe_task_params
-from fargate_nb.aws.discover import DESCRIBE_SERVICES_BATCH, DESCRIBE_TASKS_BATCH, DiscoveryError, list_clusters
+from fargate_nb.aws.discover import (
+    DESCRIBE_SERVICES_BATCH,
+    DESCRIBE_TASKS_BATCH,
+    DiscoveryError,
+    list_clusters,
+)
 from fargate_nb.aws.errors import AwsUnavailableError, InvalidInputError, unavailable_message
 from fargate_nb.aws.session import AwsContext, make_context, shared_loader
 
