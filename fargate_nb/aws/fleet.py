@@ -15,6 +15,7 @@ credentials and never through the collector's read-only wrapper.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,7 +100,8 @@ def cluster_names(ctx: AwsContext, wanted: list[str] | None) -> list[str]:
     """The named clusters (checked as names or ARNs), else every cluster of the region."""
     if wanted:
         return [arns.cluster_name(c, ctx.region) for c in wanted]
-    return [c["clusterName"] for c in list_clusters(ctx) if c.get("clusterName")]
+    # ListClusters may still list a deleted (INACTIVE) cluster for a while: it has no services.
+    return [c["clusterName"] for c in list_clusters(ctx) if c.get("clusterName") and c.get("status") != "INACTIVE"]
 
 
 def list_fleet_services(ctx: AwsContext, cluster: str) -> FleetCluster:
@@ -121,11 +123,14 @@ def list_fleet_services(ctx: AwsContext, cluster: str) -> FleetCluster:
                              f"{gap.error if gap else 'failed'} (needs {gap.permission if gap else 'ecs:ListServices'})")
     names = sorted({str(a).rsplit("/", 1)[-1] for a in listed.data.get("serviceArns") or []})
     found = FleetCluster(cluster, names)
-    for i in range(0, len(names), DESCRIBE_SERVICES_BATCH):
-        batch = names[i:i + DESCRIBE_SERVICES_BATCH]
+    batches = [names[i:i + DESCRIBE_SERVICES_BATCH] for i in range(0, len(names), DESCRIBE_SERVICES_BATCH)]
+
+    def describe(batch: list[str]) -> list[dict[str, Any]]:
         out = caller.call("ecs", "DescribeServices", cluster=cluster, services=batch, include=["TAGS"])
-        if out.ok:
-            services = out.data.get("services") or []
+        return (out.data.get("services") or []) if out.ok else []
+
+    with ThreadPoolExecutor(max_workers=max(1, min(ctx.max_workers, len(batches) or 1))) as pool:
+        for services in pool.map(describe, batches):
             seed_services(ctx, cluster, services)
             found.described += services
     return found

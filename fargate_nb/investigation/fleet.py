@@ -105,14 +105,20 @@ def _work(audit: Audit, ctx: Any, account: str | None, clusters: list[str] | Non
         return []
     work: list[_Work] = []
     described: list[dict[str, Any]] = []
-    for name in names:
+
+    def listing(name: str) -> Any:
         try:
-            listed = list_fleet_services(ctx, name)
-        except Exception as exc:
-            audit.problems.append(f"{account or '-'}/{ctx.region}/{name}: {_why(exc)}")
-            continue
-        work += [_Work(ctx, account, name, service) for service in listed.services]
-        described += listed.described
+            return list_fleet_services(ctx, name)
+        except Exception as exc:  # this cluster only
+            return exc
+
+    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(names) or 1))) as pool:
+        for name, listed in zip(names, pool.map(listing, names), strict=True):
+            if isinstance(listed, Exception):
+                audit.problems.append(f"{account or '-'}/{ctx.region}/{name}: {_why(listed)}")
+                continue
+            work += [_Work(ctx, account, name, service) for service in listed.services]
+            described += listed.described
     prefetch(ctx, described, max_workers=max_workers)  # subnets, task definitions, images: in batches
     return work
 
