@@ -1,7 +1,8 @@
 """What an audit costs as the fleet grows, against the one-at-a-time loop, with AWS-like latency.
 
 For each N, builds N healthy services in a local moto sandbox that share one task definition,
-execution role, repository, log group and VPC (as real accounts do), adds a fixed latency to every
+execution role, repository, log group and VPC (as real accounts do; ``--distinct``: each service
+its own task definition and image tag), adds a fixed latency to every
 HTTP request (a botocore ``before-send`` hook, as bench_collect.py), and measures in the same run:
 
 - the audit (`run_audit`: services listed and described in batches, one run cache, services
@@ -13,7 +14,7 @@ HTTP request (a botocore ``before-send`` hook, as bench_collect.py), and measure
 Prints calls and wall time; asserts nothing. The target of issue 12: calls <= 40 + 5 x N, and 200
 services in under 60 s.
 
-    .venv/bin/python bench/bench_fleet.py [--quick] [--sizes 1,10,50,200] [--latency-ms 100]
+    .venv/bin/python bench/bench_fleet.py [--quick] [--distinct] [--sizes 1,10,50,200] [--latency-ms 100]
                                           [--workers 8] [--loop-sample 5]
 """
 
@@ -82,13 +83,17 @@ def main() -> int:
     parser.add_argument("--sizes", default="1,10,50,200", help="comma-separated fleet sizes")
     parser.add_argument("--latency-ms", type=float, default=100.0)
     parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--distinct", action="store_true",
+                        help="each service has its own task definition and image tag (still one role, repository, VPC)")
     parser.add_argument("--loop-sample", type=int, default=5,
                         help="above 10 services, time the loop on this many and extrapolate")
     args = parser.parse_args()
     sizes = [1, 10] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
     latency = args.latency_ms / 1000
-    print(f"latency per request: {args.latency_ms:.0f} ms; audit max_workers={args.workers}; "
-          "services share one task definition, role, repository, log group and VPC")
+    shared = "role, repository, log group and VPC" if args.distinct else \
+        "task definition, role, repository, log group and VPC"
+    print(f"latency per request: {args.latency_ms:.0f} ms; audit max_workers={args.workers}; services share one "
+          f"{shared}" + ("; each has its own task definition and image tag" if args.distinct else ""))
     header = (f"{'N':>5} {'audit calls':>11} {'40+5N':>6} {'audit s':>8} {'loop calls':>11} {'loop s':>8} "
               f"{'calls ratio':>11} {'time ratio':>10} {'build s':>8}")
     print(header)
@@ -97,7 +102,7 @@ def main() -> int:
         for n in sizes:
             sandbox.reset()
             start = time.perf_counter()
-            fleet = build_scale_fleet(sandbox, n)
+            fleet = build_scale_fleet(sandbox, n, distinct=args.distinct)
             built = time.perf_counter() - start
             audit_once(sandbox, n, 0, args.workers) if n == sizes[0] else None  # warm models and the sandbox
             calls, seconds, not_passing = audit_once(sandbox, n, latency, args.workers)

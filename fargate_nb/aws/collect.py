@@ -4,6 +4,8 @@ The run is one graph of small jobs on a thread pool: the caller identity and the
 (DescribeTasks / DescribeServices) first; the task definition then fans out into IAM, ECR,
 secrets, KMS and log groups (what to read comes from `fargate_nb.pullflow.plan`), while the
 task's network configuration fans out into the VPC reads. Parts are assembled at the end.
+Clients are created when a job first needs one (`AwsContext.client`, under its lock: sessions are
+not thread-safe), so a task without secrets never pays for the Secrets Manager, SSM or KMS client.
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from fargate_nb.aws.state import Collection
 from fargate_nb.model import Snapshot
 from fargate_nb.pullflow import plan as pull_plan
 
-#: Services a collection may call. Their clients are created when first needed (under the
-#: context's lock: sessions are not thread-safe), so a task that needs no secrets never pays for them.
-CORE_SERVICES = ("sts", "ecs", "ec2", "iam", "ecr", "secretsmanager", "ssm", "kms", "logs")
+
+def describe_task_params(cluster: str, task: str) -> dict[str, Any]:
+    """The parameters of the collector's ``DescribeTasks`` of one task (a batch of tasks seeds its answer)."""
+    return {"cluster": cluster, "tasks": [task], "include": ["TAGS"]}
 
 
 def describe_service_params(cluster: str, name: str) -> dict[str, Any]:
@@ -97,7 +100,7 @@ def _not_found_cluster(col: Collection, cluster: str) -> SubjectNotFoundError:
 
 
 def _describe_task(col: Collection, cluster: str, task: str) -> list[Job]:
-    out = col.call("ecs", "DescribeTasks", resource=task, cluster=cluster, tasks=[task], include=["TAGS"])
+    out = col.call("ecs", "DescribeTasks", resource=task, **describe_task_params(cluster, task))
     if out.missing:
         raise _not_found_cluster(col, cluster)
     if not out.ok:

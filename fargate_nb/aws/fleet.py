@@ -15,6 +15,7 @@ credentials and never through the collector's read-only wrapper.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,8 +26,13 @@ from botocore import exceptions as bce
 from fargate_nb.aws import arns
 from fargate_nb.aws.cache import RunCache
 from fargate_nb.aws.calls import Caller, cache_key
-from fargate_nb.aws.collect import describe_service_params
-from fargate_nb.aws.discover import DESCRIBE_SERVICES_BATCH, DiscoveryError, list_clusters
+from fargate_nb.aws.collect import describe_service_params, describe_task_params
+from fargate_nb.aws.discover import (
+    DESCRIBE_SERVICES_BATCH,
+    DESCRIBE_TASKS_BATCH,
+    DiscoveryError,
+    list_clusters,
+)
 from fargate_nb.aws.errors import AwsUnavailableError, InvalidInputError, unavailable_message
 from fargate_nb.aws.session import AwsContext, make_context, shared_loader
 
@@ -38,10 +44,11 @@ SESSION_SECONDS = 3600
 
 @dataclass
 class FleetCluster:
-    """One cluster's services as the batched listing found them."""
+    """One cluster's services as the batched listing found them (``described``: their DescribeServices entries)."""
 
     name: str
     services: list[str] = field(default_factory=list)
+    described: list[dict[str, Any]] = field(default_factory=list)
 
 
 def audit_context(*, region: str | None, profile: str | None, endpoint_url: str | None, max_workers: int,
@@ -93,7 +100,8 @@ def cluster_names(ctx: AwsContext, wanted: list[str] | None) -> list[str]:
     """The named clusters (checked as names or ARNs), else every cluster of the region."""
     if wanted:
         return [arns.cluster_name(c, ctx.region) for c in wanted]
-    return [c["clusterName"] for c in list_clusters(ctx) if c.get("clusterName")]
+    # ListClusters may still list a deleted (INACTIVE) cluster for a while: it has no services.
+    return [c["clusterName"] for c in list_clusters(ctx) if c.get("clusterName") and c.get("status") != "INACTIVE"]
 
 
 def list_fleet_services(ctx: AwsContext, cluster: str) -> FleetCluster:
@@ -114,12 +122,18 @@ def list_fleet_services(ctx: AwsContext, cluster: str) -> FleetCluster:
         raise DiscoveryError(f"cannot list the services of cluster {cluster!r} in {ctx.region}: "
                              f"{gap.error if gap else 'failed'} (needs {gap.permission if gap else 'ecs:ListServices'})")
     names = sorted({str(a).rsplit("/", 1)[-1] for a in listed.data.get("serviceArns") or []})
-    for i in range(0, len(names), DESCRIBE_SERVICES_BATCH):
-        batch = names[i:i + DESCRIBE_SERVICES_BATCH]
+    found = FleetCluster(cluster, names)
+    batches = [names[i:i + DESCRIBE_SERVICES_BATCH] for i in range(0, len(names), DESCRIBE_SERVICES_BATCH)]
+
+    def describe(batch: list[str]) -> list[dict[str, Any]]:
         out = caller.call("ecs", "DescribeServices", cluster=cluster, services=batch, include=["TAGS"])
-        if out.ok:
-            seed_services(ctx, cluster, out.data.get("services") or [])
-    return FleetCluster(cluster, names)
+        return (out.data.get("services") or []) if out.ok else []
+
+    with ThreadPoolExecutor(max_workers=max(1, min(ctx.max_workers, len(batches) or 1))) as pool:
+        for services in pool.map(describe, batches):
+            seed_services(ctx, cluster, services)
+            found.described += services
+    return found
 
 
 def seed_services(ctx: AwsContext, cluster: str, services: list[dict[str, Any]]) -> None:
@@ -131,3 +145,30 @@ def seed_services(ctx: AwsContext, cluster: str, services: list[dict[str, Any]])
         if isinstance(name, str) and name:
             key = cache_key(ctx, "ecs", "DescribeServices", None, describe_service_params(cluster, name))
             ctx.cache.seed(key, {"services": [svc], "failures": []})
+
+
+def describe_tasks_batched(ctx: AwsContext, cluster: str, tasks: list[str]) -> list[dict[str, Any]]:
+    """``DescribeTasks`` a hundred at a time (the API's limit,
+    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeTasks.html), seeding a
+    cached context under each task's own request (by the ARN or id given), so collecting the tasks
+    one by one afterwards (a batch report of stopped tasks) does not describe them again.
+    Returns the tasks found; a batch that fails is left to the per-task collections.
+    """
+    caller = Caller(ctx)
+    found: list[dict[str, Any]] = []
+    for i in range(0, len(tasks), DESCRIBE_TASKS_BATCH):
+        batch = tasks[i:i + DESCRIBE_TASKS_BATCH]
+        out = caller.call("ecs", "DescribeTasks", cluster=cluster, tasks=batch, include=["TAGS"])
+        if not out.ok:
+            continue
+        described = out.data.get("tasks") or []
+        found += described
+        if ctx.cache is None:
+            continue
+        for ref in batch:
+            wanted = ref.rsplit("/", 1)[-1]
+            match = [t for t in described if str(t.get("taskArn", "")).rsplit("/", 1)[-1] == wanted]
+            if match:
+                key = cache_key(ctx, "ecs", "DescribeTasks", None, describe_task_params(cluster, ref))
+                ctx.cache.seed(key, {"tasks": match[:1], "failures": []})
+    return found

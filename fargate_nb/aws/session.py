@@ -23,7 +23,7 @@ import botocore.session
 from botocore import exceptions as bce
 from botocore.config import Config
 
-from fargate_nb import __version__
+from fargate_nb import __version__, botomodels
 from fargate_nb.aws.cache import RunCache
 from fargate_nb.aws.errors import (
     AwsConfigError,
@@ -45,17 +45,9 @@ DEFAULT_MAX_WORKERS = 8
 _CHECKED_PROTOCOLS = ("json", "query", "ec2")
 
 
-_LOADER: botocore.loaders.Loader | None = None
-_LOADER_LOCK = threading.Lock()
-
-
 def shared_loader() -> botocore.loaders.Loader:
     """One botocore data loader for the process: service models are parsed once, not per context."""
-    global _LOADER
-    with _LOADER_LOCK:
-        if _LOADER is None:
-            _LOADER = botocore.loaders.create_loader()
-        return _LOADER
+    return botomodels.shared_loader()
 
 
 @dataclass(eq=False)

@@ -45,7 +45,7 @@ def _contexts(audit: Audit, *, regions: list[str] | None, all_regions: bool, rol
 
     What cannot be reached becomes a problem of the audit.
     """
-    from fargate_nb.aws import make_context
+    from fargate_nb.aws import AwsUnavailableError, make_context
     from fargate_nb.aws.fleet import account_of, audit_context, ecs_regions
 
     base = make_context(region=(regions or [None])[0], profile=profile, endpoint_url=endpoint_url,
@@ -60,7 +60,10 @@ def _contexts(audit: Audit, *, regions: list[str] | None, all_regions: bool, rol
         wanted = [base.region]
     audit.regions = wanted
     out: list[tuple[Any, str | None]] = []
+    audited: set[str] = set()
     for role_arn in role_arns or [None]:
+        rejected: list[str] = []
+        worked = 0
         for region in wanted:
             where = f"{region}" + (f" as {role_arn}" if role_arn else "")
             try:
@@ -70,17 +73,30 @@ def _contexts(audit: Audit, *, regions: list[str] | None, all_regions: bool, rol
                 if on_context is not None:
                     on_context(ctx)
                 account = account_of(ctx)
+            except AwsUnavailableError as exc:
+                if all_regions and not regions and "rejected the credentials" in str(exc):
+                    rejected.append(f"{where}: {_why(exc)}")  # an opt-in region the account has not enabled
+                else:
+                    audit.problems.append(f"{where}: {_why(exc)}")
+                continue
             except Exception as exc:  # an account or region that cannot be used: say so, go on
                 audit.problems.append(f"{where}: {_why(exc)}")
                 continue
+            worked += 1
+            audited.add(region)
             if account and account not in audit.accounts:
                 audit.accounts.append(account)
             out.append((ctx, account))
+        if rejected and not worked:  # not opt-in regions: the credentials themselves are refused
+            audit.problems.extend(rejected)
+    if all_regions and not regions:
+        audit.regions = [r for r in wanted if r in audited] or wanted
     return base, out
 
 
-def _work(audit: Audit, ctx: Any, account: str | None, clusters: list[str] | None) -> list[_Work]:
+def _work(audit: Audit, ctx: Any, account: str | None, clusters: list[str] | None, max_workers: int) -> list[_Work]:
     from fargate_nb.aws.fleet import cluster_names, list_fleet_services
+    from fargate_nb.aws.prefetch import prefetch
 
     try:
         names = cluster_names(ctx, clusters)
@@ -88,13 +104,22 @@ def _work(audit: Audit, ctx: Any, account: str | None, clusters: list[str] | Non
         audit.problems.append(f"{account or '-'}/{ctx.region}: cannot list clusters: {_why(exc)}")
         return []
     work: list[_Work] = []
-    for name in names:
+    described: list[dict[str, Any]] = []
+
+    def listing(name: str) -> Any:
         try:
-            listed = list_fleet_services(ctx, name)
-        except Exception as exc:
-            audit.problems.append(f"{account or '-'}/{ctx.region}/{name}: {_why(exc)}")
-            continue
-        work += [_Work(ctx, account, name, service) for service in listed.services]
+            return list_fleet_services(ctx, name)
+        except Exception as exc:  # this cluster only
+            return exc
+
+    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(names) or 1))) as pool:
+        for name, listed in zip(names, pool.map(listing, names), strict=True):
+            if isinstance(listed, Exception):
+                audit.problems.append(f"{account or '-'}/{ctx.region}/{name}: {_why(listed)}")
+                continue
+            work += [_Work(ctx, account, name, service) for service in listed.services]
+            described += listed.described
+    prefetch(ctx, described, max_workers=max_workers)  # subnets, task definitions, images: in batches
     return work
 
 
@@ -132,7 +157,8 @@ def run_audit(*, regions: list[str] | None = None, all_regions: bool = False, cl
     """Audit every service of ``clusters`` (default: all) in each region and account; see the module docstring.
 
     ``all_regions``: every region ECS offers in the partition (against ``endpoint_url``, only the
-    given or default region). ``role_arns``: assume each (read-only, docs/audit.md "Accounts").
+    given or default region); a region that rejects the credentials while others accept them is
+    an opt-in region the account has not enabled, and is left out of ``audit.regions`` silently. ``role_arns``: assume each (read-only, docs/audit.md "Accounts").
     ``snapshot_dir``: write each service's snapshot there (`snapshot_path`); ``row.snapshot_file``
     is relative to its parent. ``progress`` is called after each service (from this thread).
     ``on_context`` is given every `AwsContext` the audit makes, before its first call (its
@@ -147,7 +173,7 @@ def run_audit(*, regions: list[str] | None = None, all_regions: bool = False, cl
     snapshot_dir = Path(snapshot_dir) if snapshot_dir is not None else None
     base, contexts = _contexts(audit, regions=regions, all_regions=all_regions, role_arns=role_arns, profile=profile,
                                   endpoint_url=endpoint_url, max_workers=max_workers, on_context=on_context)
-    work = [w for ctx, account in contexts for w in _work(audit, ctx, account, clusters)]
+    work = [w for ctx, account in contexts for w in _work(audit, ctx, account, clusters, max_workers)]
     several_accounts = len({a for _, a in contexts}) > 1
     for ctx, _ in contexts:  # a few services get more threads each; many share the pool
         ctx.max_workers = max(JOBS_PER_SERVICE, max_workers // max(1, min(len(work), max_workers)))

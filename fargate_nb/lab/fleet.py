@@ -166,8 +166,12 @@ def build_fleet(sandbox: Sandbox, services: tuple[FleetService, ...] = FLEET) ->
     return Fleet(ctx.account, ctx.region, list(services), ids=dict(ctx.ids))
 
 
-def build_scale_fleet(sandbox: Sandbox, n: int, *, per_cluster: int = 50) -> Fleet:
-    """``n`` healthy services sharing one task definition, role, repository and VPC (``per_cluster`` a cluster)."""
+def build_scale_fleet(sandbox: Sandbox, n: int, *, per_cluster: int = 50, distinct: bool = False) -> Fleet:
+    """``n`` healthy services sharing one task definition, role, repository and VPC (``per_cluster`` a cluster).
+
+    ``distinct``: each service has its own task definition and its own release (image tag) of the
+    shared repository, as services built from one code base usually do.
+    """
     ctx: BuildContext | None = None
     made: list[FleetService] = []
     try:
@@ -182,6 +186,11 @@ def build_scale_fleet(sandbox: Sandbox, n: int, *, per_cluster: int = 50) -> Fle
                 ecs.create_cluster(clusterName=cluster)
             ctx.step = f"create service {i}"
             service = FleetService(cluster, f"svc-{i:04d}")
+            if distinct:
+                service = FleetService(cluster, service.name, image_tag=f"2.{i}.0")
+                resources.push_image(ctx.client("ecr"), FLEET_SPEC.repository, ctx.account, service.image_tag,
+                                     ("linux/amd64",), index=False)
+                td_arn = _task_definition(ctx, f"{cluster}-{service.name}", service)
             _create_service(ctx, cluster, service.name, td_arn, True)
             made.append(service)
     except (ClientError, BotoCoreError) as exc:

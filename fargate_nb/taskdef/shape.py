@@ -45,9 +45,9 @@ class Problem:
 @lru_cache(maxsize=1)
 def ecs_shapes() -> tuple[Any, Any]:
     """(RegisterTaskDefinition input shape, TaskDefinition output shape) from botocore's bundled model."""
-    import botocore.session
+    from fargate_nb.botomodels import service_model
 
-    model = botocore.session.get_session().get_service_model("ecs")
+    model = service_model("ecs")  # the collector's clients share the parsed model
     return model.operation_model("RegisterTaskDefinition").input_shape, model.shape_for("TaskDefinition")
 
 

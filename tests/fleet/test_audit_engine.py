@@ -13,7 +13,8 @@ import pytest
 from fargate_nb.aws import collect, make_context
 from fargate_nb.aws.calls import READ_ONLY_PREFIXES
 from fargate_nb.investigation import open_fleet, run_audit
-from fargate_nb.lab.fleet import FLEET, build_fleet
+from fargate_nb.lab.fleet import FLEET, FleetService, build_fleet
+from fargate_nb.lab.resources import push_image
 from fargate_nb.model import Snapshot
 from tests.aws.inject import Injector
 
@@ -121,7 +122,8 @@ def test_throttling_to_the_end_is_unknown_never_a_crash(fleet: Any) -> None:
 def test_snapshots_are_written_privately_and_rediagnose_alike(fleet: Any, tmp_path: Path) -> None:
     sandbox, expected = fleet
     out = tmp_path / "audit" / "snapshots"
-    audit = run_audit(endpoint_url=sandbox.endpoint_url, clusters=["payments"], snapshot_dir=out)
+    audit = run_audit(endpoint_url=sandbox.endpoint_url, clusters=["payments"], snapshot_dir=out, all_regions=True)
+    assert audit.regions == [sandbox.region]  # against an endpoint, only its region
     assert {row.cluster for row in audit.rows} == {"payments"}
     for row in audit.rows:
         path = tmp_path / "audit" / row.snapshot_file
@@ -164,3 +166,34 @@ def test_a_role_arn_is_assumed_and_audited_in_its_account(fleet: Any) -> None:
     assert failing_ids(audit) == expected
     bad = run_audit(endpoint_url=sandbox.endpoint_url, role_arns=["not-a-role"])
     assert bad.rows == [] and "not an IAM role ARN" in bad.problems[0]
+
+
+def test_images_of_one_repository_are_read_in_one_batch(aws: Any, tmp_path: Path) -> None:
+    """Five services on five releases of one repository: one DescribeImages and one BatchGetImage,
+    and each service's evidence is what reading it alone gives."""
+    tags = [f"2.0.{i}" for i in range(5)]
+    services = tuple(FleetService("payments", f"svc-{i}", image_tag=tag) for i, tag in enumerate(tags))
+    fleet = build_fleet(aws, services)
+    for tag in tags[1:]:
+        push_image(aws.client("ecr"), "fleet-app", fleet.account, tag, ("linux/amd64", "linux/arm64"))
+    recorder = Recorder()
+    audit = run_audit(endpoint_url=aws.endpoint_url, on_context=recorder, snapshot_dir=tmp_path / "snaps")
+    assert all(r.status == "pass" for r in audit.rows) and len(audit.rows) == 5
+    ops = Counter(op for _, op, _, _ in recorder.requests)
+    assert ops["DescribeImages"] == 1 and ops["BatchGetImage"] == 1
+    assert ops["DescribeTaskDefinition"] == 5
+    ctx = make_context()
+    for row in audit.rows:
+        batched = Snapshot.load(tmp_path / row.snapshot_file)
+        alone = collect(ctx, cluster="payments", service=row.service)
+        assert batched.images == alone.images and batched.network == alone.network
+        assert batched.task_definition == alone.task_definition and batched.roles == alone.roles
+
+
+def test_all_regions_are_the_regions_ecs_offers_in_the_partition() -> None:
+    from fargate_nb.aws.fleet import ecs_regions
+
+    commercial = ecs_regions(make_context(region="us-east-1"))
+    assert {"us-east-1", "eu-west-1", "ap-southeast-2"} <= set(commercial)
+    assert not any(r.startswith(("cn-", "us-gov-")) for r in commercial)
+    assert set(ecs_regions(make_context(region="cn-north-1"))) == {"cn-north-1", "cn-northwest-1"}
