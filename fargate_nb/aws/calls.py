@@ -8,6 +8,7 @@ concurrently on a thread pool or one call at a time with ``max_workers=1`` witho
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import threading
 from collections import deque
@@ -22,6 +23,7 @@ from botocore import exceptions as bce
 from botocore import xform_name
 from botocore.parsers import ResponseParserError
 
+from fargate_nb.aws.cache import Cached, RequestKey, request_key
 from fargate_nb.aws.errors import (
     CONNECTION_EXCEPTIONS,
     UNAVAILABLE_EXCEPTIONS,
@@ -53,6 +55,13 @@ def iam_action(service: str, operation: str) -> str:
     return IAM_ACTION_OVERRIDES.get((service, operation), f"{service}:{operation}")
 
 
+def cache_key(ctx: AwsContext, service: str, operation: str, region: str | None, params: dict[str, Any], *,
+              paginate: bool = False, optional: bool = False) -> RequestKey:
+    """The run-cache key of a `Caller.call` (the request as the collector makes it)."""
+    return request_key(service, operation, region or ctx.region,
+                       {**params, "(paginate)": paginate, "(optional)": optional})
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What one call produced: ``data`` (the response), or ``missing``, or a ``gap``."""
@@ -61,6 +70,7 @@ class Outcome:
     missing: bool = False
     gap: Gap | None = None
     code: str | None = None  # the error code, when the call failed
+    unreached: str | None = None  # "service:Operation: why" when AWS never answered (with the gap)
 
     @property
     def ok(self) -> bool:
@@ -97,11 +107,42 @@ class Caller:
 
         ``optional`` evidence (the policy simulator) records a gap only when the call is denied:
         an endpoint that does not implement it (the sandbox) is not something the user can fix.
+        With a run cache on the context (an audit), a read already made in this run is answered
+        from it; a gap it left is recorded here again (see `fargate_nb.aws.cache`).
         """
         if not operation.startswith(READ_ONLY_PREFIXES):
             raise RuntimeError(f"refusing to call {service}:{operation}: the collector is read-only")
         if (service, operation) in NEVER:
             raise RuntimeError(f"refusing to call {service}:{operation}: the kit never reads secret values")
+        cache = self.ctx.cache
+        if cache is None:
+            return self._call(service, operation, resource, region, paginate, optional, params)
+        key = cache_key(self.ctx, service, operation, region, params, paginate=paginate, optional=optional)
+        hit = cache.claim(key)
+        if hit is not None:
+            return self._replay(hit)
+        try:
+            out = self._call(service, operation, resource, region, paginate, optional, params)
+        except BaseException:
+            cache.release(key)
+            raise
+        cache.store(key, Cached(data=copy.deepcopy(out.data), missing=out.missing, gap=out.gap, code=out.code,
+                                unreached=out.unreached))
+        return out
+
+    def _replay(self, hit: Cached) -> Outcome:
+        """A cached result, accounted for as if the call had been made: its gap joins this caller's gaps."""
+        if hit.unreached is not None:
+            with self._lock:
+                self.unreached.append(hit.unreached)
+        else:
+            self._answered()
+        if hit.gap is not None:
+            self.add_gap(hit.gap)
+        return Outcome(data=hit.data, missing=hit.missing, gap=hit.gap, code=hit.code, unreached=hit.unreached)
+
+    def _call(self, service: str, operation: str, resource: str | None, region: str | None, paginate: bool,
+              optional: bool, params: dict[str, Any]) -> Outcome:
         action = iam_action(service, operation)
         try:
             client = self.ctx.client(service, region)
@@ -155,9 +196,11 @@ class Caller:
         return Outcome(data=data)
 
     def _unreached(self, action: str, detail: str, resource: str | None, code: str) -> Outcome:
+        why = f"{action}: {scrub_text(detail)[:200]}"
         with self._lock:
-            self.unreached.append(f"{action}: {scrub_text(detail)[:200]}")
-        return self._gap(action, detail, resource, code)
+            self.unreached.append(why)
+        out = self._gap(action, detail, resource, code)
+        return Outcome(gap=out.gap, code=code, unreached=why)
 
     def _gap(self, action: str, detail: str, resource: str | None, code: str) -> Outcome:
         gap = Gap(api=action, permission=action, error=scrub_text(detail)[:500], resource=resource)

@@ -4,6 +4,8 @@ The run is one graph of small jobs on a thread pool: the caller identity and the
 (DescribeTasks / DescribeServices) first; the task definition then fans out into IAM, ECR,
 secrets, KMS and log groups (what to read comes from `fargate_nb.pullflow.plan`), while the
 task's network configuration fans out into the VPC reads. Parts are assembled at the end.
+Clients are created when a job first needs one (`AwsContext.client`, under its lock: sessions are
+not thread-safe), so a task without secrets never pays for the Secrets Manager, SSM or KMS client.
 """
 
 from __future__ import annotations
@@ -25,8 +27,15 @@ from fargate_nb.aws.state import Collection
 from fargate_nb.model import Snapshot
 from fargate_nb.pullflow import plan as pull_plan
 
-#: Services whose clients every collection needs, created up front (sessions are not thread-safe).
-CORE_SERVICES = ("sts", "ecs", "ec2", "iam", "ecr", "secretsmanager", "ssm", "kms", "logs")
+
+def describe_task_params(cluster: str, task: str) -> dict[str, Any]:
+    """The parameters of the collector's ``DescribeTasks`` of one task (a batch of tasks seeds its answer)."""
+    return {"cluster": cluster, "tasks": [task], "include": ["TAGS"]}
+
+
+def describe_service_params(cluster: str, name: str) -> dict[str, Any]:
+    """The parameters of the collector's ``DescribeServices`` of one service (an audit seeds its answer)."""
+    return {"cluster": cluster, "services": [name], "include": ["TAGS"]}
 
 
 def collect(ctx: AwsContext, cluster: str, task: str | None = None, service: str | None = None,
@@ -53,30 +62,34 @@ def collect(ctx: AwsContext, cluster: str, task: str | None = None, service: str
                     collector=f"fargate-nb {__version__}")
     col = Collection(ctx, snap)
     col.parts["simulate"] = simulate
-    for name in CORE_SERVICES:
-        ctx.client(name)
-    first: list[Job] = [partial(_caller_identity, col)]
+    first: list[Job] = [partial(caller_identity, col)]
     if task:
         first.append(partial(_describe_task, col, cluster_name, subject["task"]))
     else:
-        first.append(partial(_describe_service, col, cluster_name, subject["service"]))
-    run_jobs(first, max_workers=ctx.max_workers, on_error=partial(_internal_error, col))
+        first.append(partial(describe_service, col, cluster_name, subject["service"]))
+    run_collection(col, first)
+    return snap
+
+
+def run_collection(col: Collection, first: list[Job]) -> None:
+    """Run the job graph from ``first``, then assemble the snapshot; `AwsUnavailableError` if nothing answered."""
+    ctx = col.ctx
+    run_jobs(first, max_workers=ctx.max_workers, on_error=partial(internal_error, col))
     if col.caller.reached_nothing:
         where = ctx.endpoint_url or "the AWS endpoints"
         raise AwsUnavailableError(
             f"AWS is unreachable or {where} is not AWS: no call was answered as AWS answers "
             f"({'; '.join(col.caller.unreached[:2])}). Check the network, --endpoint-url / AWS_ENDPOINT_URL "
             "and --region")
-    _finish(col)
-    return snap
+    finish(col)
 
 
-def _internal_error(col: Collection, job: Job, exc: Exception) -> None:
+def internal_error(col: Collection, job: Job, exc: Exception) -> None:
     col.gap("fargate-nb:collector", f"internal error in {job_name(job)}: {type(exc).__name__}: {exc}"[:500])
 
 
 # -- who and what ----------------------------------------------------------------------------------
-def _caller_identity(col: Collection) -> None:
+def caller_identity(col: Collection) -> None:
     out = col.call("sts", "GetCallerIdentity")
     if out.ok:
         col.snap.caller = {k: out.data.get(k) for k in ("Account", "Arn", "UserId")}
@@ -87,7 +100,7 @@ def _not_found_cluster(col: Collection, cluster: str) -> SubjectNotFoundError:
 
 
 def _describe_task(col: Collection, cluster: str, task: str) -> list[Job]:
-    out = col.call("ecs", "DescribeTasks", resource=task, cluster=cluster, tasks=[task], include=["TAGS"])
+    out = col.call("ecs", "DescribeTasks", resource=task, **describe_task_params(cluster, task))
     if out.missing:
         raise _not_found_cluster(col, cluster)
     if not out.ok:
@@ -110,8 +123,9 @@ def _describe_task(col: Collection, cluster: str, task: str) -> list[Job]:
     return jobs
 
 
-def _describe_service(col: Collection, cluster: str, name: str, *, for_task: dict[str, Any] | None = None) -> list[Job]:
-    out = col.call("ecs", "DescribeServices", resource=name, cluster=cluster, services=[name], include=["TAGS"])
+def describe_service(col: Collection, cluster: str, name: str, *, for_task: dict[str, Any] | None = None,
+                      network_only: bool = False) -> list[Job]:
+    out = col.call("ecs", "DescribeServices", resource=name, **describe_service_params(cluster, name))
     if out.missing and for_task is None:
         raise _not_found_cluster(col, cluster)
     if not out.ok:
@@ -129,7 +143,7 @@ def _describe_service(col: Collection, cluster: str, name: str, *, for_task: dic
     netconf = ((deployment or _primary(svc)).get("networkConfiguration") or svc.get("networkConfiguration") or {})
     awsvpc = netconf.get("awsvpcConfiguration") or {}
     jobs: list[Job] = []
-    if for_task is None and td_arn:
+    if for_task is None and td_arn and not network_only:
         jobs.append(partial(_describe_task_definition, col, td_arn))
     if awsvpc:
         public = awsvpc.get("assignPublicIp")
@@ -179,7 +193,7 @@ def _task_network(col: Collection, cluster: str, task: dict[str, Any]) -> list[J
                 vpc_id=eni.get("VpcId"), eni=eni, source="task-eni")
     group = str(task.get("group") or "")
     if group.startswith("service:") and arns.NAME_RE.match(group[len("service:"):]):
-        return [partial(_describe_service, col, cluster, group[len("service:"):], for_task=task)]
+        return [partial(describe_service, col, cluster, group[len("service:"):], for_task=task)]
     return network_jobs(col, **_attachment_network(task))
 
 
@@ -189,7 +203,12 @@ def _describe_task_definition(col: Collection, td_arn: str) -> list[Job]:
         if out.missing:
             col.gap("ecs:DescribeTaskDefinition", "the task definition does not exist (deleted)", td_arn)
         return []
-    col.snap.task_definition = jsonable(out.data.get("taskDefinition") or {})
+    return task_definition_jobs(col, out.data.get("taskDefinition") or {})
+
+
+def task_definition_jobs(col: Collection, task_definition: dict[str, Any]) -> list[Job]:
+    """Store the task definition (redacted) and start reading what its pull needs."""
+    col.snap.task_definition = jsonable(task_definition)
     col.snap.redact()  # values no check needs never enter the evidence
     _adopt_account(col, col.snap.task_definition.get("taskDefinitionArn"))
     plan = pull_plan(col.snap)
@@ -205,7 +224,7 @@ def _adopt_account(col: Collection, arn: Any) -> None:
         col.snap.partition = parsed.partition
 
 
-def _finish(col: Collection) -> None:
+def finish(col: Collection) -> None:
     snap = col.snap
     if not snap.account and snap.caller:
         snap.account = snap.caller.get("Account")

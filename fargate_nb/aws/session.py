@@ -23,7 +23,8 @@ import botocore.session
 from botocore import exceptions as bce
 from botocore.config import Config
 
-from fargate_nb import __version__
+from fargate_nb import __version__, botomodels
+from fargate_nb.aws.cache import RunCache
 from fargate_nb.aws.errors import (
     AwsConfigError,
     AwsUnavailableError,
@@ -44,17 +45,9 @@ DEFAULT_MAX_WORKERS = 8
 _CHECKED_PROTOCOLS = ("json", "query", "ec2")
 
 
-_LOADER: botocore.loaders.Loader | None = None
-_LOADER_LOCK = threading.Lock()
-
-
-def _shared_loader() -> botocore.loaders.Loader:
+def shared_loader() -> botocore.loaders.Loader:
     """One botocore data loader for the process: service models are parsed once, not per context."""
-    global _LOADER
-    with _LOADER_LOCK:
-        if _LOADER is None:
-            _LOADER = botocore.loaders.create_loader()
-        return _LOADER
+    return botomodels.shared_loader()
 
 
 @dataclass(eq=False)
@@ -67,6 +60,12 @@ class AwsContext:
     max_workers: int = DEFAULT_MAX_WORKERS
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     calls: list[tuple[str, str]] = field(default_factory=list)
+    #: Every request with its parameters: (service, operation, region, parameters as sorted JSON).
+    requests: list[tuple[str, str, str, str]] = field(default_factory=list)
+    #: The run cache shared by the subjects of one audit; ``None`` (one diagnosis) reads everything afresh.
+    cache: RunCache | None = None
+    #: HTTP connections kept per client; default twice ``max_workers`` (an audit runs services side by side).
+    pool_size: int | None = None
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -76,7 +75,7 @@ class AwsContext:
             retries={"mode": "adaptive", "total_max_attempts": self.max_attempts},
             connect_timeout=CONNECT_TIMEOUT,
             read_timeout=READ_TIMEOUT,
-            max_pool_connections=max(10, 2 * self.max_workers),
+            max_pool_connections=self.pool_size or max(10, 2 * self.max_workers),
             user_agent_extra=f"fargate-nb/{__version__}",
         )
 
@@ -105,6 +104,7 @@ class AwsContext:
             except bce.NoCredentialsError as exc:
                 raise AwsUnavailableError(unavailable_message(exc)) from exc
             client.meta.events.register("before-call", self._recorder(service))
+            client.meta.events.register("before-parameter-build", self._request_recorder(service, key[1]))
             client.meta.events.register("before-parse", check_response)
             self._clients[key] = client
             return client
@@ -117,9 +117,18 @@ class AwsContext:
 
         return record
 
+    def _request_recorder(self, service: str, region: str):
+        def record(params: Any = None, model: Any = None, **_: Any) -> None:
+            text = json.dumps(params or {}, sort_keys=True, default=str, separators=(",", ":"))
+            with self._lock:
+                self.requests.append((service, getattr(model, "name", "?"), region, text))
+
+        return record
+
     def reset_calls(self) -> None:
         with self._lock:
             self.calls.clear()
+            self.requests.clear()
 
 
 def check_response(operation_model: Any = None, response_dict: dict[str, Any] | None = None, **_: Any) -> None:
@@ -200,7 +209,7 @@ def make_context(region: str | None = None, profile: str | None = None, endpoint
         core = botocore.session.get_session()
         if profile and profile not in core.available_profiles:
             raise bce.ProfileNotFound(profile=profile)
-        core.register_component("data_loader", _shared_loader())
+        core.register_component("data_loader", shared_loader())
         session = boto3.session.Session(botocore_session=core, profile_name=profile or None, region_name=region)
     except bce.ProfileNotFound as exc:
         raise AwsConfigError(f"AWS profile {profile!r} is not configured (see ~/.aws/config)") from exc

@@ -21,6 +21,7 @@ from fargate_nb import __version__
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_AWS, EXIT_UNCHECKED = 0, 1, 2, 3, 4
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a command whose reader closed the pipe
 COMMAND_MODULES = ("diagnose", "snapshot", "explain", "lint", "checks", "lab", "report")
+COMMAND_MODULES += ("audit",)
 
 
 class UsageError(Exception):
@@ -29,6 +30,10 @@ class UsageError(Exception):
 
 class AwsUnavailable(Exception):
     """AWS unreachable or no credentials: exit 3 with the message."""
+
+
+#: Before a deploy: would this task definition pull?
+COMMAND_MODULES += ("preflight",)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -31,6 +31,7 @@ from fargate_nb.investigation.core import (
     open_snapshot,
 )
 from fargate_nb.investigation.demo import DEMO_STEM, Demo, write_demo
+from fargate_nb.investigation.fleet import open_fleet, run_audit
 from fargate_nb.investigation.labs import (
     EXECUTION_ROLE_POLICY_ARN,
     SANDBOX_ENV,
@@ -52,18 +53,20 @@ def _why(prefix: str, exc: BaseException) -> str:
 
 def open_target(*, region: str | None = None, profile: str | None = None, endpoint_url: str | None = None,
                 cluster: str | None = None, task: str | None = None, service: str | None = None,
-                snapshot_path: str | None = None, scenario: str | None = None) -> Investigation | Failed:
+                snapshot_path: str | None = None, scenario: str | None = None,
+                diagnosis_path: str | None = None) -> Investigation | Failed:
     """What a notebook's parameters name: a snapshot file (offline), a live task or service, or a lab.
 
     With none of ``snapshot_path``/``cluster``/``task``/``service``, a sandbox is started and the
-    scenario (default: the lab's default scenario) is provisioned and diagnosed. Never raises:
+    scenario (default: the lab's default scenario) is provisioned and diagnosed. ``diagnosis_path``
+    (a report's saved diagnosis of that snapshot) is shown as it is, not computed again. Never raises:
     a `Failed` carries the reason, and the notebook shows it instead of a traceback.
     """
     from fargate_nb.model import SnapshotError
 
     if snapshot_path:
         try:
-            return open_snapshot(snapshot_path)
+            return open_snapshot(snapshot_path, diagnosis_path=diagnosis_path)
         except SnapshotError as exc:
             return Failed(f"snapshot file {snapshot_path}", str(exc)[:800])
         except Exception as exc:
@@ -90,6 +93,6 @@ def open_target(*, region: str | None = None, profile: str | None = None, endpoi
 __all__ = [
     "DEMO_STEM", "EXECUTION_ROLE_POLICY_ARN", "SANDBOX_ENV", "Demo", "DiagnoseTarget", "Discovery", "Failed", "FixCheck",
     "Investigation", "Lab", "LiveTarget", "ScenarioError", "attach_lab", "collect_target", "diagnose_target",
-    "get_scenario", "investigate", "managed_policy", "open_live", "open_scenario", "open_snapshot", "open_target",
-    "report_stopped", "restore_environment", "snapshot_from_scenario", "start_sandbox", "write_demo",
+    "get_scenario", "investigate", "managed_policy", "open_fleet", "open_live", "open_scenario", "open_snapshot", "open_target",
+    "report_stopped", "restore_environment", "run_audit", "snapshot_from_scenario", "start_sandbox", "write_demo",
 ]

@@ -134,10 +134,20 @@ def investigate(snapshot: Snapshot, source: str = "") -> Investigation:
     return Investigation(snapshot, diagnose(snapshot), source=source)
 
 
-def open_snapshot(path: str | os.PathLike[str]) -> Investigation:
-    """A saved snapshot, diagnosed offline (raises `SnapshotError` for a broken file)."""
+def open_snapshot(path: str | os.PathLike[str], *, diagnosis_path: str | os.PathLike[str] | None = None) -> Investigation:
+    """A saved snapshot, diagnosed offline (raises `SnapshotError` for a broken file).
+
+    ``diagnosis_path``: the diagnosis already made of this snapshot (a report's NAME.json, written
+    by the same run), loaded instead of diagnosing again.
+    """
     snapshot = Snapshot.load(path)
-    return Investigation(snapshot, diagnose(snapshot), source=f"snapshot file {Path(path)} (offline, no AWS call)",
+    if diagnosis_path:
+        import json
+
+        diagnosis = Diagnosis.from_dict(json.loads(Path(diagnosis_path).read_text(encoding="utf-8")))
+    else:
+        diagnosis = diagnose(snapshot)
+    return Investigation(snapshot, diagnosis, source=f"snapshot file {Path(path)} (offline, no AWS call)",
                          snapshot_path=str(path))
 
 

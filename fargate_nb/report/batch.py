@@ -11,15 +11,21 @@ import html
 import re
 import reprlib
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import quote
 
-from fargate_nb.model import Snapshot, write_text_atomic
-from fargate_nb.report.generate import ReportError, ReportPaths, generate_report
+from fargate_nb.model import Diagnosis, Snapshot, write_text_atomic
+from fargate_nb.report.generate import (
+    PLOTLYJS_NAME,
+    ReportError,
+    ReportPaths,
+    generate_report,
+    write_plotlyjs,
+)
 from fargate_nb.report.names import parse_time, resource_name
 from fargate_nb.views.markdown import overall_status
 
@@ -74,6 +80,7 @@ class BatchEntry:
     status: str = "unknown"
     exit_code: int = 0
     error: str | None = None
+    diagnosis: Diagnosis | None = None
 
 
 @dataclass
@@ -114,6 +121,67 @@ class Progress:
             self._bar.close()
 
 
+class AuditBar:
+    """`AuditProgress` callbacks drawn as a bar with the services done, failing and unknown.
+
+    On a terminal: a tqdm bar on ``stream`` (stderr). In a notebook (``notebook=True``): an
+    ipywidgets progress bar and a line of counts. Otherwise (CI logs, pipes): quiet. The runner may
+    report from several threads; updates are serialised.
+    """
+
+    def __init__(self, stream: TextIO | None = None, *, notebook: bool = False) -> None:
+        import threading
+
+        self.stream = stream or sys.stderr
+        self.notebook = notebook
+        self.enabled = notebook or self.stream.isatty()
+        self.last: Any = None  # the latest AuditProgress
+        self._lock = threading.Lock()
+        self._bar: Any = None
+        self._widgets: Any = None
+
+    @staticmethod
+    def counts(progress: Any) -> str:
+        return f"{progress.done}/{progress.total} services, {progress.failing} failing, {progress.unknown} unknown"
+
+    def __call__(self, progress: Any) -> None:
+        with self._lock:
+            self.last = progress
+            if not self.enabled:
+                return
+            if self.notebook:
+                self._draw_widget(progress)
+                return
+            if self._bar is None:
+                from tqdm import tqdm
+
+                self._bar = tqdm(total=progress.total, desc="audit", unit="service", file=self.stream, leave=True)
+            self._bar.total = progress.total
+            self._bar.set_postfix_str(f"{progress.failing} failing, {progress.unknown} unknown", refresh=False)
+            self._bar.update(progress.done - self._bar.n)
+
+    def _draw_widget(self, progress: Any) -> None:
+        if self._widgets is None:
+            import ipywidgets as widgets
+            from IPython.display import display
+
+            bar = widgets.IntProgress(min=0, max=max(progress.total, 1), description="audit")
+            label = widgets.Label()
+            self._widgets = (bar, label)
+            display(widgets.HBox([bar, label], layout=widgets.Layout(flex_flow="row wrap")))
+        bar, label = self._widgets
+        bar.max = max(progress.total, 1)
+        bar.value = progress.done
+        bar.bar_style = "danger" if progress.failing else "warning" if progress.unknown else "success"
+        label.value = self.counts(progress)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._bar is not None:
+                self._bar.close()
+                self._bar = None
+
+
 def group_failures(tasks: Iterable[dict[str, Any]]) -> list[FailureGroup]:
     """Group stopped tasks by `failure_key`, newest first inside and across groups."""
     groups: dict[tuple[str, str, str], FailureGroup] = {}
@@ -125,25 +193,35 @@ def group_failures(tasks: Iterable[dict[str, Any]]) -> list[FailureGroup]:
     return list(groups.values())
 
 
+#: Reports of a batch written side by side, each in a process (and a kernel) of its own.
+REPORT_WORKERS = 2
+
+
 def report_stopped(ctx: Any, cluster: str, out_dir: str | Path, *, since: datetime,
                    collect: Callable[..., Snapshot], list_tasks: Callable[..., list[Any]],
-                   title: str | None = None, stream: TextIO | None = None) -> BatchResult:
+                   title: str | None = None, stream: TextIO | None = None,
+                   workers: int = REPORT_WORKERS) -> BatchResult:
     """List the cluster's tasks stopped since ``since``, group them, write one report per group.
 
     ``list_tasks(ctx, cluster, since)`` and ``collect(ctx, cluster=, task=)`` read AWS; they are
     given by the investigation layer (`fargate_nb.investigation.report_stopped`), so this module never
-    calls AWS itself.
+    calls AWS itself. Evidence is collected and diagnosed here, one group after another; the reports
+    (a notebook run each) are then written ``workers`` at a time, and link one copy of plotly.js
+    (``plotly.min.js`` next to ``index.html``) instead of embedding one each.
     """
     out = Path(out_dir)
     listed = list(list_tasks(ctx, cluster, since))
     tasks, skipped, snapshots = _task_dicts(ctx, cluster, listed, collect, stream)
     groups = group_failures(tasks)
-    entries: list[BatchEntry] = []
+    entries = [_diagnose_group(ctx, cluster, group, snapshots, collect) for group in groups]
+    if any(e.error is None for e in entries):
+        write_plotlyjs(out)
     progress = Progress(len(groups), "reports", stream)
     try:
-        for group in groups:
-            entries.append(_report_group(ctx, cluster, group, snapshots, out, title, collect))
-            progress.step(" ".join(group.key))
+        for entry in (e for e in entries if e.error is not None):  # not collected: nothing to write
+            progress.step(" ".join(entry.group.key))
+        for entry in _write_reports(entries, out, title, workers):
+            progress.step(" ".join(entry.group.key))
     finally:
         progress.close()
     index = write_index(out, cluster, since, entries, skipped)
@@ -175,25 +253,66 @@ def _task_dicts(ctx: Any, cluster: str, listed: list[Any], collect: Callable[...
     return tasks, skipped, snapshots
 
 
-def _report_group(ctx: Any, cluster: str, group: FailureGroup, snapshots: dict[str, Snapshot], out: Path,
-                  title: str | None, collect: Callable[..., Snapshot]) -> BatchEntry:
+def _diagnose_group(ctx: Any, cluster: str, group: FailureGroup, snapshots: dict[str, Snapshot],
+                    collect: Callable[..., Snapshot]) -> BatchEntry:
+    """The group's newest task collected (unless listed with its snapshot) and diagnosed, once."""
     from fargate_nb.diagnose import diagnose
 
     entry = BatchEntry(group)
     newest = group.task_arns[0]
     try:
-        snapshot = snapshots.get(newest) or collect(ctx, cluster=cluster, task=newest)
-        group.snapshot = snapshot
-        diagnosis = diagnose(snapshot)
-        family, step, cause = group.key
-        group_title = title or f"{family}: {cause} at {step} ({len(group.tasks)} stopped task(s))"
-        entry.paths = generate_report(snapshot, out, group_title, diagnosis=diagnosis, shared_by=group.task_arns)
-        entry.verdict, entry.status, entry.exit_code = diagnosis.verdict, overall_status(diagnosis), diagnosis.exit_code
-    except ReportError as exc:
-        entry.error, entry.exit_code = str(exc), 2
+        group.snapshot = snapshots.get(newest) or collect(ctx, cluster=cluster, task=newest)
+        entry.diagnosis = diagnose(group.snapshot)
+        entry.verdict, entry.status = entry.diagnosis.verdict, overall_status(entry.diagnosis)
+        entry.exit_code = entry.diagnosis.exit_code
     except Exception as exc:  # collection failures: recorded in the index, the batch goes on
         entry.error, entry.exit_code = f"{type(exc).__name__}: {exc}", 2
     return entry
+
+
+def _report_arguments(entry: BatchEntry, out: Path, title: str | None) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    family, step, cause = entry.group.key
+    group_title = title or f"{family}: {cause} at {step} ({len(entry.group.tasks)} stopped task(s))"
+    return ((entry.group.snapshot, out, group_title),
+            {"diagnosis": entry.diagnosis, "shared_by": entry.group.task_arns, "plotlyjs_src": PLOTLYJS_NAME})
+
+
+def _generate(arguments: tuple[tuple[Any, ...], dict[str, Any]]) -> ReportPaths:
+    args, kwargs = arguments
+    return generate_report(*args, **kwargs)
+
+
+def _write_reports(entries: list[BatchEntry], out: Path, title: str | None, workers: int) -> Iterator[BatchEntry]:
+    """Write the report of each diagnosed entry, ``workers`` at a time (in spawned processes), yielding each when done.
+
+    One worker (or one report) runs in this process. A report that cannot be written is an entry
+    error (exit code 2); the others go on.
+    """
+    todo = [e for e in entries if e.error is None]
+    if workers <= 1 or len(todo) <= 1:
+        for entry in todo:
+            _settle(entry, lambda entry=entry: _generate(_report_arguments(entry, out, title)))
+            yield entry
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited threads or sockets
+    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context) as pool:
+        futures = {pool.submit(_generate, _report_arguments(e, out, title)): e for e in todo}
+        for future in as_completed(futures):
+            entry = futures[future]
+            _settle(entry, future.result)
+            yield entry
+
+
+def _settle(entry: BatchEntry, result: Callable[[], ReportPaths]) -> None:
+    try:
+        entry.paths = result()
+    except ReportError as exc:
+        entry.error, entry.exit_code = str(exc), 2
+    except Exception as exc:  # a worker that died, a file system error: this report only
+        entry.error, entry.exit_code = f"{type(exc).__name__}: {exc}", 2
 
 
 def write_index(out: Path, cluster: str, since: datetime, entries: list[BatchEntry], skipped: list[str]) -> Path:

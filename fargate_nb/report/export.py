@@ -76,8 +76,11 @@ def header_html(title: str, status: str, verdict: str, facts: list[tuple[str, st
             f'<p class="fnb-verdict">{html.escape(verdict)}</p><dl>{rows}</dl></header>')
 
 
-def make_offline(page: str) -> str:
-    """Remove everything that would fetch from the network; embed plotly.js once when needed."""
+def make_offline(page: str, plotlyjs_src: str | None = None) -> str:
+    """Remove everything that would fetch from the network; embed plotly.js once when needed.
+
+    ``plotlyjs_src`` (a file next to the page, as a batch of reports shares one) is linked instead.
+    """
     page = _REMOTE_SCRIPT.sub(_REMOVED, page)
     page = _REMOTE_LINK.sub(_REMOVED, page)
     page = _CSS_REMOTE_IMPORT.sub("", page)
@@ -87,9 +90,12 @@ def make_offline(page: str) -> str:
 
     page = _SCRIPT_BLOCK.sub(drop_remote_imports, page)
     if "Plotly.newPlot" in page and PLOTLY_MARKER not in page:
-        from plotly.offline import get_plotlyjs
+        if plotlyjs_src:
+            bundle = f'<script type="text/javascript" src="{html.escape(plotlyjs_src, quote=True)}"></script>'
+        else:
+            from plotly.offline import get_plotlyjs
 
-        bundle = f'<script type="text/javascript">{get_plotlyjs()}</script>'
+            bundle = f'<script type="text/javascript">{get_plotlyjs()}</script>'
         page = page.replace("</head>", bundle + "\n</head>", 1)
     return page
 
@@ -105,8 +111,9 @@ def remote_references(page: str) -> list[str]:
     return found
 
 
-def notebook_to_html(nb: nbformat.NotebookNode, *, title: str, header: str = "") -> str:
-    """Render an executed notebook as offline HTML with code cells' input hidden."""
+def notebook_to_html(nb: nbformat.NotebookNode, *, title: str, header: str = "",
+                     plotlyjs_src: str | None = None) -> str:
+    """Render an executed notebook as offline HTML with code cells' input hidden (see `make_offline`)."""
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
@@ -126,7 +133,7 @@ def notebook_to_html(nb: nbformat.NotebookNode, *, title: str, header: str = "")
     exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={REPORT_HIDE_TAG}), enabled=True)
     resources: dict[str, Any] = {"metadata": {"name": title}, "fnb_css": REPORT_CSS, "fnb_header": header}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
-    return make_offline(body)
+    return make_offline(body, plotlyjs_src)
 
 
 def error_outputs(nb: nbformat.NotebookNode) -> list[str]:

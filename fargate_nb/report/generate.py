@@ -25,6 +25,20 @@ from fargate_nb.report.postmortem import Provenance, format_time, postmortem_mar
 from fargate_nb.report.run import NotebookError, execute_notebook, notebook_path
 from fargate_nb.views.markdown import overall_status
 
+#: The one copy of plotly.js a batch of reports (``report --stopped``, an audit) links from its folder.
+PLOTLYJS_NAME = "plotly.min.js"
+
+
+def write_plotlyjs(folder: str | os.PathLike[str]) -> Path:
+    """``folder/plotly.min.js`` (written unless an identical copy is there): pages next to it link it."""
+    from plotly.offline import get_plotlyjs
+
+    path = Path(folder) / PLOTLYJS_NAME
+    bundle = get_plotlyjs()
+    if not (path.is_file() and path.stat().st_size == len(bundle.encode("utf-8"))):
+        write_text_atomic(path, bundle)
+    return path
+
 
 class ReportError(RuntimeError):
     """The report could not be produced; nothing was left in the output folder."""
@@ -55,12 +69,14 @@ def default_title(snapshot: Snapshot) -> str:
 def generate_report(snapshot: Snapshot, out_dir: str | os.PathLike[str], title: str | None = None, *,
                     diagnosis: Diagnosis | None = None, shared_by: Sequence[str] | None = None,
                     notebook: str | os.PathLike[str] | None = None, kernel_name: str | None = None,
-                    name: str | None = None) -> ReportPaths:
+                    name: str | None = None, plotlyjs_src: str | None = None) -> ReportPaths:
     """Write the report of ``snapshot`` into ``out_dir`` and return the paths.
 
     ``shared_by`` lists the tasks that failed the same way (``report --stopped``); ``notebook``
     and ``kernel_name`` override the bundled notebook and the default kernel; ``name`` the file
-    stem (otherwise derived from the subject and the evidence time). Raises `ReportError`.
+    stem (otherwise derived from the subject and the evidence time). A single report is self-contained
+    (plotly.js embedded once); a batch gives ``plotlyjs_src``, a copy next to the reports that each
+    HTML links (`write_plotlyjs`). Raises `ReportError`.
     """
     from fargate_nb.diagnose import diagnose
 
@@ -88,15 +104,18 @@ def generate_report(snapshot: Snapshot, out_dir: str | os.PathLike[str], title: 
         staged = ReportPaths(*(work / p.name for p in final.all()))
         snapshot.save(staged.snapshot)
         write_text_atomic(staged.json, diagnosis.to_json() + "\n")
-        parameters = {"snapshot_path": staged.snapshot.name, "interactive": False, "title": title,
-                      "embed_plotlyjs": False}  # the HTML embeds plotly.js once; the notebook need not
+        # The notebook shows the diagnosis made here (diagnosis_path), rather than diagnosing again;
+        # the HTML embeds (or links) plotly.js once, so the notebook's outputs need not carry it.
+        parameters = {"snapshot_path": staged.snapshot.name, "diagnosis_path": staged.json.name,
+                      "interactive": False, "title": title, "embed_plotlyjs": False}
         nb = execute_notebook(source, staged.ipynb, parameters, cwd=work, kernel_name=kernel_name)
         errors = error_outputs(nb)
         if errors:
             raise ReportError(f"the notebook reported errors: {'; '.join(errors)[:500]}")
         nb.metadata.setdefault("papermill", {})["output_path"] = str(final.ipynb)
         write_text_atomic(staged.ipynb, nbformat.writes(nb))
-        page = notebook_to_html(nb, title=title, header=_header(title, snapshot, diagnosis, provenance))
+        page = notebook_to_html(nb, title=title, header=_header(title, snapshot, diagnosis, provenance),
+                                plotlyjs_src=plotlyjs_src)
         left = remote_references(page)
         if left:
             raise ReportError(f"the HTML still references the network: {left[0]}")

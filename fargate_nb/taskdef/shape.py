@@ -50,15 +50,10 @@ NULL_KIND = "null"
 
 @lru_cache(maxsize=1)
 def ecs_shapes() -> tuple[Any, Any]:
-    """(RegisterTaskDefinition input shape, TaskDefinition output shape) from botocore's bundled model.
+    """(RegisterTaskDefinition input shape, TaskDefinition output shape) from botocore's bundled model."""
+    from fargate_nb.botomodels import service_model
 
-    Loaded once per process, straight from botocore's data files: a loader and the one service model, not
-    a whole botocore session (which also reads endpoints, partitions and every client's configuration).
-    """
-    from botocore.loaders import create_loader
-    from botocore.model import ServiceModel
-
-    model = ServiceModel(create_loader().load_service_model("ecs", "service-2"), "ecs")
+    model = service_model("ecs")  # the collector's clients share the parsed model
     return model.operation_model("RegisterTaskDefinition").input_shape, model.shape_for("TaskDefinition")
 
 

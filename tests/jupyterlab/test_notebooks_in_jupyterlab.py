@@ -133,3 +133,21 @@ def test_primer_runs_and_draws(page: Any, jupyterlab: Lab) -> None:
     # "Run all" leaves the sandbox up; the last cell's button stops it.
     page.locator("button", has_text="Stop the sandbox").first.click()
     page.wait_for_selector(".fargate-nb-stopped-sandbox", timeout=30_000)
+
+
+def test_fleet_audit_draws_the_heatmap_and_sorts_the_table(page: Any, jupyterlab: Lab) -> None:
+    from fargate_nb.lab.fleet import FLEET
+
+    name = "04_fleet_audit.ipynb"
+    run_all(page, jupyterlab, name)
+    assert error_outputs(jupyterlab, name) == []
+    assert page.locator(".fargate-nb-heatmap .js-plotly-plot").count() == 1
+    assert page.locator(".fargate-nb-heatmap svg.main-svg").count() >= 1  # drawn by plotly.js
+    assert page.locator(".jupyter-widgets").count() >= 1  # the progress bar is a live widget
+    rows = "#fargate-nb-audit-table tbody tr"
+    assert page.locator(rows).count() == len(FLEET)
+    page.locator("#fargate-nb-audit-table thead th", has_text="verdict").click()  # the inline script sorts
+    verdicts = page.eval_on_selector_all(rows, "rs => rs.map(r => r.cells[5].textContent.trim().split(' ').pop())")
+    broken = sum(1 for s in FLEET if s.expected)
+    assert verdicts == ["fail"] * broken + ["pass"] * (len(FLEET) - broken)
+    assert page.locator("details.fargate-nb-audit-service").count() == broken

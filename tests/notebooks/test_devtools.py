@@ -55,7 +55,7 @@ def test_bad_input_is_a_message_not_a_traceback(tmp_path, capsys):
 def test_committed_notebooks_are_clean_and_start_with_parameters():
     paths = sorted(NOTEBOOKS.glob("*.ipynb"))
     assert [p.name for p in paths] == ["01_pull_flow_primer.ipynb", "02_diagnose_task.ipynb",
-                                       "03_workshop_labs.ipynb"]
+                                       "03_workshop_labs.ipynb", "04_fleet_audit.ipynb"]
     for path in paths:
         data = json.loads(path.read_text())
         assert strip_notebook(data) == data, f"{path.name} has outputs: run `make strip`"

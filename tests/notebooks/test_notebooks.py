@@ -225,3 +225,20 @@ def test_workshop_lab_fix_and_check(tmp_path):
     checks = [o["data"]["text/html"] for o in outputs(nb) if "fargate-nb-fix-check" in o.get("data", {}).get(
         "text/html", "")]
     assert len(checks) == 1 and 'data-passed="true"' in checks[0], checks
+
+
+def test_diagnose_notebook_shows_the_saved_diagnosis_instead_of_diagnosing_again(tmp_path):
+    """A report gives the notebook its diagnosis (diagnosis_path): the kernel shows it, and does not recompute it."""
+    from fargate_nb.diagnose import diagnose
+    from tests.support.report_scenarios import snapshot
+
+    evidence = snapshot()
+    saved = diagnose(evidence)
+    saved.verdict = "The verdict as it was saved next to the evidence."  # no diagnosis would say this
+    evidence.save(tmp_path / "evidence.json")
+    (tmp_path / "diagnosis.json").write_text(saved.to_json())
+    nb = run("02_diagnose_task", tmp_path, snapshot_path=str(tmp_path / "evidence.json"),
+             diagnosis_path=str(tmp_path / "diagnosis.json"), interactive=False)
+    assert_clean(nb)
+    [verdict] = part(nb, "verdict")
+    assert "The verdict as it was saved next to the evidence." in verdict

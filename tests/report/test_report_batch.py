@@ -62,6 +62,7 @@ def test_batch_writes_one_report_per_failure_and_an_escaped_index(tmp_path, monk
 
     out = io.StringIO()
     result = report_stopped(None, "pay<ments>", tmp_path, since=datetime(2026, 3, 1, tzinfo=UTC), stream=out,
+                            workers=1,  # in this process, where the notebook run is replaced
                             collect=collect, list_tasks=lambda ctx, cluster, since: listed)
     assert sorted(collected) == sorted(f"arn:aws:ecs:{REGION}:{ACCT}:task/payments/t{i}" for i in (1, 3, 4))
     written = [e for e in result.entries if e.paths]
@@ -131,6 +132,13 @@ def test_sandbox_cluster_with_two_failures_gives_two_reports(aws, tmp_path):
         assert e.paths.html.exists() and e.paths.json.exists()
     logs = next(e for e in result.entries if len(e.group.tasks) == 3)
     assert logs.status == "fail" and "logs.group-missing" in logs.paths.json.read_text()
+    # Written side by side (two processes), linking one copy of plotly.js next to the index.
+    from fargate_nb.report.export import PLOTLY_MARKER
+
+    assert PLOTLY_MARKER in (tmp_path / "plotly.min.js").read_text()
+    for e in result.entries:
+        page = e.paths.html.read_text()
+        assert PLOTLY_MARKER not in page and page.count('src="plotly.min.js"') == 1
 
 
 def test_the_batch_reads_aws_only_through_the_callables_it_is_given(tmp_path):

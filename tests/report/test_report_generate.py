@@ -62,8 +62,9 @@ def test_five_files_with_one_safe_name_and_the_notebook_reads_the_saved_evidence
     stem = paths.md.name[:-3]
     assert all(p.name.startswith(stem) for p in paths.all()) and "/" not in stem and "<" not in stem
     call = rec.calls[0]
-    assert call["parameters"] == {"snapshot_path": paths.snapshot.name, "interactive": False, "title": "My title",
-                                  "embed_plotlyjs": False}
+    # The notebook shows the diagnosis saved next to the evidence: diagnosed once, in this process.
+    assert call["parameters"] == {"snapshot_path": paths.snapshot.name, "diagnosis_path": paths.json.name,
+                                  "interactive": False, "title": "My title", "embed_plotlyjs": False}
     assert call["snapshot_readable"] and call["source"].name == "02_diagnose_task.ipynb"
     assert json.loads(paths.json.read_text())["schema"] == DIAGNOSIS_SCHEMA
     assert Snapshot.load(paths.snapshot).to_dict() == snap.to_dict()

@@ -86,7 +86,8 @@ def test_the_batch_index_and_its_reports_are_0600(tmp_path, monkeypatch):
     result = report_stopped(None, "payments", out, since=datetime(2026, 3, 1, tzinfo=UTC), stream=io.StringIO(),
                             collect=collect, list_tasks=lambda ctx, cluster, since: listed)
     written = modes(out)
-    assert result.index.name in written and len(written) == 6  # index.html and one report's five files
+    # index.html, one report's five files and the plotly.js they share
+    assert result.index.name in written and "plotly.min.js" in written and len(written) == 7
     assert set(written.values()) == {0o600}
     assert mode(out) == 0o700
 
