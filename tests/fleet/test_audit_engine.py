@@ -124,6 +124,7 @@ def test_snapshots_are_written_privately_and_rediagnose_alike(fleet: Any, tmp_pa
     out = tmp_path / "audit" / "snapshots"
     audit = run_audit(endpoint_url=sandbox.endpoint_url, clusters=["payments"], snapshot_dir=out, all_regions=True)
     assert audit.regions == [sandbox.region]  # against an endpoint, only its region
+    assert run_audit(clusters=["search"], all_regions=True).regions == [sandbox.region]  # AWS_ENDPOINT_URL too
     assert {row.cluster for row in audit.rows} == {"payments"}
     for row in audit.rows:
         path = tmp_path / "audit" / row.snapshot_file
