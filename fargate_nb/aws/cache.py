@@ -101,6 +101,13 @@ class RunCache:
                 self._entries[key] = Cached(data=data)
                 self.seeded += 1
 
+    def seed_missing(self, key: RequestKey, code: str) -> None:
+        """Store "does not exist" that a batched read already told (e.g. an image a batch could not find)."""
+        with self._lock:
+            if key not in self._entries:
+                self._entries[key] = Cached(missing=True, code=code)
+                self.seeded += 1
+
     def keys(self) -> Iterable[RequestKey]:
         with self._lock:
             return list(self._entries)

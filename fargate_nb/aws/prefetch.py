@@ -9,11 +9,12 @@ per-service request, so the collections find them there:
   filter takes a list; a subnet that is gone is simply absent, as in the per-service read);
 - task definitions: one ``DescribeTaskDefinition`` per distinct revision (there is no batch API),
   made through the cache so no collection repeats it;
-- images: per ECR repository, ``DescribeImages`` and ``BatchGetImage`` with up to 100 image ids
+- images: per ECR repository, ``BatchGetImage`` and ``DescribeImages`` with up to 100 image ids
   (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_DescribeImages.html,
   https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_BatchGetImage.html).
-  ``DescribeImages`` fails as a whole when one id does not exist: then nothing is seeded and each
-  collection asks for its own image (and records what it finds).
+  ``BatchGetImage`` answers image by image (a missing one is a failure); ``DescribeImages`` fails
+  as a whole when one id does not exist, so it is asked only for the images that exist, and a
+  missing image is seeded as "not found", as its own ``DescribeImages`` would answer.
 
 Nothing here decides anything or raises for AWS errors: a batch that fails seeds nothing.
 """
@@ -112,28 +113,50 @@ def _images(ctx: AwsContext, refs: list[ImageRef]) -> None:
         if len(group) < 2:
             continue  # the collection's own two reads cost the same
         for i in range(0, len(group), IMAGE_BATCH):
-            batch = group[i:i + IMAGE_BATCH]
-            common = {"registryId": registry_id, "repositoryName": repository}
-            ids = [_image_id(r) for r in batch]
-            details = caller.call("ecr", "DescribeImages", region=region, resource=repository, imageIds=ids, **common)
-            digests: dict[str, str] = {}
-            if details.ok:
-                digests = {tag: d["imageDigest"] for d in details.data.get("imageDetails") or []
-                           for tag in d.get("imageTags") or [] if d.get("imageDigest")}
-                for ref in batch:
-                    match = [d for d in details.data.get("imageDetails") or [] if _matches(ref, d, d.get("imageTags"))]
-                    key = cache_key(ctx, "ecr", "DescribeImages", region, {**common, "imageIds": [_image_id(ref)]})
-                    ctx.cache.seed(key, {"imageDetails": match[:1]})
-            manifests = caller.call("ecr", "BatchGetImage", region=region, resource=repository, imageIds=ids,
-                                    acceptedMediaTypes=ACCEPTED_MEDIA_TYPES, **common)
-            if manifests.ok:
-                for ref in batch:
-                    images = [m for m in manifests.data.get("images") or []
-                              if _matches(ref, m.get("imageId") or {}, digests=digests)]
-                    failures = [f for f in manifests.data.get("failures") or []
-                                if _matches(ref, f.get("imageId") or {})]
-                    if not images and not failures:
-                        continue  # not told apart in the answer: the collection asks for it alone
-                    key = cache_key(ctx, "ecr", "BatchGetImage", region,
-                                    {**common, "imageIds": [_image_id(ref)], "acceptedMediaTypes": ACCEPTED_MEDIA_TYPES})
-                    ctx.cache.seed(key, {"images": images[:1], "failures": failures[:1]})
+            _image_batch(ctx, caller, region, {"registryId": registry_id, "repositoryName": repository},
+                         group[i:i + IMAGE_BATCH])
+
+
+def _image_batch(ctx: AwsContext, caller: Caller, region: str | None, common: dict[str, Any],
+                 batch: list[ImageRef]) -> None:
+    """``BatchGetImage`` first (it answers image by image, missing ones as failures), then
+    ``DescribeImages`` of the images that exist (it fails as a whole on a missing one): no image is
+    asked for twice, and a missing image is seeded as "not found" for both reads."""
+    cache = ctx.cache
+    if cache is None:
+        return
+    manifests = caller.call("ecr", "BatchGetImage", region=region, resource=common["repositoryName"],
+                            imageIds=[_image_id(r) for r in batch], acceptedMediaTypes=ACCEPTED_MEDIA_TYPES, **common)
+    missing: list[ImageRef] = []
+    present = list(batch)
+    if manifests.ok:
+        failures = [f for f in manifests.data.get("failures") or [] if isinstance(f, dict)]
+        missing = [r for r in batch if any(f.get("failureCode") == "ImageNotFound"
+                                           and _matches(r, f.get("imageId") or {}) for f in failures)]
+        present = [r for r in batch if r not in missing]
+    digests: dict[str, str] = {}
+    details = None
+    if present:
+        details = caller.call("ecr", "DescribeImages", region=region, resource=common["repositoryName"],
+                              imageIds=[_image_id(r) for r in present], **common)
+        if details.ok:
+            listed = details.data.get("imageDetails") or []
+            digests = {tag: d["imageDigest"] for d in listed for tag in d.get("imageTags") or [] if d.get("imageDigest")}
+            for ref in present:
+                match = [d for d in listed if _matches(ref, d, d.get("imageTags"))]
+                cache.seed(cache_key(ctx, "ecr", "DescribeImages", region, {**common, "imageIds": [_image_id(ref)]}),
+                           {"imageDetails": match[:1]})
+    for ref in missing:  # what the per-image DescribeImages answers for an image that is not there
+        cache.seed_missing(cache_key(ctx, "ecr", "DescribeImages", region, {**common, "imageIds": [_image_id(ref)]}),
+                           "ImageNotFoundException")
+    if not manifests.ok:
+        return
+    for ref in batch:
+        images = [m for m in manifests.data.get("images") or []
+                  if _matches(ref, m.get("imageId") or {}, digests=digests)]
+        failures = [f for f in manifests.data.get("failures") or [] if _matches(ref, f.get("imageId") or {})]
+        if not images and not failures:
+            continue  # not told apart in the answer: the collection asks for it alone
+        cache.seed(cache_key(ctx, "ecr", "BatchGetImage", region,
+                             {**common, "imageIds": [_image_id(ref)], "acceptedMediaTypes": ACCEPTED_MEDIA_TYPES}),
+                   {"images": images[:1], "failures": failures[:1]})

@@ -11,6 +11,7 @@ that cannot be listed is a problem of the audit. Nothing here decides: rows come
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -54,7 +55,7 @@ def _contexts(audit: Audit, *, regions: list[str] | None, all_regions: bool, rol
         on_context(base)
     if regions:
         wanted = list(dict.fromkeys(regions))
-    elif all_regions and not endpoint_url:
+    elif all_regions and not (endpoint_url or os.environ.get("AWS_ENDPOINT_URL")):
         wanted = ecs_regions(base)
     else:  # the default region (against an endpoint such as the sandbox, only its region exists)
         wanted = [base.region]
@@ -156,8 +157,8 @@ def run_audit(*, regions: list[str] | None = None, all_regions: bool = False, cl
               on_context: Callable[[Any], None] | None = None) -> Audit:
     """Audit every service of ``clusters`` (default: all) in each region and account; see the module docstring.
 
-    ``all_regions``: every region ECS offers in the partition (against ``endpoint_url``, only the
-    given or default region); a region that rejects the credentials while others accept them is
+    ``all_regions``: every region ECS offers in the partition (against ``endpoint_url`` or
+    ``AWS_ENDPOINT_URL``, only the given or default region); a region that rejects the credentials while others accept them is
     an opt-in region the account has not enabled, and is left out of ``audit.regions`` silently. ``role_arns``: assume each (read-only, docs/audit.md "Accounts").
     ``snapshot_dir``: write each service's snapshot there (`snapshot_path`); ``row.snapshot_file``
     is relative to its parent. ``progress`` is called after each service (from this thread).

@@ -72,6 +72,11 @@ def test_a_recorded_run_is_read_only_and_reads_no_resource_twice(fleet: Any) -> 
                for svc, op in recorder.calls), sorted(set(recorder.calls))
     repeated = {r: n for r, n in Counter(recorder.requests).items() if n > 1}
     assert repeated == {}
+    # Batched or not, each image is asked for once per operation (the fleet has a missing tag too).
+    images = Counter((op, p["repositoryName"], json.dumps(i, sort_keys=True))
+                     for _, op, _, text in recorder.requests if op in ("DescribeImages", "BatchGetImage")
+                     for p in [json.loads(text)] for i in p["imageIds"])
+    assert images and max(images.values()) == 1, images
     # Shared resources: the role and the VPC were each read once for all eight services.
     ops = Counter(op for _, op, _, _ in recorder.requests)
     assert ops["DescribeRouteTables"] == 1 and ops["DescribeVpcs"] == 1
@@ -124,6 +129,7 @@ def test_snapshots_are_written_privately_and_rediagnose_alike(fleet: Any, tmp_pa
     out = tmp_path / "audit" / "snapshots"
     audit = run_audit(endpoint_url=sandbox.endpoint_url, clusters=["payments"], snapshot_dir=out, all_regions=True)
     assert audit.regions == [sandbox.region]  # against an endpoint, only its region
+    assert run_audit(clusters=["search"], all_regions=True).regions == [sandbox.region]  # AWS_ENDPOINT_URL too
     assert {row.cluster for row in audit.rows} == {"payments"}
     for row in audit.rows:
         path = tmp_path / "audit" / row.snapshot_file
