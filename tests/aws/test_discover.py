@@ -14,7 +14,6 @@ from tests.aws.envs import client
 from tests.aws.inject import Injector, ok_response
 
 CLUSTER_ARN = "arn:aws:ecs:us-east-1:123456789012:cluster/web"
-NOW = time.time()
 
 
 def _arn(i: int) -> str:
@@ -49,7 +48,7 @@ def _stopped_world(count: int, ages_minutes):
                     "clusterArn": CLUSTER_ARN}
             age = ages_minutes(i)
             if age is not None:
-                task["stoppedAt"] = NOW - age * 60
+                task["stoppedAt"] = time.time() - age * 60  # relative to the call: a slow run cannot shift the edge
             tasks.append(task)
         return _json({"tasks": tasks, "failures": []})
 
@@ -80,7 +79,7 @@ def test_stopped_tasks_newest_first_within_the_window_in_batches_of_100():
 
 def test_since_may_be_a_moment():
     injector, _ = _stopped_world(10, lambda i: i * 10 + 1)
-    since = datetime.fromtimestamp(NOW - 35 * 60, UTC)
+    since = datetime.fromtimestamp(time.time() - 35 * 60, UTC)
     tasks = list_stopped_tasks(_ctx(injector), "arn:aws:ecs:us-east-1:123456789012:cluster/web", since)
     assert [t["taskArn"] for t in tasks] == [_arn(i) for i in range(4)]
 
