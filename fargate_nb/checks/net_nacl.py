@@ -75,7 +75,7 @@ def _nacl(snapshot: Snapshot, dest: Destination) -> Finding:
         return unknown_for_path("net.nacl", dest, unknown)
     live = [p for p in paths if p.kind != "none"]
     if not live:
-        return make("net.nacl", "skipped", dest, f"No path to {dest.target} to check",
+        return make("net.nacl", "skipped", dest, f"No path to {dest.key} to check",
                     f"{paths[0].detail} (see net.no-route)")
     statuses, evidence, entries = [], [], []
     taken: dict[tuple[str, bool], set[int]] = {}
@@ -92,13 +92,13 @@ def _nacl(snapshot: Snapshot, dest: Destination) -> Finding:
             entries.extend(fixes)
     status = worst(statuses)
     if status == "pass":
-        return make("net.nacl", "pass", dest, f"Network ACLs allow HTTPS to {dest.target} and back",
+        return make("net.nacl", "pass", dest, f"Network ACLs allow HTTPS to {dest.key} and back",
                     f"{len(evidence)} boundary crossings allowed", evidence=evidence)
     if status == "unknown":
-        return make("net.nacl", "unknown", dest, f"Network ACLs on the way to {dest.target} undecided",
+        return make("net.nacl", "unknown", dest, f"Network ACLs on the way to {dest.key} undecided",
                     "; ".join(e for e in evidence if "only part" in e or "not in the evidence" in e)
                     or "some peer addresses are not known here; verify the rules by hand", evidence=evidence)
-    return make("net.nacl", "fail", dest, f"A network ACL blocks HTTPS to {dest.target} or its replies",
+    return make("net.nacl", "fail", dest, f"A network ACL blocks HTTPS to {dest.key} or its replies",
                 "; ".join(e for e in evidence if ": blocked by " in e), evidence=evidence,
                 remediation=_remediation(entries))
 

@@ -65,7 +65,7 @@ def _endpoint_sg(snapshot: Snapshot, dest: Destination) -> Finding:
         unknown = next((p for p in paths if p.kind == "unknown"), None)
         if unknown:
             return unknown_for_path("net.endpoint-sg", dest, unknown)
-        return make("net.endpoint-sg", "skipped", dest, f"{dest.target} is not reached through an interface endpoint",
+        return make("net.endpoint-sg", "skipped", dest, f"{dest.key} is not reached through an interface endpoint",
                     paths[0].detail)
     ep = via[0].endpoint or {}
     eid = ep.get("VpcEndpointId") or "VPCE_ID"
@@ -95,7 +95,7 @@ def _endpoint_sg(snapshot: Snapshot, dest: Destination) -> Finding:
                     "addresses the endpoint refuses", evidence=ev + used,
                     remediation=_endpoint_sg_fix(eid, ep_groups, task_sgs, required))
     if not netpath.task_security_groups_known(snapshot) and src.groups:
-        return make("net.endpoint-sg", "unknown", dest, f"Task security groups unknown ({dest.target})",
+        return make("net.endpoint-sg", "unknown", dest, f"Task security groups unknown ({dest.key})",
                     f"{eid} admits tcp 443 from security groups {', '.join(sorted(src.groups))}; the task's own "
                     "groups are not in the evidence (its network interface is gone), so whether it is one of them "
                     "cannot be told", evidence=ev + list(src.groups.values()))
@@ -106,7 +106,7 @@ def _endpoint_sg(snapshot: Snapshot, dest: Destination) -> Finding:
     return make("net.endpoint-sg", "fail", dest, f"Endpoint {eid} refuses HTTPS from the task",
                 f"no inbound rule of {', '.join(ep_groups) or '(no group)'} admits tcp 443 from the task's security "
                 f"groups ({', '.join(task_sgs) or 'none'}) or subnet {', '.join(map(str, required))}; connections to "
-                f"{dest.target} time out", evidence=ev + rules_text(groups, "ingress"),
+                f"{dest.key} time out", evidence=ev + rules_text(groups, "ingress"),
                 remediation=_endpoint_sg_fix(eid, ep_groups, task_sgs, required))
 
 
@@ -146,10 +146,10 @@ def _task_egress(snapshot: Snapshot, dest: Destination) -> Finding:
     if path.kind == "unknown":
         return unknown_for_path("net.task-sg-egress", dest, path)
     if path.kind == "none":
-        return make("net.task-sg-egress", "skipped", dest, f"No path to {dest.target} to check",
+        return make("net.task-sg-egress", "skipped", dest, f"No path to {dest.key} to check",
                     f"{path.detail} (see net.no-route)")
     if not netpath.task_security_groups_known(snapshot):
-        return make("net.task-sg-egress", "unknown", dest, f"Task security groups unknown ({dest.target})",
+        return make("net.task-sg-egress", "unknown", dest, f"Task security groups unknown ({dest.key})",
                     "the task's security groups are not in the evidence (its network interface is gone and no "
                     "service names them)", evidence=[f"path: {path.kind} — {path.detail}"])
     task_sgs = netpath.task_security_group_ids(snapshot)
@@ -161,16 +161,16 @@ def _task_egress(snapshot: Snapshot, dest: Destination) -> Finding:
     if status == "fail" and unread:
         status, detail = "unknown", f"{detail}; security groups {', '.join(unread)} could not be read"
     if status == "pass":
-        return make("net.task-sg-egress", "pass", dest, f"The task may send HTTPS to {dest.target}", detail,
+        return make("net.task-sg-egress", "pass", dest, f"The task may send HTTPS to {dest.key}", detail,
                     evidence=ev)
     if status == "unknown":
-        return make("net.task-sg-egress", "unknown", dest, f"Task egress to {dest.target} undecided", detail,
+        return make("net.task-sg-egress", "unknown", dest, f"Task egress to {dest.key} undecided", detail,
                     evidence=ev, missing_permission="ec2:DescribeSecurityGroups" if unread else None)
     remediation = Remediation(
         summary=f"Allow tcp 443 out of {first} to {next(iter(fix_kw.values()))}",
         commands=[_sg_rule_cmd("egress", first, **fix_kw)],
         fix={"op": "authorize_sg_rule", "group_id": first, "direction": "egress", "port": HTTPS, **fix_kw})
-    return make("net.task-sg-egress", "fail", dest, f"The task's security groups block HTTPS to {dest.target}",
+    return make("net.task-sg-egress", "fail", dest, f"The task's security groups block HTTPS to {dest.key}",
                 detail, evidence=ev, remediation=remediation)
 
 
@@ -224,6 +224,6 @@ def _egress_verdict(snapshot: Snapshot, dest: Destination, path: netpath.NetPath
     public = [why for n, why in src.cidrs if is_public(n)]
     if public or src.prefix_lists or path.kind == "opaque":
         return "unknown", (f"outbound 443 is allowed only to some addresses ({'; '.join(public) or 'prefix lists'}); "
-                           f"{dest.target}'s addresses are not known here: verify they are covered"), {}
-    return "fail", f"no outbound rule allows tcp 443 to 0.0.0.0/0, which {path.kind} traffic to {dest.target} needs", \
+                           f"{dest.key}'s addresses are not known here: verify they are covered"), {}
+    return "fail", f"no outbound rule allows tcp 443 to 0.0.0.0/0, which {path.kind} traffic to {dest.key} needs", \
         {"cidr": "0.0.0.0/0"}
