@@ -17,7 +17,7 @@ from fargate_nb.checks.net_findings import make, network_findings, q, unknown_fo
 from fargate_nb.checks.registry import check
 from fargate_nb.model import Finding, Remediation, Snapshot
 from fargate_nb.pullflow import Destination, PullPlan
-from fargate_nb.reach.cidrs import ALL_IPV4, public_space
+from fargate_nb.reach.cidrs import ALL_IPV4, ALL_IPV6, public_space
 from fargate_nb.reach.legs import Leg, Peer, client_legs, forward_legs, judge, server_legs
 
 EVIDENCE = ("subnets", "route_tables", "network_acls")
@@ -44,6 +44,8 @@ def legs_for(snapshot: Snapshot, path: netpath.NetPath, target: str) -> list[Leg
             legs += client_legs(task_subnet, _endpoint_peer(snapshot, es), eph)
             legs += server_legs(es, task_net, eph, "endpoint")
         return legs
+    if path.ipv6:  # out ::/0 through an egress-only or internet gateway: the IPv6 entries decide
+        return client_legs(task_subnet, Peer([ALL_IPV6], "the IPv6 internet", exact=False, fix_cidrs=(ALL_IPV6,)), eph)
     public = Peer(public_space(), "the internet", exact=False, fix_cidrs=(ALL_IPV4,))
     if target == "s3":
         pl_id, pl_nets = netpath.s3_prefix_cidrs(snapshot)

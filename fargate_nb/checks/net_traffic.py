@@ -40,6 +40,8 @@ def _sg_rule_cmd(direction: str, group: str, *, source_group: str | None = None,
         peer = f"UserIdGroupPairs=[{{GroupId={source_group}}}]"
     elif prefix_list_id:
         peer = f"PrefixListIds=[{{PrefixListId={prefix_list_id}}}]"
+    elif cidr and ":" in cidr:
+        peer = f"Ipv6Ranges=[{{CidrIpv6={cidr}}}]"
     else:
         peer = f"IpRanges=[{{CidrIp={cidr}}}]"
     verb = "ingress" if direction == "ingress" else "egress"
@@ -177,6 +179,12 @@ def _task_egress(snapshot: Snapshot, dest: Destination) -> Finding:
 def _egress_verdict(snapshot: Snapshot, dest: Destination, path: netpath.NetPath,
                     src: Allowed) -> tuple[str, str, dict[str, str]]:
     """(status, detail, arguments of the rule that would fix it)."""
+    if path.ipv6:  # ::/0 to an egress-only or internet gateway: the IPv6 rules (Ipv6Ranges) decide
+        covering = src.all_ipv6()
+        if covering:
+            return "pass", f"outbound tcp 443 to ::/0 is allowed ({'; '.join(covering)})", {}
+        return "fail", (f"no outbound rule allows tcp 443 to ::/0 (IPv6), which {path.kind} traffic to {dest.key} "
+                        "needs"), {"cidr": "::/0"}
     if path.kind == "interface-endpoint" and path.endpoint:
         eid = path.endpoint.get("VpcEndpointId")
         ep_groups = group_ids(path.endpoint)

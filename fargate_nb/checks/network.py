@@ -142,9 +142,9 @@ def public_ip(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
         ev = [f"path from {path.subnet_id}: {path.kind} — {path.detail}"]
         if path.kind == "unknown":
             out.append(unknown_for_path("net.public-ip", dest, path))
-        elif path.kind != "internet":
+        elif path.kind != "internet" or path.ipv6:
             out.append(make("net.public-ip", "pass", dest, f"{dest.key} needs no public IP",
-                            f"traffic to {dest.key} does not use the internet gateway: {path.detail}", evidence=ev))
+                            f"traffic to {dest.key} does not need a public IPv4 address: {path.detail}", evidence=ev))
         elif path.public_ip is True:
             out.append(make("net.public-ip", "pass", dest, f"{dest.key} is reached with the task's public IP",
                             path.detail, evidence=ev))

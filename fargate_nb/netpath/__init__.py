@@ -34,6 +34,8 @@ from fargate_nb.netpath.evidence import (
     subnet,
     subnet_cidr,
     task_ephemeral,
+    task_family,
+    task_ipv6,
     task_private_ip,
     task_security_group_ids,
     task_security_groups_known,
@@ -42,7 +44,7 @@ from fargate_nb.netpath.evidence import (
     vpc_dns,
     vpc_id,
 )
-from fargate_nb.pullflow import Destination, endpoint_service, split_key
+from fargate_nb.pullflow import ECR_DUAL_STACK_HOST, Destination, endpoint_service, split_key
 from fargate_nb.reach import DEFAULT_ROUTE, KINDS, Bypass, Network, rank
 from fargate_nb.reach import Path as NetPath
 from fargate_nb.reach import resolve as reach_resolve
@@ -102,7 +104,8 @@ def _resolve(snapshot: Snapshot, target: str | Destination, subnet_id: str) -> N
     public_ip = network(snapshot).get("assign_public_ip")
     return reach_resolve(vpc_network(snapshot), subnet_id, service, target=name, gateway=gateway,
                          public_ip=public_ip if isinstance(public_ip, bool) else None, bypassed=refused,
-                         sender="the task")
+                         sender="the task", family=task_family(snapshot, subnet_id),
+                         dual_stack_destination=bool(ECR_DUAL_STACK_HOST.match(service_id)))
 
 
 def _other_region(snapshot: Snapshot, service_id: str, region: str) -> list[Bypass]:
@@ -150,7 +153,7 @@ def request_context(snapshot: Snapshot, target: str | Destination, action: str |
             values["aws:VpcSourceIp"] = ip
         else:
             unknown.add("aws:VpcSourceIp")
-    elif path.kind in ("nat", "internet"):
+    elif path.kind in ("nat", "internet", "egress-only"):
         unknown.add("aws:SourceIp")
     else:  # opaque, unknown, none: the request may leave by an endpoint or an address we cannot see
         unknown.update({"aws:SourceIp", "aws:SourceVpc", "aws:SourceVpce"})
@@ -158,9 +161,10 @@ def request_context(snapshot: Snapshot, target: str | Destination, action: str |
 
 
 __all__ = [
-    "AMAZON_DNS", "DEFAULT_ROUTE", "EVIDENCE_APIS", "dns_servers", "KINDS", "PATH_EVIDENCE", "Bypass", "NetPath", "dicts", "endpoint_service_name",
-    "endpoints_for", "is_available", "missing_evidence", "network", "network_acl_for", "request_context", "resolve",
-    "resolve_all", "route_table_for", "s3_prefix_cidrs", "s3_prefix_list", "security_group", "subnet", "subnet_cidr",
-    "task_ephemeral", "task_private_ip", "task_security_group_ids", "task_security_groups_known", "task_subnet_ids",
-    "vpc_cidrs", "vpc_dns", "vpc_id", "vpc_network",
+    "AMAZON_DNS", "DEFAULT_ROUTE", "EVIDENCE_APIS", "KINDS", "PATH_EVIDENCE", "Bypass", "NetPath", "dicts",
+    "dns_servers", "endpoint_service_name", "endpoints_for", "is_available", "missing_evidence", "network",
+    "network_acl_for", "request_context", "resolve", "resolve_all", "route_table_for", "s3_prefix_cidrs",
+    "s3_prefix_list", "security_group", "subnet", "subnet_cidr", "task_ephemeral", "task_family", "task_ipv6",
+    "task_private_ip", "task_security_group_ids", "task_security_groups_known", "task_subnet_ids", "vpc_cidrs",
+    "vpc_dns", "vpc_id", "vpc_network",
 ]

@@ -166,6 +166,28 @@ def dns_servers(snapshot: Snapshot) -> list[str] | None:
     return [AMAZON_DNS]
 
 
+def task_family(snapshot: Snapshot, subnet_id: str) -> str:
+    """The task's address family in ``subnet_id``: ``ipv6`` (an IPv6-only subnet, ``Ipv6Native``), ``dual`` (an
+    IPv6 address on the task's ENI, from DescribeTasks or the ENI), else ``ipv4``."""
+    found = subnet(snapshot, subnet_id) or {}
+    if found.get("Ipv6Native") is True:
+        return "ipv6"
+    return "dual" if task_ipv6(snapshot) else "ipv4"
+
+
+def task_ipv6(snapshot: Snapshot) -> str | None:
+    """The task ENI's IPv6 address, when it has one."""
+    for att in dicts((snapshot.task or {}).get("attachments")):
+        for d in dicts(att.get("details")):
+            if d.get("name") == "ipv6Address" and isinstance(d.get("value"), str) and d["value"]:
+                return d["value"]
+    eni = network(snapshot).get("eni")
+    for addr in dicts(eni.get("Ipv6Addresses") if isinstance(eni, dict) else None):
+        if isinstance(addr.get("Ipv6Address"), str) and addr["Ipv6Address"]:
+            return addr["Ipv6Address"]
+    return None
+
+
 def task_ephemeral(snapshot: Snapshot) -> tuple[int, int]:
     """The task's ephemeral port range, by its runtime platform's OS family."""
     return client_ephemeral(((snapshot.task_definition or {}).get("runtimePlatform") or {}).get("operatingSystemFamily"))
@@ -174,4 +196,4 @@ def task_ephemeral(snapshot: Snapshot) -> tuple[int, int]:
 __all__ = ["AMAZON_DNS", "EVIDENCE_APIS", "dicts", "dns_servers", "endpoint_service_name", "endpoints_for", "is_available", "missing_evidence",
            "network", "network_acl_for", "route_table_for", "s3_prefix_cidrs", "s3_prefix_list", "security_group",
            "subnet", "subnet_cidr", "task_ephemeral", "task_private_ip", "task_security_group_ids",
-           "task_security_groups_known", "task_subnet_ids", "vpc_cidrs", "vpc_dns", "vpc_id"]
+           "task_family", "task_ipv6", "task_security_groups_known", "task_subnet_ids", "vpc_cidrs", "vpc_dns", "vpc_id"]

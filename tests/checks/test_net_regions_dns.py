@@ -24,7 +24,7 @@ from fargate_nb.checks.registry import REGISTRY
 from fargate_nb.diagnose import diagnose
 from fargate_nb.fixes import apply_fix
 from fargate_nb.pullflow import endpoint_service, layer_bucket_arn, parse_image, plan
-from tests.support.network import ACCT, EXEC_ROLE, VPC, Net, nat_vpc, private_vpc
+from tests.support.network import ACCT, EXEC_ROLE, PRIVATE_RTB, VPC, Net, nat_vpc, private_vpc
 
 NET_IDS = ("net.no-route", "net.public-ip", "net.vpc-dns", "net.endpoint-private-dns", "net.s3-gateway-route",
            "net.endpoint-policy", "net.endpoint-sg", "net.task-sg-egress", "net.nacl")
@@ -190,3 +190,30 @@ def test_an_unreadable_dhcp_option_set_is_unknown_for_endpoints():
     snap = private_vpc().unreadable("dhcp_options", "ec2:DescribeDhcpOptions").build()
     finding = status(snap, "net.vpc-dns", "ecr.api")
     assert finding.status == "unknown" and finding.missing_permission == "ec2:DescribeDhcpOptions"
+
+
+# -- IPv6 ---------------------------------------------------------------------------------------------------
+def _ipv6_only() -> Net:
+    """An IPv6-only task subnet (Ipv6Native) whose table sends ::/0 to an egress-only internet gateway."""
+    net = private_vpc().image(f"{ACCT}.dkr-ecr.us-east-1.on.aws/api:1.0")
+    for s in net.net["subnets"]:
+        s["Ipv6Native"] = True
+    net.route_table(PRIVATE_RTB)["Routes"].append(
+        {"DestinationIpv6CidrBlock": "::/0", "EgressOnlyInternetGatewayId": "eigw-0abc", "State": "active"})
+    return net
+
+
+def test_an_ipv6_only_task_needs_ipv6_egress_rules_and_acl_entries():
+    host = f"{ACCT}.dkr-ecr.us-east-1.on.aws"
+    snap = _ipv6_only().build()
+    assert status(snap, "net.no-route", host).status == "pass"
+    egress = status(snap, "net.task-sg-egress", host)
+    assert egress.status == "fail" and egress.remediation.fix["cidr"] == "::/0"
+    assert "Ipv6Ranges" in egress.remediation.commands[0]
+    snap = apply_fix(snap, egress.remediation.fix)
+    assert status(snap, "net.task-sg-egress", host).status == "pass"
+    acl = status(snap, "net.nacl", host)  # the default entries are IPv4 only: IPv6 hits the * rule
+    assert acl.status == "fail"
+    snap = apply_fix(snap, acl.remediation.fix)
+    assert status(snap, "net.nacl", host).status == "pass"
+    assert status(snap, "net.public-ip", host).status == "pass"
