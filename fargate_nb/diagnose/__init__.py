@@ -24,7 +24,7 @@ from fargate_nb.model import (
     StepResult,
     worst_status,
 )
-from fargate_nb.pullflow import STEP_TITLES, PullPlan, plan
+from fargate_nb.pullflow import STEP_TITLES, PullPlan, plan, split_key
 
 _STEP_RANK = {s: i for i, s in enumerate(STEPS)}
 _STATUS_RANK = {s: i for i, s in enumerate(SEVERITY_ORDER)}
@@ -201,7 +201,9 @@ def stopped_explanation(snapshot: Snapshot, findings: list[Finding]) -> dict[str
     failing = [f for f in findings if f.status == "fail"]
     wanted = set(data.get("finding_ids") or [])
     target = data.get("target")
-    confirming = [f for f in failing if f.id in wanted and (not target or not f.target or f.target == target)]
+    # A network finding in another region is keyed service@region; the stopped reason names the service.
+    confirming = [f for f in failing if f.id in wanted
+                  and (not target or not f.target or split_key(f.target)[0] == split_key(target)[0])]
     data["confirmed"] = bool(confirming) if wanted else None
     data["confirmed_by"] = sorted({f.label for f in confirming})
     return data

@@ -217,3 +217,14 @@ def test_an_ipv6_only_task_needs_ipv6_egress_rules_and_acl_entries():
     snap = apply_fix(snap, acl.remediation.fix)
     assert status(snap, "net.nacl", host).status == "pass"
     assert status(snap, "net.public-ip", host).status == "pass"
+
+
+def test_a_stopped_reason_naming_the_service_is_confirmed_by_its_other_region_finding():
+    net = private_vpc().image(WEST_IMAGE)
+    net.snap.task["stoppedReason"] = (
+        "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: "
+        "unable to retrieve ecr registry auth: service call has been retried 3 time(s): RequestError: send request "
+        'failed caused by: Post "https://api.ecr.us-west-2.amazonaws.com/": dial tcp 52.94.1.10:443: i/o timeout')
+    d = diagnose(net.build())
+    assert d.stopped["confirmed"] is True
+    assert "net.no-route[ecr.api@us-west-2]" in d.stopped["confirmed_by"]
