@@ -14,7 +14,7 @@ from typing import Any
 from fargate_nb import netpath
 from fargate_nb.fixes import FixError, fix_op
 from fargate_nb.model import Snapshot
-from fargate_nb.pullflow import SERVICE_ENDPOINTS
+from fargate_nb.pullflow import SERVICE_ENDPOINTS, endpoint_service, split_key
 from fargate_nb.reach.cidrs import to_net, to_net6
 from fargate_nb.reach.routes import routes_to_internet
 
@@ -130,8 +130,9 @@ def add_vpc_endpoint(snapshot: Snapshot, fix: dict[str, Any]) -> None:
     kind = fix.get("type") or ("Gateway" if service == "s3" else "Interface")
     if kind not in ("Interface", "Gateway"):
         raise FixError(f"add_vpc_endpoint: type must be Interface or Gateway, not {kind!r}")
-    name = service if service.startswith("com.amazonaws.") else (
-        SERVICE_ENDPOINTS[service].format(region=snapshot.region) if service in SERVICE_ENDPOINTS else None)
+    base, region = split_key(service)  # a target (ecr.dkr), a target in another region (ecr.dkr@us-west-2)
+    name = service if service.startswith(("com.amazonaws.", "cn.com.amazonaws.")) else (
+        endpoint_service(base, region or snapshot.region) if base in SERVICE_ENDPOINTS else None)
     if name is None:
         raise FixError(f"add_vpc_endpoint: {service!r} is not an AWS service with a VPC endpoint "
                        f"(one of {', '.join(SERVICE_ENDPOINTS)})")

@@ -129,6 +129,11 @@ def test_china_regions_use_their_partition_and_the_endpoints_own_service_name():
     snap = net.build()
     assert netpath.resolve(snap, "ecr.dkr").kind == "interface-endpoint"
     assert {f.status for f in run(snap) if f.id == "net.no-route"} == {"pass"}
+    bare = Net(region="cn-north-1").image(image.raw).build()
+    assert status(bare, "net.no-route", "ecr.dkr").status == "fail"
+    created = apply_fix(bare, status(bare, "net.no-route", "ecr.dkr").remediation.fix)
+    assert "cn.com.amazonaws.cn-north-1.ecr.dkr" in [e["ServiceName"] for e in created.network["vpc_endpoints"]]
+    assert status(created, "net.no-route", "ecr.dkr").status == "pass"
 
 
 # -- dual-stack ECR -------------------------------------------------------------------------------------
