@@ -216,6 +216,9 @@ def s3_gateway_route(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
     dests, early = network_findings(snapshot, plan, "net.s3-gateway-route",
                                     (*PATH_EVIDENCE, "vpc_endpoints"))
     out = list(early)
+    if dests and not any(d.target == "s3" for d in dests):
+        out.append(Finding("net.s3-gateway-route", "skipped", None, message="No ECR image: no S3 layer download",
+                           detail="the layers come from the registry host itself; only ECR serves them from S3"))
     for dest in (d for d in dests if d.target == "s3" and d.endpoint_service):
         gateways = [e for e in netpath.endpoints_for(snapshot, dest.endpoint_service, "Gateway")
                     if netpath.is_available(e)]
