@@ -102,10 +102,21 @@ def _resolve(snapshot: Snapshot, target: str | Destination, subnet_id: str) -> N
     if region and region != snapshot.region:
         refused += _other_region(snapshot, service_id, region)
     public_ip = network(snapshot).get("assign_public_ip")
+    family = task_family(snapshot, subnet_id)
     return reach_resolve(vpc_network(snapshot), subnet_id, service, target=name, gateway=gateway,
                          public_ip=public_ip if isinstance(public_ip, bool) else None, bypassed=refused,
-                         sender="the task", family=task_family(snapshot, subnet_id),
-                         dual_stack_destination=bool(ECR_DUAL_STACK_HOST.match(service_id)))
+                         sender="the task", family=family, dual_stack_destination=_dual_stack(service_id, family))
+
+
+def _dual_stack(service_id: str, family: str) -> bool:
+    """Whether the destination answers over IPv6. An ECR dual-stack host does; an image URI on the IPv4 ECR
+    host does not, and an IPv6-only task "must use Amazon ECR dual-stack image URI endpoints" (ECS developer
+    guide, task networking in IPv6-only mode, https://docs.aws.amazon.com/AmazonECS/latest/developerguide/managed-instance-networking.html).
+    For an IPv6-only task the other AWS services are taken as reached over their dual-stack endpoints; a
+    dual-stack task reaches them over IPv4."""
+    if ECR_DUAL_STACK_HOST.match(service_id):
+        return True
+    return family == "ipv6" and service_id != "ecr.dkr"
 
 
 def _other_region(snapshot: Snapshot, service_id: str, region: str) -> list[Bypass]:

@@ -21,7 +21,7 @@ What could not be read is never taken as absent: a path that depends on unread e
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from fargate_nb.reach.endpoints import Bypass, gateway_endpoint, interface_endpoint
@@ -35,10 +35,11 @@ from fargate_nb.reach.routes import (
     route_table_for,
     routes_to_internet,
 )
-from fargate_nb.reach.shapes import find, strings
+from fargate_nb.reach.shapes import dicts, find, strings
 
 KINDS = ("interface-endpoint", "gateway-endpoint", "nat", "internet", "egress-only", "opaque", "none", "unknown")
 FAMILIES = ("ipv4", "ipv6", "dual")  # the sender's addresses: IPv4 only, IPv6 only, dual-stack
+NAT64_PREFIX = "64:ff9b::/96"
 DEFAULT_ROUTE = "0.0.0.0/0"
 
 
@@ -164,12 +165,30 @@ def _way_out(net: Network, rt: dict[str, Any], base: dict[str, Any], missing: tu
              dual_stack_destination: bool) -> Path:
     """The default route of the sender's address family; a dual-stack sender and destination use either."""
     if family == "ipv6":
+        if not dual_stack_destination:
+            return _nat64(net, rt, base, missing, bypassed, sender)
         return _default_route_v6(rt, base, missing, bypassed, sender)
     v4 = _default_route(net, rt, base, missing, bypassed, public_ip, sender)
     if family != "dual" or not dual_stack_destination or v4.works is True:
         return v4
     v6 = _default_route_v6(rt, base, missing, bypassed, sender)
     return v6 if rank(v6) > rank(v4) else v4
+
+
+def _nat64(net: Network, rt: dict[str, Any], base: dict[str, Any], missing: tuple[str, ...],
+           bypassed: tuple[Bypass, ...], sender: str) -> Path:
+    """An IPv6-only sender and an IPv4-only destination: only DNS64 and NAT64 (a ``64:ff9b::/96`` route to a
+    NAT gateway) translate (https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-nat64-dns64.html)."""
+    rtb = base["route_table_id"]
+    route = next((r for r in dicts(rt.get("Routes")) if r.get("DestinationIpv6CidrBlock") == NAT64_PREFIX
+                  and r.get("NatGatewayId") and not is_blackhole(r)), None)
+    if route is None:
+        return Path(kind="none", ipv6=True, missing=missing, bypassed=bypassed,
+                    detail=f"{sender} has only IPv6 and the destination's name is IPv4-only; {rtb} has no "
+                           f"{NAT64_PREFIX} route to a NAT gateway (NAT64, with DNS64 on the subnet)", **base)
+    path = _nat_path(net, str(route["NatGatewayId"]), {"route": route, "missing": missing, "bypassed": bypassed,
+                                                        **base})
+    return replace(path, ipv6=True, detail=f"NAT64: {path.detail} (DNS64 must be on for the subnet)")
 
 
 def _default_route_v6(rt: dict[str, Any], base: dict[str, Any], missing: tuple[str, ...],

@@ -233,3 +233,12 @@ def test_a_stopped_reason_naming_the_service_is_confirmed_by_its_other_region_fi
     d = diagnose(net.build())
     assert d.stopped["confirmed"] is True
     assert "net.no-route[ecr.api@us-west-2]" in d.stopped["confirmed_by"]
+
+
+def test_an_ipv6_only_task_cannot_pull_an_ipv4_ecr_uri_without_nat64():
+    # "In an IPv6-only configuration, Amazon ECS workloads must use Amazon ECR dual-stack image URI endpoints"
+    # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/managed-instance-networking.html)
+    net = _ipv6_only().image(f"{ACCT}.dkr.ecr.us-east-1.amazonaws.com/api:1.0")
+    net.net["vpc_endpoints"] = [e for e in net.net["vpc_endpoints"] if not e["ServiceName"].endswith(".ecr.dkr")]
+    finding = status(net.build(), "net.no-route", "ecr.dkr")
+    assert finding.status == "fail" and "64:ff9b::/96" in finding.detail

@@ -36,14 +36,16 @@ def test_the_ipv6_default_route_and_its_gateways():
 
 
 def test_an_ipv6_only_sender_leaves_by_the_egress_only_gateway():
-    path = resolve(net([LOCAL, EIGW]), "subnet-a", None, target="registry", family="ipv6")
+    path = resolve(net([LOCAL, EIGW]), "subnet-a", None, target="registry", family="ipv6", dual_stack_destination=True)
     assert path.kind == "egress-only" and path.works is True and path.ipv6
-    internet = resolve(net([LOCAL, IGW6]), "subnet-a", None, family="ipv6", public_ip=False)
+    internet = resolve(net([LOCAL, IGW6]), "subnet-a", None, family="ipv6", public_ip=False,
+                       dual_stack_destination=True)
     assert internet.kind == "internet" and internet.works is True and not internet.needs_public_ip
     nowhere = resolve(net([LOCAL, {"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-1"}]), "subnet-a", None,
-                      family="ipv6")
+                      family="ipv6", dual_stack_destination=True)
     assert nowhere.kind == "none" and "::/0" in nowhere.detail
-    gone = resolve(net([LOCAL, {**EIGW, "State": "blackhole"}]), "subnet-a", None, family="ipv6")
+    gone = resolve(net([LOCAL, {**EIGW, "State": "blackhole"}]), "subnet-a", None, family="ipv6",
+                   dual_stack_destination=True)
     assert gone.works is False
 
 
@@ -76,3 +78,18 @@ def test_network_acls_decide_ipv6_by_their_ipv6_entries():
     blocked = decide(both, True, N6("::/0"), (443, 443))
     assert not blocked.allowed and blocked.entry["RuleNumber"] == 90
     assert decide(both, True, N4("54.0.0.0/8"), (443, 443)).allowed  # IPv6 entries do not touch IPv4
+
+
+def test_an_ipv6_only_sender_reaches_an_ipv4_only_name_only_through_nat64():
+    # https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-nat64-dns64.html
+    no64 = resolve(net([LOCAL, EIGW]), "subnet-a", None, family="ipv6")
+    assert no64.kind == "none" and "64:ff9b::/96" in no64.detail
+    vpc = net([LOCAL, EIGW, {"DestinationIpv6CidrBlock": "64:ff9b::/96", "NatGatewayId": "nat-1", "State": "active"}])
+    vpc = Network(subnets=[*vpc.subnets, {"SubnetId": "subnet-pub"}],
+                  route_tables=[*vpc.route_tables, {"RouteTableId": "rtb-pub", "Associations": [{"SubnetId": "subnet-pub"}],
+                                                    "Routes": [{"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-1",
+                                                                "State": "active"}]}],
+                  nat_gateways=[{"NatGatewayId": "nat-1", "SubnetId": "subnet-pub", "State": "available"}],
+                  vpc_endpoints=[], dns_support=True, dns_hostnames=True)
+    nat64 = resolve(vpc, "subnet-a", None, family="ipv6")
+    assert nat64.kind == "nat" and nat64.works and nat64.detail.startswith("NAT64")
