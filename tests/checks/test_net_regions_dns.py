@@ -242,3 +242,26 @@ def test_an_ipv6_only_task_cannot_pull_an_ipv4_ecr_uri_without_nat64():
     net.net["vpc_endpoints"] = [e for e in net.net["vpc_endpoints"] if not e["ServiceName"].endswith(".ecr.dkr")]
     finding = status(net.build(), "net.no-route", "ecr.dkr")
     assert finding.status == "fail" and "64:ff9b::/96" in finding.detail
+
+
+def test_pull_plan_helpers_tolerate_odd_input():
+    from fargate_nb.model import Snapshot
+    from fargate_nb.pullflow import (
+        agent_network_platform,
+        arn_region,
+        destination_key,
+        partition_of,
+        split_key,
+    )
+
+    assert arn_region("arn:aws:ssm:eu-west-1:111122223333:parameter/x") == "eu-west-1"
+    assert arn_region("*") is None and arn_region("arn:aws:s3:::bucket/*") is None
+    assert partition_of("us-gov-west-1") == "aws-us-gov" and partition_of(None) == "aws"
+    assert destination_key("logs", "eu-west-1", "us-east-1") == "logs@eu-west-1"
+    assert destination_key("registry-1.docker.io", "eu-west-1", "us-east-1") == "registry-1.docker.io"
+    assert split_key("s3@us-west-2") == ("s3", "us-west-2") and split_key("s3") == ("s3", None)
+    for task, td in (({"platformVersion": "LATEST"}, {}), ({"platformVersion": "1.4.0"}, {}),
+                     ({"platformVersion": 3}, {"runtimePlatform": "LINUX"}), ("nonsense", None)):
+        snap = Snapshot(region="us-east-1", task=task, task_definition=td)
+        assert agent_network_platform(snap) is False
+    assert agent_network_platform(Snapshot(region="us-east-1", task={"platformVersion": "1.3.0"})) is True
