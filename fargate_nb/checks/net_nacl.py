@@ -82,7 +82,7 @@ def _nacl(snapshot: Snapshot, dest: Destination) -> Finding:
     statuses, evidence, entries = [], [], []
     taken: dict[tuple[str, bool], set[int]] = {}
     for path in live:
-        legs = legs_for(snapshot, path, dest.target)
+        legs = legs_for(snapshot, path, dest.key)  # S3 in another region is not this region's prefix list
         if legs is None:
             statuses.append("unknown")
             evidence.append(f"the CIDR of task subnet {path.subnet_id} is not in the evidence")

@@ -209,7 +209,7 @@ def _egress_verdict(snapshot: Snapshot, dest: Destination, path: netpath.NetPath
         fix = {"source_group": ep_groups[0]} if ep_groups else {"cidr": str(nets[0]) if nets else "0.0.0.0/0"}
         return "fail", (f"no outbound rule allows tcp 443 to {eid} (its security groups {', '.join(ep_groups)} or "
                         f"its subnets {', '.join(map(str, nets))}){part}"), fix
-    if dest.target == "s3":
+    if dest.target == "s3" and not dest.remote:  # the prefix list read is this region's S3
         pl_id, pl_nets = netpath.s3_prefix_cidrs(snapshot)
         pl_id = pl_id or (path.route or {}).get("DestinationPrefixListId")
         if pl_id and pl_id in src.prefix_lists:

@@ -265,3 +265,11 @@ def test_pull_plan_helpers_tolerate_odd_input():
         snap = Snapshot(region="us-east-1", task=task, task_definition=td)
         assert agent_network_platform(snap) is False
     assert agent_network_platform(Snapshot(region="us-east-1", task={"platformVersion": "1.3.0"})) is True
+
+
+def test_s3_in_another_region_is_not_judged_by_this_regions_prefix_list():
+    from tests.support.network import S3_PL, https
+
+    snap = nat_vpc().image(WEST_IMAGE).task_egress(https(prefix_list=S3_PL)).build()
+    assert status(snap, "net.task-sg-egress", "s3@us-west-2").status != "pass"
+    assert status(nat_vpc().image(WEST_IMAGE).build(), "net.task-sg-egress", "s3@us-west-2").status == "pass"
