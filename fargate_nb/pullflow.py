@@ -17,6 +17,10 @@ from fargate_nb.model import STEPS, Snapshot
 ECR_HOST = re.compile(
     r"^(?P<account>\d{12})\.dkr(?:-fips)?\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.(?:amazonaws\.com(?:\.cn)?|sc2s\.sgov\.gov|c2s\.ic\.gov)$"
 )
+#: ECR's dual-stack (IPv4 and IPv6) registry host, ``<registry-id>.dkr-ecr.<region>.on.aws`` ("Making requests to
+#: Amazon ECR registries", https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-requests.html). The same page:
+#: "Amazon ECR does not support AWS PrivateLink traffic over dual-stack endpoints", so no VPC endpoint serves it.
+ECR_DUAL_STACK_HOST = re.compile(r"^(?P<account>\d{12})\.dkr-ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.on\.aws$")
 DOCKER_HUB = "registry-1.docker.io"
 ECR_PUBLIC = "public.ecr.aws"
 
@@ -29,7 +33,7 @@ STEP_TITLES = {
     "logs": "Set up the awslogs log stream",
 }
 
-#: Network services a pull can need, and the step that first needs each.
+#: Network services a pull can need, as VPC endpoint service names (commercial and GovCloud partitions).
 SERVICE_ENDPOINTS = {
     "ecr.api": "com.amazonaws.{region}.ecr.api",
     "ecr.dkr": "com.amazonaws.{region}.ecr.dkr",
@@ -38,6 +42,50 @@ SERVICE_ENDPOINTS = {
     "secretsmanager": "com.amazonaws.{region}.secretsmanager",
     "ssm": "com.amazonaws.{region}.ssm",
 }
+#: In the China regions some endpoint services carry a ``cn.`` prefix, ECR's among them
+#: ("cn.com.amazonaws.region.ecr.api" / ".ecr.dkr", https://docs.amazonaws.cn/en_us/vpc/latest/privatelink/aws-services-cross-region-privatelink-support.html);
+#: others do not, and the prefix is not consistent across services. Matching therefore prefers each endpoint's own
+#: ``ServiceName`` (DescribeVpcEndpoints) and accepts either form (`fargate_nb.reach.endpoints.same_service`).
+CN_PREFIXED_SERVICES = frozenset({"ecr.api", "ecr.dkr"})
+
+
+def partition_of(region: str | None) -> str:
+    """The partition a region belongs to (``aws-cn`` for cn-*, ``aws-us-gov`` for us-gov-*, else ``aws``)."""
+    region = region or ""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def endpoint_service(target: str, region: str) -> str | None:
+    """The VPC endpoint service name of ``target`` in ``region`` (None for a host no endpoint serves).
+
+    Interface endpoints, their private DNS and the S3 gateway endpoint serve only their own region
+    (https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-access-aws-services.html): a
+    resource in another region needs *that* region's service, hence the region in the name.
+    """
+    template = SERVICE_ENDPOINTS.get(target)
+    if template is None:
+        return None
+    name = template.format(region=region)
+    return f"cn.{name}" if partition_of(region) == "aws-cn" and target in CN_PREFIXED_SERVICES else name
+
+
+def destination_key(target: str, region: str | None, home_region: str | None) -> str:
+    """How findings and the sequence name a destination: the service alone in the task's own region,
+    ``service@region`` in another region (a different endpoint, a different path)."""
+    if region and home_region and region != home_region and target in SERVICE_ENDPOINTS:
+        return f"{target}@{region}"
+    return target
+
+
+def split_key(key: str) -> tuple[str, str | None]:
+    """(service, region or None) of a destination key (`destination_key`)."""
+    target, _, region = key.partition("@")
+    return target, region or None
+
 
 #: What the execution role must be allowed on an ECR repository to pull from it. The ECR user guide
 #: ("Using Amazon ECR images with Amazon ECS", https://docs.aws.amazon.com/AmazonECR/latest/userguide/ECR_on_ECS.html)
@@ -64,13 +112,15 @@ def action_target(action: str) -> str | None:
 
 
 def layer_bucket(region: str) -> str:
-    """The S3 bucket ECR serves image layers from in a region (ECR user guide, VPC endpoints)."""
+    """The S3 bucket ECR serves image layers from in a region (ECR user guide, VPC endpoints): the
+    *repository's* region, so a cross-region pull downloads from that region's bucket."""
     return f"prod-{region}-starport-layer-bucket"
 
 
-def layer_bucket_arn(region: str, partition: str = "aws") -> str:
-    """The objects of the layer bucket, as an S3 gateway endpoint policy must allow them (``s3:GetObject``)."""
-    return f"arn:{partition}:s3:::{layer_bucket(region)}/*"
+def layer_bucket_arn(region: str, partition: str | None = None) -> str:
+    """The objects of the layer bucket, as an S3 gateway endpoint policy must allow them (``s3:GetObject``);
+    the partition follows the region unless given."""
+    return f"arn:{partition or partition_of(region)}:s3:::{layer_bucket(region)}/*"
 
 
 @dataclass(frozen=True)
@@ -85,16 +135,18 @@ class ImageRef:
     ecr: bool = False
     registry_id: str | None = None  # ECR: the account that owns the repository
     region: str | None = None  # ECR: the repository's region
+    dual_stack: bool = False  # ECR: the dual-stack host (*.dkr-ecr.REGION.on.aws), which PrivateLink does not serve
 
     @property
     def public(self) -> bool:
         """Docker Hub and ECR Public images can be pulled anonymously (rate limits aside)."""
         return self.registry in (DOCKER_HUB, ECR_PUBLIC)
 
-    def repository_arn(self, partition: str = "aws") -> str | None:
+    def repository_arn(self, partition: str | None = None) -> str | None:
+        """The repository's ARN, in the partition of its region unless given."""
         if not self.ecr:
             return None
-        return f"arn:{partition}:ecr:{self.region}:{self.registry_id}:repository/{self.repository}"
+        return f"arn:{partition or partition_of(self.region)}:ecr:{self.region}:{self.registry_id}:repository/{self.repository}"
 
 
 def parse_image(image: str) -> ImageRef:
@@ -119,6 +171,10 @@ def parse_image(image: str) -> ImageRef:
     m = ECR_HOST.match(host)
     if m:
         return ImageRef(raw, host, path, tag, digest, ecr=True, registry_id=m["account"], region=m["region"])
+    m = ECR_DUAL_STACK_HOST.match(host)
+    if m:
+        return ImageRef(raw, host, path, tag, digest, ecr=True, registry_id=m["account"], region=m["region"],
+                        dual_stack=True)
     return ImageRef(raw, host, path, tag, digest)
 
 
@@ -148,6 +204,17 @@ class Destination:
     step: str
     why: str
     endpoint_service: str | None = None  # the VPC endpoint service name, when AWS offers one
+    region: str | None = None  # the region of the service (None for a registry host)
+    key: str = ""  # how findings name it: the target, or target@region outside the task's region
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", self.target)
+
+    @property
+    def remote(self) -> bool:
+        """In another region than the task (reached through that region's public endpoint)."""
+        return self.key != self.target and "@" in self.key
 
 
 @dataclass
@@ -174,16 +241,20 @@ class PullPlan:
     registry_credentials: list[SecretRef] = field(default_factory=list)
     log_groups: list[dict[str, Any]] = field(default_factory=list)  # {"container", "group", "region", "create", "prefix"}
     execution_role_needed: bool = False
+    region: str = ""  # the task's region: destinations elsewhere are keyed service@region
+    # Linux platform 1.3.0 or earlier: ECR auth and secrets go through Fargate's network, not the task ENI.
+    agent_network: bool = False
 
     def needs_for(self, step: str) -> list[Need]:
         return [n for n in self.needs if n.step == step]
 
     def targets(self) -> list[str]:
-        seen: list[str] = []
-        for d in self.destinations:
-            if d.target not in seen:
-                seen.append(d.target)
-        return seen
+        """The destination keys, in order (`Destination.key`: service, service@region or host)."""
+        return list(dict.fromkeys(d.key for d in self.destinations))
+
+    def destination(self, key: str) -> Destination | None:
+        """The destination a finding's ``target`` names."""
+        return next((d for d in self.destinations if d.key == key), None)
 
 
 def resolve_secret(value_from: str, region: str, account: str, partition: str = "aws",
@@ -284,7 +355,8 @@ def plan(snapshot: Snapshot) -> PullPlan:
     region = snapshot.region
     account = snapshot.account or ""
     partition = snapshot.partition or "aws"
-    result = PullPlan(needed_steps={s: False for s in STEPS})
+    result = PullPlan(needed_steps={s: False for s in STEPS}, region=region,
+                      agent_network=agent_network_platform(snapshot))
     containers = td.get("containerDefinitions") or []
     if not td:
         return result
@@ -304,9 +376,15 @@ def plan(snapshot: Snapshot) -> PullPlan:
             result.needs.append(Need("manifest", "ecr:BatchGetImage", repo_arn, f"resolve {image.raw}", cname))
             result.needs.append(Need("layers", "ecr:GetDownloadUrlForLayer", repo_arn,
                                      f"download the layers of {image.raw}", cname))
-            _add_dest(result, "ecr.api", "registry-auth", "ecr:GetAuthorizationToken", region)
-            _add_dest(result, "ecr.dkr", "manifest", "image manifest and layer URLs", region)
-            _add_dest(result, "s3", "layers", "ECR stores image layers in S3 (starport layer bucket)", region)
+            ecr_region = image.region or region
+            if not result.agent_network:
+                _add_dest(result, "ecr.api", "registry-auth", "ecr:GetAuthorizationToken", ecr_region)
+            if image.dual_stack:
+                _add_host(result, image.registry, "manifest", f"container {cname} pulls {image.raw} (ECR dual-stack "
+                          "host: no PrivateLink)", ecr_region)
+            else:
+                _add_dest(result, "ecr.dkr", "manifest", "image manifest and layer URLs", ecr_region)
+            _add_dest(result, "s3", "layers", "ECR stores image layers in S3 (starport layer bucket)", ecr_region)
             _add_pull_through_cache(result, snapshot, cname, image, repo_arn)
         else:
             host = image.registry
@@ -318,7 +396,9 @@ def plan(snapshot: Snapshot) -> PullPlan:
             result.needed_steps["registry-auth"] = True
             result.needs.append(Need("registry-auth", "secretsmanager:GetSecretValue", arn,
                                      f"registry credentials for {cname}", cname))
-            _add_dest(result, "secretsmanager", "registry-auth", "registry credentials secret", region)
+            if not result.agent_network:
+                _add_dest(result, "secretsmanager", "registry-auth", "registry credentials secret",
+                          arn_region(arn) or region)
 
         for s in c.get("secrets") or []:
             kind, arn, lookup = resolve_secret(s.get("valueFrom") or "", region, account, partition)
@@ -326,10 +406,14 @@ def plan(snapshot: Snapshot) -> PullPlan:
             result.needed_steps["secrets"] = True
             if kind == "secretsmanager":
                 result.needs.append(Need("secrets", "secretsmanager:GetSecretValue", arn, f"secret {s.get('name')} of {cname}", cname))
-                _add_dest(result, "secretsmanager", "secrets", "container secrets from Secrets Manager", region)
+                if not result.agent_network:
+                    _add_dest(result, "secretsmanager", "secrets", "container secrets from Secrets Manager",
+                              arn_region(arn) or region)
             else:
                 result.needs.append(Need("secrets", "ssm:GetParameters", arn, f"secret {s.get('name')} of {cname}", cname))
-                _add_dest(result, "ssm", "secrets", "container secrets from Parameter Store", region)
+                if not result.agent_network:
+                    _add_dest(result, "ssm", "secrets", "container secrets from Parameter Store",
+                              arn_region(arn) or region)
             _add_secretsmanager_reference(result, result.secrets[-1], region, account, partition)
 
         _add_environment_files(result, c, cname, region)
@@ -417,6 +501,44 @@ def _dedupe(result: PullPlan) -> None:
 
 
 def _add_dest(result: PullPlan, target: str, step: str, why: str, region: str) -> None:
-    if any(d.target == target for d in result.destinations):
+    """One destination per (service, region): each region has its own endpoint service and public endpoint."""
+    if any(d.target == target and d.region == region for d in result.destinations):
         return
-    result.destinations.append(Destination(target, step, why, SERVICE_ENDPOINTS[target].format(region=region)))
+    key = destination_key(target, region, result.region)
+    if key != target:
+        why = f"{why}, in {region} (another region than the task: that region's public endpoint)"
+    result.destinations.append(Destination(target, step, why, endpoint_service(target, region), region, key))
+
+
+def _add_host(result: PullPlan, host: str, step: str, why: str, region: str | None = None) -> None:
+    if not any(d.target == host for d in result.destinations):
+        result.destinations.append(Destination(host, step, why, None, region, host))
+
+
+def arn_region(arn: str) -> str | None:
+    """The region field of an ARN (None when it has none, or it is not an ARN)."""
+    parts = arn.split(":") if isinstance(arn, str) and arn.startswith("arn:") else []
+    return parts[3] or None if len(parts) > 3 else None
+
+
+def agent_network_platform(snapshot: Snapshot) -> bool:
+    """A Linux Fargate task on platform version 1.3.0 or earlier.
+
+    The ECR user guide ("Amazon ECR interface VPC endpoints",
+    https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html): tasks "using Linux platform
+    version 1.3.0 or earlier only require the com.amazonaws.region.ecr.dkr Amazon ECR VPC endpoint and the
+    Amazon S3 gateway endpoint"; from 1.4.0 "all network traffic flows through" the task ENI ("Migrating to
+    Linux platform version 1.4.0", https://docs.aws.amazon.com/AmazonECS/latest/developerguide/platform-version-migration.html).
+    Before 1.4.0 the ECR token and secrets are fetched over Fargate's own network. Windows and LATEST: no.
+    """
+    td = snapshot.task_definition if isinstance(snapshot.task_definition, dict) else {}
+    platform = td.get("runtimePlatform") if isinstance(td.get("runtimePlatform"), dict) else {}
+    family = str(platform.get("operatingSystemFamily") or "LINUX").upper()
+    if family.startswith("WINDOWS"):
+        return False
+    owners = [o for o in (snapshot.task, snapshot.service) if isinstance(o, dict)]
+    version = next((v for v in (o.get("platformVersion") for o in owners) if isinstance(v, str) and v), "")
+    parts = version.split(".")
+    if len(parts) < 2 or not all(p.isdigit() for p in parts):
+        return False  # LATEST (1.4.0 today) or unknown: the task ENI carries everything
+    return (int(parts[0]), int(parts[1])) < (1, 4)

@@ -1,4 +1,4 @@
-"""The network around the task: VPC (and its DNS attributes), subnets, route tables, gateways,
+"""The network around the task: VPC (its DNS attributes and DHCP option set), subnets, route tables, gateways,
 VPC endpoints, security groups, network ACLs and the S3 prefix list.
 
 Everything is read with ``Filters`` rather than ids, so a deleted subnet or group is simply
@@ -103,12 +103,27 @@ def _list_call(col: Collection, vpc_id: str, name: str, operation: str, key: str
         _put_list(col, name, out.data.get(key))
 
 
-def _vpc(col: Collection, vpc_id: str) -> None:
+def _vpc(col: Collection, vpc_id: str) -> list[Job]:
     out = col.call("ec2", "DescribeVpcs", resource=vpc_id, paginate=True,
                    Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
+    if not out.ok:
+        return []
+    vpcs = out.data.get("Vpcs") or []
+    col.put(NET, "vpc", jsonable(vpcs[0]) if vpcs else None)
+    dopt = (vpcs[0].get("DhcpOptionsId") if vpcs else None) or ""
+    if dopt == "default":  # no DHCP option set: the Amazon DNS server (AmazonProvidedDNS)
+        col.put(NET, "dhcp_options", {"DhcpOptionsId": "default", "DhcpConfigurations": []})
+        return []
+    return [partial(_dhcp_options, col, dopt)] if dopt else []
+
+
+def _dhcp_options(col: Collection, dhcp_options_id: str) -> None:
+    """The VPC's DHCP option set: which DNS servers the task's resolver asks (``domain-name-servers``)."""
+    out = col.call("ec2", "DescribeDhcpOptions", resource=dhcp_options_id, paginate=True,
+                   Filters=[{"Name": "dhcp-options-id", "Values": [dhcp_options_id]}])
     if out.ok:
-        vpcs = out.data.get("Vpcs") or []
-        col.put(NET, "vpc", jsonable(vpcs[0]) if vpcs else None)
+        found = out.data.get("DhcpOptions") or []
+        col.put(NET, "dhcp_options", jsonable(found[0]) if found else None)
 
 
 def _vpc_attribute(col: Collection, vpc_id: str, attribute: str) -> None:
@@ -173,4 +188,6 @@ def assemble_network(col: Collection) -> None:
     for name in LISTS:
         if name in parts:
             network[name] = parts[name]
+    if "dhcp_options" in parts:
+        network["dhcp_options"] = parts["dhcp_options"]
     col.snap.network = network

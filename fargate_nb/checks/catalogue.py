@@ -294,7 +294,8 @@ CATALOGUE: dict[str, CheckSpec] = {spec.id: spec for spec in (
         title='The task has a way out to the destination', severity='high',
         description=('Each destination of the pull (ecr.api, ecr.dkr, S3, logs, secretsmanager, ssm or a registry '
                      "host) needs a path from the task's subnet: a public IP and an internet gateway, a NAT gateway, "
-                     'or a VPC endpoint for the service.'),
+                     "or a VPC endpoint for the service in the destination's region (endpoints serve their own region "
+                     'only; ECR dual-stack hosts have no PrivateLink).'),
         doc_url='https://docs.aws.amazon.com/AmazonECS/latest/developerguide/vpc-endpoints.html',
         evidence=('task_definition', 'network'), network_column='route',
     ),
@@ -329,9 +330,11 @@ CATALOGUE: dict[str, CheckSpec] = {spec.id: spec for spec in (
     CheckSpec(
         id='net.vpc-dns',
         steps=(), per_target=True,
-        title='The VPC resolves the private DNS names of its interface endpoints', severity='high',
-        description=("Interface endpoints with private DNS only answer under the service's normal name when the VPC "
-                     'has both enableDnsSupport and enableDnsHostnames turned on.'),
+        title="The task can resolve each destination's name", severity='high',
+        description=('With enableDnsSupport off the Amazon DNS server does not answer, so no name resolves on any path '
+                     '(NAT and internet gateway included). Interface endpoints with private DNS only answer under the '
+                     "service's normal name when enableDnsHostnames is on too, and only through the Amazon DNS server: "
+                     'custom DNS servers in the DHCP option set cannot be proven to resolve them (warn).'),
         doc_url='https://docs.aws.amazon.com/vpc/latest/userguide/vpc-dns.html',
         evidence=('task_definition', 'network'), network_column='DNS',
     ),

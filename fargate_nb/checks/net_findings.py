@@ -38,10 +38,10 @@ def network_findings(snapshot: Snapshot, plan: PullPlan, check_id: str,
         for dest in plan.destinations:
             _, permission = next(iter(missing.items()))
             findings.append(Finding(
-                check_id, "unknown", dest.step, message=f"{dest.target}: network evidence not readable",
-                target=dest.target,
+                check_id, "unknown", dest.step, message=f"{dest.key}: network evidence not readable",
+                target=dest.key,
                 detail=f"could not read {', '.join(missing)} (needs {', '.join(sorted(set(missing.values())))}); "
-                       f"cannot tell whether {dest.target} is reachable this way",
+                       f"cannot tell whether {dest.key} is reachable this way",
                 evidence=[f"missing evidence: {k} ({v})" for k, v in missing.items()],
                 missing_permission=permission))
         return [], findings
@@ -51,8 +51,8 @@ def network_findings(snapshot: Snapshot, plan: PullPlan, check_id: str,
 def unknown_for_path(check_id: str, dest: Destination, path: netpath.NetPath) -> Finding:
     """An `unknown` finding when the path itself is unknown (evidence missing or a deleted resource)."""
     permission = next((netpath.EVIDENCE_APIS[k] for k in path.missing), None)
-    return Finding(check_id, "unknown", dest.step, message=f"{dest.target}: network path unknown",
-                   target=dest.target, detail=path.detail, evidence=[f"path: {path.kind}"],
+    return Finding(check_id, "unknown", dest.step, message=f"{dest.key}: network path unknown",
+                   target=dest.key, detail=path.detail, evidence=[f"path: {path.kind}"],
                    missing_permission=permission)
 
 
@@ -60,10 +60,17 @@ def make(check_id: str, status: str, dest: Destination, message: str, detail: st
          evidence: list[str] | None = None, remediation: Remediation | None = None,
          missing_permission: str | None = None) -> Finding:
     """A finding about one destination: its target and the step that needs it."""
-    return Finding(check_id, status, dest.step, message=message, detail=detail, target=dest.target,
+    return Finding(check_id, status, dest.step, message=message, detail=detail, target=dest.key,
                    evidence=evidence or [], remediation=remediation, missing_permission=missing_permission)
 
 
 def worst(statuses: Iterable[str]) -> str:
     """The worst of the legs' statuses (`model.worst_status`); no leg at all is a pass."""
     return worst_status(statuses, default="pass")
+
+
+def interface_endpoints(snapshot: Snapshot, dest: Destination) -> list[dict[str, Any]]:
+    """The available interface endpoints for ``dest``'s service (never for S3: layers need the gateway)."""
+    if not dest.endpoint_service or dest.target == "s3":
+        return []
+    return [e for e in netpath.endpoints_for(snapshot, dest.endpoint_service, "Interface") if netpath.is_available(e)]

@@ -17,7 +17,7 @@ from fargate_nb.checks.net_findings import make, network_findings, q, unknown_fo
 from fargate_nb.checks.registry import check
 from fargate_nb.model import Finding, Remediation, Snapshot
 from fargate_nb.pullflow import Destination, PullPlan
-from fargate_nb.reach.cidrs import ALL_IPV4, public_space
+from fargate_nb.reach.cidrs import ALL_IPV4, ALL_IPV6, public_space
 from fargate_nb.reach.legs import Leg, Peer, client_legs, forward_legs, judge, server_legs
 
 EVIDENCE = ("subnets", "route_tables", "network_acls")
@@ -44,6 +44,8 @@ def legs_for(snapshot: Snapshot, path: netpath.NetPath, target: str) -> list[Leg
             legs += client_legs(task_subnet, _endpoint_peer(snapshot, es), eph)
             legs += server_legs(es, task_net, eph, "endpoint")
         return legs
+    if path.ipv6:  # out ::/0 through an egress-only or internet gateway: the IPv6 entries decide
+        return client_legs(task_subnet, Peer([ALL_IPV6], "the IPv6 internet", exact=False, fix_cidrs=(ALL_IPV6,)), eph)
     public = Peer(public_space(), "the internet", exact=False, fix_cidrs=(ALL_IPV4,))
     if target == "s3":
         pl_id, pl_nets = netpath.s3_prefix_cidrs(snapshot)
@@ -75,12 +77,12 @@ def _nacl(snapshot: Snapshot, dest: Destination) -> Finding:
         return unknown_for_path("net.nacl", dest, unknown)
     live = [p for p in paths if p.kind != "none"]
     if not live:
-        return make("net.nacl", "skipped", dest, f"No path to {dest.target} to check",
+        return make("net.nacl", "skipped", dest, f"No path to {dest.key} to check",
                     f"{paths[0].detail} (see net.no-route)")
     statuses, evidence, entries = [], [], []
     taken: dict[tuple[str, bool], set[int]] = {}
     for path in live:
-        legs = legs_for(snapshot, path, dest.target)
+        legs = legs_for(snapshot, path, dest.key)  # S3 in another region is not this region's prefix list
         if legs is None:
             statuses.append("unknown")
             evidence.append(f"the CIDR of task subnet {path.subnet_id} is not in the evidence")
@@ -92,13 +94,13 @@ def _nacl(snapshot: Snapshot, dest: Destination) -> Finding:
             entries.extend(fixes)
     status = worst(statuses)
     if status == "pass":
-        return make("net.nacl", "pass", dest, f"Network ACLs allow HTTPS to {dest.target} and back",
+        return make("net.nacl", "pass", dest, f"Network ACLs allow HTTPS to {dest.key} and back",
                     f"{len(evidence)} boundary crossings allowed", evidence=evidence)
     if status == "unknown":
-        return make("net.nacl", "unknown", dest, f"Network ACLs on the way to {dest.target} undecided",
+        return make("net.nacl", "unknown", dest, f"Network ACLs on the way to {dest.key} undecided",
                     "; ".join(e for e in evidence if "only part" in e or "not in the evidence" in e)
                     or "some peer addresses are not known here; verify the rules by hand", evidence=evidence)
-    return make("net.nacl", "fail", dest, f"A network ACL blocks HTTPS to {dest.target} or its replies",
+    return make("net.nacl", "fail", dest, f"A network ACL blocks HTTPS to {dest.key} or its replies",
                 "; ".join(e for e in evidence if ": blocked by " in e), evidence=evidence,
                 remediation=_remediation(entries))
 

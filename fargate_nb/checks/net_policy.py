@@ -23,7 +23,7 @@ from fargate_nb.checks.net_findings import make, network_findings, q, unknown_fo
 from fargate_nb.checks.registry import check
 from fargate_nb.iam import PolicyError, Request, evaluate
 from fargate_nb.model import Finding, Remediation, Snapshot
-from fargate_nb.pullflow import ECR_PULL_ACTIONS, Destination, PullPlan
+from fargate_nb.pullflow import ECR_PULL_ACTIONS, Destination, PullPlan, arn_region
 from fargate_nb.pullflow import layer_bucket_arn as pullflow_layer_bucket_arn
 
 ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
@@ -44,14 +44,22 @@ def requests_through(snapshot: Snapshot, plan: PullPlan, dest: Destination) -> l
     role = (snapshot.task_definition or {}).get("executionRoleArn") or ""
     if dest.target in _ECR_ACTIONS:
         wanted = _ECR_ACTIONS[dest.target]
-        return _unique((n.action, n.resource, role) for n in plan.needs if n.action in wanted)
+        return _unique((n.action, n.resource, role) for n in plan.needs if n.action in wanted and _here(n.resource, dest))
     if dest.target == "s3":
-        regions = sorted({i.region or snapshot.region for i in plan.images.values() if i.ecr}) or [snapshot.region]
+        regions = ([dest.region] if dest.region else
+                   sorted({i.region or snapshot.region for i in plan.images.values() if i.ecr}) or [snapshot.region])
         return [("s3:GetObject", layer_bucket_arn(snapshot, r), LAYER_CALLER) for r in regions]
     prefix = _SERVICE_ACTIONS.get(dest.target)
     if prefix:
-        return _unique((n.action, n.resource, role) for n in plan.needs if n.action.startswith(prefix))
+        return _unique((n.action, n.resource, role) for n in plan.needs
+                       if n.action.startswith(prefix) and _here(n.resource, dest))
     return []
+
+
+def _here(resource: str, dest: Destination) -> bool:
+    """The request goes to ``dest``'s region (a resource without a region, such as ``*``, goes anywhere)."""
+    region = arn_region(resource)
+    return not (region and dest.region) or region == dest.region
 
 
 def _unique(items: Any) -> list[tuple[str, str, str]]:
@@ -75,7 +83,7 @@ def _endpoint_policy(snapshot: Snapshot, plan: PullPlan, dest: Destination) -> F
         unknown = next((p for p in paths if p.kind == "unknown"), None)
         if unknown:
             return unknown_for_path("net.endpoint-policy", dest, unknown)
-        return make("net.endpoint-policy", "skipped", dest, f"{dest.target} does not go through a VPC endpoint",
+        return make("net.endpoint-policy", "skipped", dest, f"{dest.key} does not go through a VPC endpoint",
                     paths[0].detail)
     path = via[0]
     ep = path.endpoint or {}
@@ -87,7 +95,7 @@ def _endpoint_policy(snapshot: Snapshot, plan: PullPlan, dest: Destination) -> F
     asks = requests_through(snapshot, plan, dest)
     if not asks:
         return make("net.endpoint-policy", "skipped", dest, f"Nothing to evaluate through {eid}",
-                    f"the pull sends no request to {dest.target} that the plan knows of")
+                    f"the pull sends no request to {dest.key} that the plan knows of")
     denied, unknown, evidence = [], [], []
     deny_statements: set[int] = set()
     for action, resource, principal in asks:
@@ -112,7 +120,7 @@ def _endpoint_policy(snapshot: Snapshot, plan: PullPlan, dest: Destination) -> F
         actions = ", ".join(sorted({a for a, _ in denied}))
         return make(
             "net.endpoint-policy", "fail", dest, f"The policy of {eid} blocks {actions}",
-            f"requests to {dest.target} go through {eid}, and its policy does not allow {actions}"
+            f"requests to {dest.key} go through {eid}, and its policy does not allow {actions}"
             + (" (ECR's presigned layer URLs need \"Principal\": \"*\")" if dest.target == "s3" else ""),
             evidence=evidence,
             remediation=Remediation(
@@ -126,7 +134,7 @@ def _endpoint_policy(snapshot: Snapshot, plan: PullPlan, dest: Destination) -> F
                     f"{', '.join(unknown)}: the decision depends on condition keys we cannot know",
                     evidence=evidence)
     return make("net.endpoint-policy", "pass", dest, f"The policy of {eid} allows the pull",
-                f"{len(asks)} request(s) to {dest.target} allowed through {eid}", evidence=evidence)
+                f"{len(asks)} request(s) to {dest.key} allowed through {eid}", evidence=evidence)
 
 
 def _account(principal: str) -> str | None:

@@ -40,6 +40,8 @@ def _sg_rule_cmd(direction: str, group: str, *, source_group: str | None = None,
         peer = f"UserIdGroupPairs=[{{GroupId={source_group}}}]"
     elif prefix_list_id:
         peer = f"PrefixListIds=[{{PrefixListId={prefix_list_id}}}]"
+    elif cidr and ":" in cidr:
+        peer = f"Ipv6Ranges=[{{CidrIpv6={cidr}}}]"
     else:
         peer = f"IpRanges=[{{CidrIp={cidr}}}]"
     verb = "ingress" if direction == "ingress" else "egress"
@@ -65,7 +67,7 @@ def _endpoint_sg(snapshot: Snapshot, dest: Destination) -> Finding:
         unknown = next((p for p in paths if p.kind == "unknown"), None)
         if unknown:
             return unknown_for_path("net.endpoint-sg", dest, unknown)
-        return make("net.endpoint-sg", "skipped", dest, f"{dest.target} is not reached through an interface endpoint",
+        return make("net.endpoint-sg", "skipped", dest, f"{dest.key} is not reached through an interface endpoint",
                     paths[0].detail)
     ep = via[0].endpoint or {}
     eid = ep.get("VpcEndpointId") or "VPCE_ID"
@@ -95,7 +97,7 @@ def _endpoint_sg(snapshot: Snapshot, dest: Destination) -> Finding:
                     "addresses the endpoint refuses", evidence=ev + used,
                     remediation=_endpoint_sg_fix(eid, ep_groups, task_sgs, required))
     if not netpath.task_security_groups_known(snapshot) and src.groups:
-        return make("net.endpoint-sg", "unknown", dest, f"Task security groups unknown ({dest.target})",
+        return make("net.endpoint-sg", "unknown", dest, f"Task security groups unknown ({dest.key})",
                     f"{eid} admits tcp 443 from security groups {', '.join(sorted(src.groups))}; the task's own "
                     "groups are not in the evidence (its network interface is gone), so whether it is one of them "
                     "cannot be told", evidence=ev + list(src.groups.values()))
@@ -106,7 +108,7 @@ def _endpoint_sg(snapshot: Snapshot, dest: Destination) -> Finding:
     return make("net.endpoint-sg", "fail", dest, f"Endpoint {eid} refuses HTTPS from the task",
                 f"no inbound rule of {', '.join(ep_groups) or '(no group)'} admits tcp 443 from the task's security "
                 f"groups ({', '.join(task_sgs) or 'none'}) or subnet {', '.join(map(str, required))}; connections to "
-                f"{dest.target} time out", evidence=ev + rules_text(groups, "ingress"),
+                f"{dest.key} time out", evidence=ev + rules_text(groups, "ingress"),
                 remediation=_endpoint_sg_fix(eid, ep_groups, task_sgs, required))
 
 
@@ -146,10 +148,10 @@ def _task_egress(snapshot: Snapshot, dest: Destination) -> Finding:
     if path.kind == "unknown":
         return unknown_for_path("net.task-sg-egress", dest, path)
     if path.kind == "none":
-        return make("net.task-sg-egress", "skipped", dest, f"No path to {dest.target} to check",
+        return make("net.task-sg-egress", "skipped", dest, f"No path to {dest.key} to check",
                     f"{path.detail} (see net.no-route)")
     if not netpath.task_security_groups_known(snapshot):
-        return make("net.task-sg-egress", "unknown", dest, f"Task security groups unknown ({dest.target})",
+        return make("net.task-sg-egress", "unknown", dest, f"Task security groups unknown ({dest.key})",
                     "the task's security groups are not in the evidence (its network interface is gone and no "
                     "service names them)", evidence=[f"path: {path.kind} — {path.detail}"])
     task_sgs = netpath.task_security_group_ids(snapshot)
@@ -161,22 +163,28 @@ def _task_egress(snapshot: Snapshot, dest: Destination) -> Finding:
     if status == "fail" and unread:
         status, detail = "unknown", f"{detail}; security groups {', '.join(unread)} could not be read"
     if status == "pass":
-        return make("net.task-sg-egress", "pass", dest, f"The task may send HTTPS to {dest.target}", detail,
+        return make("net.task-sg-egress", "pass", dest, f"The task may send HTTPS to {dest.key}", detail,
                     evidence=ev)
     if status == "unknown":
-        return make("net.task-sg-egress", "unknown", dest, f"Task egress to {dest.target} undecided", detail,
+        return make("net.task-sg-egress", "unknown", dest, f"Task egress to {dest.key} undecided", detail,
                     evidence=ev, missing_permission="ec2:DescribeSecurityGroups" if unread else None)
     remediation = Remediation(
         summary=f"Allow tcp 443 out of {first} to {next(iter(fix_kw.values()))}",
         commands=[_sg_rule_cmd("egress", first, **fix_kw)],
         fix={"op": "authorize_sg_rule", "group_id": first, "direction": "egress", "port": HTTPS, **fix_kw})
-    return make("net.task-sg-egress", "fail", dest, f"The task's security groups block HTTPS to {dest.target}",
+    return make("net.task-sg-egress", "fail", dest, f"The task's security groups block HTTPS to {dest.key}",
                 detail, evidence=ev, remediation=remediation)
 
 
 def _egress_verdict(snapshot: Snapshot, dest: Destination, path: netpath.NetPath,
                     src: Allowed) -> tuple[str, str, dict[str, str]]:
     """(status, detail, arguments of the rule that would fix it)."""
+    if path.ipv6:  # ::/0 to an egress-only or internet gateway: the IPv6 rules (Ipv6Ranges) decide
+        covering = src.all_ipv6()
+        if covering:
+            return "pass", f"outbound tcp 443 to ::/0 is allowed ({'; '.join(covering)})", {}
+        return "fail", (f"no outbound rule allows tcp 443 to ::/0 (IPv6), which {path.kind} traffic to {dest.key} "
+                        "needs"), {"cidr": "::/0"}
     if path.kind == "interface-endpoint" and path.endpoint:
         eid = path.endpoint.get("VpcEndpointId")
         ep_groups = group_ids(path.endpoint)
@@ -201,7 +209,7 @@ def _egress_verdict(snapshot: Snapshot, dest: Destination, path: netpath.NetPath
         fix = {"source_group": ep_groups[0]} if ep_groups else {"cidr": str(nets[0]) if nets else "0.0.0.0/0"}
         return "fail", (f"no outbound rule allows tcp 443 to {eid} (its security groups {', '.join(ep_groups)} or "
                         f"its subnets {', '.join(map(str, nets))}){part}"), fix
-    if dest.target == "s3":
+    if dest.target == "s3" and not dest.remote:  # the prefix list read is this region's S3
         pl_id, pl_nets = netpath.s3_prefix_cidrs(snapshot)
         pl_id = pl_id or (path.route or {}).get("DestinationPrefixListId")
         if pl_id and pl_id in src.prefix_lists:
@@ -224,6 +232,6 @@ def _egress_verdict(snapshot: Snapshot, dest: Destination, path: netpath.NetPath
     public = [why for n, why in src.cidrs if is_public(n)]
     if public or src.prefix_lists or path.kind == "opaque":
         return "unknown", (f"outbound 443 is allowed only to some addresses ({'; '.join(public) or 'prefix lists'}); "
-                           f"{dest.target}'s addresses are not known here: verify they are covered"), {}
-    return "fail", f"no outbound rule allows tcp 443 to 0.0.0.0/0, which {path.kind} traffic to {dest.target} needs", \
+                           f"{dest.key}'s addresses are not known here: verify they are covered"), {}
+    return "fail", f"no outbound rule allows tcp 443 to 0.0.0.0/0, which {path.kind} traffic to {dest.key} needs", \
         {"cidr": "0.0.0.0/0"}

@@ -1,18 +1,17 @@
 """Network checks, part 1: is there a way out to each destination of the pull, and does DNS find it?
 
-`net.no-route`, `net.public-ip`, `net.vpc-dns`, `net.endpoint-private-dns`, `net.s3-gateway-route`:
+`net.no-route`, `net.public-ip`, `net.endpoint-private-dns`, `net.s3-gateway-route`:
 one finding per destination the task needs (``target`` set), decided on the path that
 `fargate_nb.netpath` resolves. Importing this module also registers the security-group checks
-(`net_traffic`), the network-ACL check (`net_nacl`) and the endpoint-policy check (`net_policy`).
+(`net_traffic`), the network-ACL check (`net_nacl`), the endpoint-policy check (`net_policy`) and the
+DNS check `net.vpc-dns` (`net_dns`).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from fargate_nb import netpath
-from fargate_nb.checks import net_nacl, net_policy, net_traffic  # noqa: F401  (register their checks)
-from fargate_nb.checks.net_findings import make, network_findings, q, unknown_for_path
+from fargate_nb.checks import net_dns, net_nacl, net_policy, net_traffic  # noqa: F401  (register their checks)
+from fargate_nb.checks.net_findings import interface_endpoints, make, network_findings, q, unknown_for_path
 from fargate_nb.checks.registry import check
 from fargate_nb.model import Finding, Remediation, Snapshot
 from fargate_nb.pullflow import Destination, PullPlan
@@ -42,18 +41,18 @@ def _no_route(snapshot: Snapshot, dest: Destination) -> Finding:
     if path.kind == "unknown":
         return unknown_for_path("net.no-route", dest, path)
     if path.kind == "opaque":
-        return make("net.no-route", "unknown", dest, f"Cannot see past the default route to {dest.target}",
+        return make("net.no-route", "unknown", dest, f"Cannot see past the default route to {dest.key}",
                     path.detail, evidence=ev)
     if path.works is not False or path.kind == "internet":
         via = path.detail if path.kind != "internet" else f"{path.detail} (see net.public-ip)"
-        return make("net.no-route", "pass", dest, f"{dest.target} has a way out", via, evidence=ev)
+        return make("net.no-route", "pass", dest, f"{dest.key} has a way out", via, evidence=ev)
     fixable = [b for b in path.bypassed if b.reason in _FIXABLE_BYPASS]
     if fixable:
         b = fixable[0]
-        return make("net.no-route", "pass", dest, f"{dest.target} has an endpoint, blocked by its configuration",
+        return make("net.no-route", "pass", dest, f"{dest.key} has an endpoint, blocked by its configuration",
                     f"{b.detail}; {_FIXABLE_BYPASS[b.reason]} says what to change", evidence=ev)
-    return make("net.no-route", "fail", dest, f"No network path to {dest.target}",
-                f"from {path.subnet_id}: {path.detail}, and no usable VPC endpoint serves {dest.target}",
+    return make("net.no-route", "fail", dest, f"No network path to {dest.key}",
+                f"from {path.subnet_id}: {path.detail}, and no usable VPC endpoint serves {dest.key}",
                 evidence=ev, remediation=_way_out(snapshot, dest, path))
 
 
@@ -61,6 +60,8 @@ def _way_out(snapshot: Snapshot, dest: Destination, path: netpath.NetPath) -> Re
     vpc = netpath.vpc_id(snapshot) or "VPC_ID"
     subnets = netpath.task_subnet_ids(snapshot)
     tables = sorted({p.route_table_id for p in netpath.resolve_all(snapshot, dest) if p.route_table_id})
+    if dest.remote:
+        return _remote_way_out(snapshot, dest, tables)
     if dest.endpoint_service and dest.target == "s3":
         return Remediation(
             summary=f"Create the S3 gateway endpoint on {', '.join(tables)} (ECR layers are only served by the "
@@ -71,20 +72,47 @@ def _way_out(snapshot: Snapshot, dest: Destination, path: netpath.NetPath) -> Re
     if dest.endpoint_service:
         sg, prep = _endpoint_sg(snapshot)
         return Remediation(
-            summary=f"Create an interface endpoint for {dest.target} with private DNS on in the task subnets "
+            summary=f"Create an interface endpoint for {dest.key} with private DNS on in the task subnets "
                     "(or route 0.0.0.0/0 to a NAT gateway)",
             commands=[*prep, f"aws ec2 create-vpc-endpoint --vpc-id {q(vpc)} --vpc-endpoint-type Interface "
                              f"--service-name {q(dest.endpoint_service)} --subnet-ids {' '.join(map(q, subnets))} "
                              f"--security-group-ids {sg} --private-dns-enabled"],
             fix={"op": "add_vpc_endpoint", "service": dest.target, "type": "Interface"})
     return Remediation(
-        summary=f"{dest.target} is on the internet: route 0.0.0.0/0 from {', '.join(tables)} to a NAT gateway in a "
+        summary=f"{dest.key} is on the internet: route 0.0.0.0/0 from {', '.join(tables)} to a NAT gateway in a "
                 "public subnet (or mirror the image into ECR, e.g. with a pull-through cache rule)",
         commands=["aws ec2 allocate-address --domain vpc",
                   "aws ec2 create-nat-gateway --subnet-id PUBLIC_SUBNET_ID --allocation-id ALLOCATION_ID",
                   *[f"aws ec2 {'replace-route' if path.route else 'create-route'} --route-table-id {q(t)} "
                     "--destination-cidr-block 0.0.0.0/0 --nat-gateway-id NAT_GATEWAY_ID" for t in tables]],
         fix={"op": "add_nat_route"})
+
+
+def _nat_commands(tables: list[str], replace: bool) -> list[str]:
+    return ["aws ec2 allocate-address --domain vpc",
+            "aws ec2 create-nat-gateway --subnet-id PUBLIC_SUBNET_ID --allocation-id ALLOCATION_ID",
+            *[f"aws ec2 {'replace-route' if replace else 'create-route'} --route-table-id {q(t)} "
+              "--destination-cidr-block 0.0.0.0/0 --nat-gateway-id NAT_GATEWAY_ID" for t in tables]]
+
+
+def _remote_way_out(snapshot: Snapshot, dest: Destination, tables: list[str]) -> Remediation:
+    """A service in another region: this VPC's endpoints do not serve it. A NAT gateway reaches its public
+    endpoint; for an image, ECR replication puts a copy in the task's region, where the endpoints serve it
+    (https://docs.aws.amazon.com/AmazonECR/latest/userguide/replication.html)."""
+    home = snapshot.region
+    commands = _nat_commands(tables, False)
+    summary = (f"{dest.target} in {dest.region} is not served by this VPC's {home} endpoints: route 0.0.0.0/0 from "
+               f"{', '.join(tables) or 'the task route table'} to a NAT gateway")
+    if dest.target in ("ecr.api", "ecr.dkr", "s3"):
+        summary += (f", or replicate the image into {home} with ECR replication and point the task definition at "
+                    f"the {home} repository")
+        rule = ('{"rules":[{"destinations":[{"region":"' + home + '","registryId":"' + (snapshot.account or "ACCOUNT_ID")
+                + '"}]}]}')
+        commands.append(f"aws ecr put-replication-configuration --region {q(dest.region)} "
+                        f"--replication-configuration {q(rule)}")
+    else:
+        summary += f", or move the resource to {home}"
+    return Remediation(summary=summary, commands=commands, fix={"op": "add_nat_route"})
 
 
 def _endpoint_sg(snapshot: Snapshot) -> tuple[str, list[str]]:
@@ -114,18 +142,18 @@ def public_ip(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
         ev = [f"path from {path.subnet_id}: {path.kind} — {path.detail}"]
         if path.kind == "unknown":
             out.append(unknown_for_path("net.public-ip", dest, path))
-        elif path.kind != "internet":
-            out.append(make("net.public-ip", "pass", dest, f"{dest.target} needs no public IP",
-                            f"traffic to {dest.target} does not use the internet gateway: {path.detail}", evidence=ev))
+        elif path.kind != "internet" or path.ipv6:
+            out.append(make("net.public-ip", "pass", dest, f"{dest.key} needs no public IP",
+                            f"traffic to {dest.key} does not need a public IPv4 address: {path.detail}", evidence=ev))
         elif path.public_ip is True:
-            out.append(make("net.public-ip", "pass", dest, f"{dest.target} is reached with the task's public IP",
+            out.append(make("net.public-ip", "pass", dest, f"{dest.key} is reached with the task's public IP",
                             path.detail, evidence=ev))
         elif path.public_ip is None:
-            out.append(make("net.public-ip", "unknown", dest, f"Public IP of the task unknown ({dest.target})",
+            out.append(make("net.public-ip", "unknown", dest, f"Public IP of the task unknown ({dest.key})",
                             f"{path.detail}; the task's assignPublicIp setting was not found in the evidence",
                             evidence=ev))
         else:
-            out.append(make("net.public-ip", "fail", dest, f"No public IP to reach {dest.target} through the "
+            out.append(make("net.public-ip", "fail", dest, f"No public IP to reach {dest.key} through the "
                             "internet gateway", f"{path.detail}. Without a public IP the internet gateway drops the "
                             "task's traffic.", evidence=ev + ["networkConfiguration.assignPublicIp: DISABLED"],
                             remediation=_public_ip_fix(snapshot)))
@@ -149,70 +177,21 @@ def _public_ip_fix(snapshot: Snapshot) -> Remediation:
                        fix={"op": "set_assign_public_ip", "value": True})
 
 
-# -- net.vpc-dns --------------------------------------------------------------------------------------
-@check("net.vpc-dns")
-def vpc_dns(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
-    dests, early = network_findings(snapshot, plan, "net.vpc-dns", ("vpc_endpoints",))
-    out = list(early)
-    support, hostnames = netpath.vpc_dns(snapshot)
-    vpc = netpath.vpc_id(snapshot) or "VPC_ID"
-    for dest in dests:
-        relied = _interface_endpoints(snapshot, dest)
-        if not relied:
-            out.append(make("net.vpc-dns", "skipped", dest, f"No interface endpoint for {dest.target}",
-                            "the VPC DNS attributes matter only to interface endpoints with private DNS"))
-            continue
-        ids = ", ".join(e.get("VpcEndpointId", "?") for e in relied)
-        ev = [f"{vpc}: enableDnsSupport={support}, enableDnsHostnames={hostnames}", f"endpoints: {ids}"]
-        if support is None or hostnames is None:
-            missing = netpath.missing_evidence(snapshot, "vpc", "vpc_attributes")  # the VPC first: the call that failed
-            perm = missing.get("vpc") or missing.get("vpc_attributes") or "ec2:DescribeVpcAttribute"
-            gap = next((g for g in snapshot.gaps if g.api == perm), None)
-            out.append(make("net.vpc-dns", "unknown", dest, f"VPC DNS attributes not readable ({dest.target})",
-                            f"{vpc}'s DNS attributes could not be read: {perm} failed"
-                            + (f" ({gap.error})" if gap else ""), evidence=ev, missing_permission=perm))
-        elif support and hostnames:
-            out.append(make("net.vpc-dns", "pass", dest, f"VPC DNS serves the {dest.target} endpoint",
-                            f"{vpc} has enableDnsSupport and enableDnsHostnames on", evidence=ev))
-        else:
-            off = " and ".join(n for n, v in (("enableDnsSupport", support), ("enableDnsHostnames", hostnames)) if not v)
-            path = _paths(snapshot, dest)
-            status = "warn" if path.works else "fail"
-            tail = (f"traffic goes {path.kind} instead ({path.detail})" if path.works else
-                    f"and there is no other way out ({path.detail})")
-            cmds = [f"aws ec2 modify-vpc-attribute --vpc-id {q(vpc)} --enable-dns-support '{{\"Value\":true}}'",
-                    f"aws ec2 modify-vpc-attribute --vpc-id {q(vpc)} --enable-dns-hostnames '{{\"Value\":true}}'"]
-            out.append(make("net.vpc-dns", status, dest, f"{vpc} has {off} off, so {ids} is not used",
-                            f"private DNS of interface endpoints needs both VPC DNS attributes on; {tail}",
-                            evidence=ev,
-                            remediation=Remediation(summary=f"Turn on {off} for {vpc} (one attribute per call)",
-                                                    commands=[c for c, v in zip(cmds, (support, hostnames), strict=True)
-                                                              if not v],
-                                                    fix={"op": "set_vpc_dns", "support": True, "hostnames": True})))
-    return out
-
-
-def _interface_endpoints(snapshot: Snapshot, dest: Destination) -> list[dict[str, Any]]:
-    if not dest.endpoint_service or dest.target == "s3":
-        return []
-    return [e for e in netpath.endpoints_for(snapshot, dest.endpoint_service, "Interface") if netpath.is_available(e)]
-
-
 # -- net.endpoint-private-dns -----------------------------------------------------------------------
 @check("net.endpoint-private-dns")
 def endpoint_private_dns(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
     dests, early = network_findings(snapshot, plan, "net.endpoint-private-dns", ("vpc_endpoints",))
     out = list(early)
     for dest in dests:
-        endpoints = _interface_endpoints(snapshot, dest)
+        endpoints = interface_endpoints(snapshot, dest)
         if not endpoints:
-            out.append(make("net.endpoint-private-dns", "skipped", dest, f"No interface endpoint for {dest.target}",
+            out.append(make("net.endpoint-private-dns", "skipped", dest, f"No interface endpoint for {dest.key}",
                             f"no available interface endpoint for {dest.endpoint_service or dest.target} in the VPC"))
             continue
         on = [e for e in endpoints if e.get("PrivateDnsEnabled") is True]
         ev = [f"{e.get('VpcEndpointId')}: PrivateDnsEnabled={e.get('PrivateDnsEnabled')}" for e in endpoints]
         if on:
-            out.append(make("net.endpoint-private-dns", "pass", dest, f"{dest.target} endpoint has private DNS on",
+            out.append(make("net.endpoint-private-dns", "pass", dest, f"{dest.key} endpoint has private DNS on",
                             f"{on[0].get('VpcEndpointId')} answers for {dest.endpoint_service}", evidence=ev))
             continue
         ep = endpoints[0]
@@ -222,7 +201,7 @@ def endpoint_private_dns(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
         tail = (f"so traffic bypasses it: {path.detail}" if path.works else
                 f"so the task resolves the public name and finds no way out ({path.detail})")
         out.append(make(
-            "net.endpoint-private-dns", status, dest, f"Endpoint {eid} for {dest.target} has private DNS off",
+            "net.endpoint-private-dns", status, dest, f"Endpoint {eid} for {dest.key} has private DNS off",
             f"{dest.endpoint_service}'s public DNS name does not resolve to {eid}, {tail}", evidence=ev,
             remediation=Remediation(
                 summary=f"Turn on private DNS for {eid}",
@@ -237,6 +216,9 @@ def s3_gateway_route(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
     dests, early = network_findings(snapshot, plan, "net.s3-gateway-route",
                                     (*PATH_EVIDENCE, "vpc_endpoints"))
     out = list(early)
+    if dests and not any(d.target == "s3" for d in dests):
+        out.append(Finding("net.s3-gateway-route", "skipped", None, message="No ECR image: no S3 layer download",
+                           detail="the layers come from the registry host itself; only ECR serves them from S3"))
     for dest in (d for d in dests if d.target == "s3" and d.endpoint_service):
         gateways = [e for e in netpath.endpoints_for(snapshot, dest.endpoint_service, "Gateway")
                     if netpath.is_available(e)]

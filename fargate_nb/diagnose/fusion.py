@@ -19,7 +19,7 @@ import dataclasses
 from typing import Any
 
 from fargate_nb.model import Finding, Remediation, Snapshot
-from fargate_nb.pullflow import PullPlan
+from fargate_nb.pullflow import PullPlan, split_key
 
 FROM_STOPPED = "from the stopped reason"
 DECISIVE_CAUSES = ("permission", "not-found")
@@ -65,11 +65,13 @@ def decide_unread(stopped: dict[str, Any], findings: list[Finding]) -> list[Find
 
 
 def confirm(stopped: dict[str, Any], findings: list[Finding]) -> None:
-    """``confirmed`` / ``confirmed_by``: a failing finding among the reason's ids (same target when both have one)."""
+    """``confirmed`` / ``confirmed_by``: a failing finding among the reason's ids (same target when both have one).
+
+    The reason names a service; a network finding in another region is keyed ``service@region``."""
     wanted = set(stopped.get("finding_ids") or [])
     target = stopped.get("target")
     confirming = [f for f in findings if f.status == "fail" and f.id in wanted
-                  and (not target or not f.target or f.target == target)]
+                  and (not target or not f.target or split_key(f.target)[0] == split_key(target)[0])]
     stopped["confirmed"] = bool(confirming) if wanted else None
     stopped["confirmed_by"] = sorted({f.label for f in confirming})
 

@@ -13,7 +13,7 @@ from fargate_nb.checks.catalogue import CATALOGUE
 from fargate_nb.checks.permissions.secrets import kms_needs
 from fargate_nb.diagnose.sequence import call_kinds, sequence
 from fargate_nb.model import Finding, NetworkRow, PermissionRow, Snapshot, worst_status
-from fargate_nb.pullflow import Need, PullPlan
+from fargate_nb.pullflow import Destination, Need, PullPlan
 
 __all__ = ["network_rows", "pull_needs", "permission_rows", "sequence"]
 
@@ -108,9 +108,10 @@ def network_rows(snapshot: Snapshot, plan: PullPlan, findings: list[Finding]) ->
     """Per destination the pull must reach: the path taken and each network check's status."""
     rows = []
     for dest in plan.destinations:
-        refs = [i for i, f in enumerate(findings) if f.target == dest.target and f.status != "skipped"]
+        # A destination in another region is its own row (key service@region): another endpoint, another path.
+        refs = [i for i, f in enumerate(findings) if f.target == dest.key and f.status != "skipped"]
         about = [findings[i] for i in refs]
-        path, endpoint, detail = _path(snapshot, dest.target)
+        path, endpoint, detail = _path(snapshot, dest)
         checks = {}
         for column in NETWORK_COLUMNS:
             statuses = [f.status for f in about if getattr(CATALOGUE.get(f.id), "network_column", None) == column]
@@ -118,12 +119,12 @@ def network_rows(snapshot: Snapshot, plan: PullPlan, findings: list[Finding]) ->
         statuses = [f.status for f in about if f.status != "info"]
         status = worst_status(statuses) if statuses else ("unknown" if snapshot.network else "skipped")
         kind = "gateway" if dest.target == "s3" else ("interface" if dest.endpoint_service else "")
-        rows.append(NetworkRow(dest.target, dest.step, dest.why, path, endpoint, detail, checks, status, refs,
+        rows.append(NetworkRow(dest.key, dest.step, dest.why, path, endpoint, detail, checks, status, refs,
                                endpoint_service=dest.endpoint_service or "", endpoint_type=kind))
     return rows
 
 
-def _path(snapshot: Snapshot, target: str) -> tuple[str, str, str]:
+def _path(snapshot: Snapshot, target: Destination) -> tuple[str, str, str]:
     """(path kind, endpoint id, detail) from the route resolver; 'unknown' when it cannot say."""
     if not snapshot.network:
         return "not-awsvpc", "", "no awsvpc network evidence"

@@ -10,9 +10,11 @@ are not reached: the pull stops there.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fargate_nb.checks.catalogue import CATALOGUE
 from fargate_nb.model import STEPS, Call, Finding, Lifeline, Sequence, Snapshot, StepResult, worst_status
-from fargate_nb.pullflow import Need, PullPlan, layer_bucket
+from fargate_nb.pullflow import ImageRef, Need, PullPlan, arn_region, destination_key, layer_bucket, split_key
 
 #: Lifelines in drawing order; registry hosts take the "registry" slot.
 LIFELINE_ORDER = ("fargate", "sts", "ecr.api", "ecr.dkr", "s3", "registry", "secretsmanager", "ssm", "kms", "logs")
@@ -71,7 +73,8 @@ def _title(subject: dict) -> str:
 
 
 def _lifeline_rank(lifeline_id: str) -> tuple[int, str]:
-    slot = lifeline_id if lifeline_id in LIFELINE_ORDER else "registry"
+    service, _ = split_key(lifeline_id)
+    slot = service if service in LIFELINE_ORDER else "registry"
     return (LIFELINE_ORDER.index(slot), lifeline_id)
 
 
@@ -79,8 +82,10 @@ def _lifeline(lifeline_id: str, snapshot: Snapshot) -> Lifeline:
     if lifeline_id == "sts":
         role = (snapshot.task_definition or {}).get("executionRoleArn") or "none set"
         return Lifeline("sts", LIFELINE_LABELS["sts"], str(role).rsplit("/", 1)[-1])
-    if lifeline_id in LIFELINE_LABELS:
-        return Lifeline(lifeline_id, LIFELINE_LABELS[lifeline_id], LIFELINE_DETAILS.get(lifeline_id, ""))
+    service, region = split_key(lifeline_id)
+    if service in LIFELINE_LABELS:  # service@region: the service in another region than the task
+        label = LIFELINE_LABELS[service] + (f" ({region})" if region else "")
+        return Lifeline(lifeline_id, label, LIFELINE_DETAILS.get(service, ""))
     return Lifeline(lifeline_id, lifeline_id, "registry")
 
 
@@ -104,10 +109,17 @@ def _calls(snapshot: Snapshot, plan: PullPlan, findings: list[Finding], steps: l
                         [td.get("executionRoleArn") or "no executionRoleArn"]))
     ecr_images = {i.raw: i for i in plan.images.values() if i.ecr}
     other_images = {i.raw: i for i in plan.images.values() if not i.ecr}
-    registries = sorted({f"{i.registry_id}/{i.region}" for i in ecr_images.values()})
-    if registries:
-        out.append(Call("registry-auth", "ecr-auth", "fargate", "ecr.api", "ecr:GetAuthorizationToken",
-                        [f"registry {r}" for r in registries]))
+    home = snapshot.region
+
+    def where(service: str, region: str | None) -> str:  # the lifeline: service, or service@region elsewhere
+        return destination_key(service, region or home, home)
+
+    by_api: dict[str, list[str]] = {}
+    for i in ecr_images.values():
+        by_api.setdefault(where("ecr.api", i.region), []).append(f"{i.registry_id}/{i.region}")
+    for api, registries in by_api.items():
+        out.append(Call("registry-auth", "ecr-auth", "fargate", api, "ecr:GetAuthorizationToken",
+                        [f"registry {r}" for r in sorted(set(registries))]))
     if plan.registry_credentials:
         out.append(Call("registry-auth", "creds-secret", "fargate", "secretsmanager",
                         "GetSecretValue (registry credentials)", _unique(r.arn for r in plan.registry_credentials)))
@@ -115,9 +127,9 @@ def _calls(snapshot: Snapshot, plan: PullPlan, findings: list[Finding], steps: l
             out.append(Call("registry-auth", "kms", "secretsmanager", "kms", "kms:Decrypt",
                             _unique(keys.get("registry-auth", []))))
     for kind, action in (("secretsmanager", "GetSecretValue"), ("ssm", "ssm:GetParameters")):
-        refs = [r for r in plan.secrets if r.kind == kind]
-        if refs:
-            out.append(Call("secrets", "secret-fetch", "fargate", kind,
+        for lifeline in _unique(where(kind, arn_region(r.arn)) for r in plan.secrets if r.kind == kind):
+            refs = [r for r in plan.secrets if r.kind == kind and where(kind, arn_region(r.arn)) == lifeline]
+            out.append(Call("secrets", "secret-fetch", "fargate", lifeline,
                             f"{action} ({len(refs)} secret{'s' if len(refs) != 1 else ''})", _unique(r.arn for r in refs)))
     env_files = _unique(n.resource for n in plan.needs if n.action == "s3:GetObject" and n.step == "secrets")
     if env_files:
@@ -126,28 +138,29 @@ def _calls(snapshot: Snapshot, plan: PullPlan, findings: list[Finding], steps: l
         source = next((c.target for c in out if c.kind == "secret-fetch"), "fargate")
         out.append(Call("secrets", "kms", source, "kms", "kms:Decrypt", _unique(keys.get("secrets", []))))
     for raw, image in ecr_images.items():
-        out.append(Call("manifest", "ecr-manifest", "fargate", "ecr.dkr",
+        out.append(Call("manifest", "ecr-manifest", "fargate", _registry(image, where),
                         f"ecr:BatchGetImage {_short_image(image.repository, image.tag, image.digest)}",
                         [raw, image.repository_arn(partition) or ""]))
     for raw, image in other_images.items():
         out.append(Call("manifest", "registry-manifest", "fargate", image.registry,
                         f"GET manifest {_short_image(image.repository, image.tag, image.digest)}", [raw]))
     for raw, image in ecr_images.items():
-        out.append(Call("layers", "layer-url", "fargate", "ecr.dkr", "ecr:GetDownloadUrlForLayer",
+        out.append(Call("layers", "layer-url", "fargate", _registry(image, where), "ecr:GetDownloadUrlForLayer",
                         [raw, image.repository_arn(partition) or ""]))
     if ecr_images:
-        regions = _unique(i.region or snapshot.region for i in ecr_images.values())
-        out.append(Call("layers", "layer-get", "fargate", "s3", "GET layers (S3)",
-                        [layer_bucket(r or "REGION") for r in regions]))
+        for region in _unique(i.region or snapshot.region for i in ecr_images.values()):
+            out.append(Call("layers", "layer-get", "fargate", where("s3", region), "GET layers (S3)",
+                            [layer_bucket(region or "REGION")]))
     for raw, image in other_images.items():
         out.append(Call("layers", "registry-blobs", "fargate", image.registry, "GET layer blobs", [raw]))
-    if plan.log_groups:
-        names = _unique(g["group"] for g in plan.log_groups)
-        if any(g.get("create") for g in plan.log_groups):
-            out.append(Call("logs", "logs-group", "fargate", "logs", "logs:CreateLogGroup",
-                            _unique(g["group"] for g in plan.log_groups if g.get("create"))))
-        out.append(Call("logs", "logs-stream", "fargate", "logs", "logs:CreateLogStream", names))
-        out.append(Call("logs", "logs-events", "fargate", "logs", "logs:PutLogEvents", names))
+    for logs in _unique(where("logs", g.get("region")) for g in plan.log_groups):
+        groups = [g for g in plan.log_groups if where("logs", g.get("region")) == logs]
+        names = _unique(g["group"] for g in groups)
+        if any(g.get("create") for g in groups):
+            out.append(Call("logs", "logs-group", "fargate", logs, "logs:CreateLogGroup",
+                            _unique(g["group"] for g in groups if g.get("create"))))
+        out.append(Call("logs", "logs-stream", "fargate", logs, "logs:CreateLogStream", names))
+        out.append(Call("logs", "logs-events", "fargate", logs, "logs:PutLogEvents", names))
     drawn = {c.step for c in out}
     for s in steps:  # a failing step must show even when the plan drew no call for it
         if s.id not in drawn and s.status == "fail":
@@ -201,6 +214,11 @@ def _decides(f: Finding, call: Call, calls: list[Call]) -> bool:
         peers = [c for c in calls if c.kind == call.kind and f.resource in c.subjects]
         return not peers or call in peers
     return True
+
+
+def _registry(image: ImageRef, where: Callable[[str, str | None], str]) -> str:
+    """The lifeline an ECR image's registry calls go to: ecr.dkr (or ecr.dkr@region), or its dual-stack host."""
+    return image.registry if image.dual_stack else where("ecr.dkr", image.region)
 
 
 def _unique(items: object) -> list[str]:

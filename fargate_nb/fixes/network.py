@@ -14,8 +14,8 @@ from typing import Any
 from fargate_nb import netpath
 from fargate_nb.fixes import FixError, fix_op
 from fargate_nb.model import Snapshot
-from fargate_nb.pullflow import SERVICE_ENDPOINTS
-from fargate_nb.reach.cidrs import to_net
+from fargate_nb.pullflow import SERVICE_ENDPOINTS, endpoint_service, split_key
+from fargate_nb.reach.cidrs import to_net, to_net6
 from fargate_nb.reach.routes import routes_to_internet
 
 FULL_ACCESS = {"Version": "2012-10-17",
@@ -56,9 +56,9 @@ def _port(value: Any, name: str) -> int:
 
 
 def _cidr(value: Any) -> str:
-    net = to_net(value)
+    net = to_net(value) or to_net6(value)
     if net is None:
-        raise FixError(f"{value!r} is not an IPv4 CIDR block")
+        raise FixError(f"{value!r} is not an IPv4 or IPv6 CIDR block")
     return str(net)
 
 
@@ -130,8 +130,9 @@ def add_vpc_endpoint(snapshot: Snapshot, fix: dict[str, Any]) -> None:
     kind = fix.get("type") or ("Gateway" if service == "s3" else "Interface")
     if kind not in ("Interface", "Gateway"):
         raise FixError(f"add_vpc_endpoint: type must be Interface or Gateway, not {kind!r}")
-    name = service if service.startswith("com.amazonaws.") else (
-        SERVICE_ENDPOINTS[service].format(region=snapshot.region) if service in SERVICE_ENDPOINTS else None)
+    base, region = split_key(service)  # a target (ecr.dkr), a target in another region (ecr.dkr@us-west-2)
+    name = service if service.startswith(("com.amazonaws.", "cn.com.amazonaws.")) else (
+        endpoint_service(base, region or snapshot.region) if base in SERVICE_ENDPOINTS else None)
     if name is None:
         raise FixError(f"add_vpc_endpoint: {service!r} is not an AWS service with a VPC endpoint "
                        f"(one of {', '.join(SERVICE_ENDPOINTS)})")
@@ -232,7 +233,11 @@ def authorize_sg_rule(snapshot: Snapshot, fix: dict[str, Any]) -> None:
     elif fix.get("prefix_list_id"):
         perm["PrefixListIds"].append({"PrefixListId": _str(fix, "prefix_list_id")})
     elif fix.get("cidr"):
-        perm["IpRanges"].append({"CidrIp": _cidr(fix["cidr"])})
+        cidr = _cidr(fix["cidr"])
+        if ":" in cidr:
+            perm["Ipv6Ranges"].append({"CidrIpv6": cidr})
+        else:
+            perm["IpRanges"].append({"CidrIp": cidr})
     else:
         raise FixError("authorize_sg_rule: give source_group, prefix_list_id or cidr")
     key = "IpPermissions" if direction == "ingress" else "IpPermissionsEgress"
@@ -277,8 +282,9 @@ def add_nacl_entry(snapshot: Snapshot, fix: dict[str, Any]) -> None:
     if action not in ("allow", "deny"):
         raise FixError(f"action must be allow or deny, not {action!r}")
     protocol = str(fix.get("protocol", "6"))
+    cidr = _cidr(fix.get("cidr", "0.0.0.0/0"))
     entry: dict[str, Any] = {"RuleNumber": number, "Egress": egress, "RuleAction": action,
-                             "CidrBlock": _cidr(fix.get("cidr", "0.0.0.0/0")), "Protocol": protocol}
+                             "Ipv6CidrBlock" if ":" in cidr else "CidrBlock": cidr, "Protocol": protocol}
     if protocol != "-1":
         lo, hi = _port(fix.get("port_from"), "port_from"), _port(fix.get("port_to"), "port_to")
         if lo > hi:

@@ -27,7 +27,11 @@ def build_network(ctx: BuildContext) -> None:
     vpc = ec2.create_vpc(CidrBlock=spec.vpc_cidr, TagSpecifications=_tags("vpc", f"{spec.cluster}-vpc"))["Vpc"]["VpcId"]
     ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsSupport={"Value": spec.vpc_dns_support})
     ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": spec.vpc_dns_hostnames})
-    ids.update(vpc=vpc, vpc_cidr=spec.vpc_cidr)
+    # As in AWS, the VPC uses a DHCP option set naming AmazonProvidedDNS (moto leaves it "default").
+    dopt = ec2.create_dhcp_options(DhcpConfigurations=[{"Key": "domain-name-servers",
+                                                        "Values": ["AmazonProvidedDNS"]}])["DhcpOptions"]
+    ec2.associate_dhcp_options(DhcpOptionsId=dopt["DhcpOptionsId"], VpcId=vpc)
+    ids.update(vpc=vpc, vpc_cidr=spec.vpc_cidr, dhcp_options=dopt["DhcpOptionsId"])
     blocks = list(ipaddress.ip_network(spec.vpc_cidr).subnets(new_prefix=24))
     ctx.step = "create the subnets"
     zones = [f"{ctx.region}a", f"{ctx.region}b"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from fargate_nb.model import Snapshot
-from fargate_nb.pullflow import SERVICE_ENDPOINTS
+from fargate_nb.pullflow import SERVICE_ENDPOINTS, endpoint_service, split_key
 from fargate_nb.reach import cidrs, nacls, routes
 from fargate_nb.reach.endpoints import endpoints_for as _endpoints_for
 from fargate_nb.reach.ports import client_ephemeral
@@ -28,7 +28,10 @@ EVIDENCE_APIS = {
     "security_groups": "ec2:DescribeSecurityGroups",
     "network_acls": "ec2:DescribeNetworkAcls",
     "prefix_lists": "ec2:DescribePrefixLists",
+    "dhcp_options": "ec2:DescribeDhcpOptions",
 }
+#: The Amazon DNS server as a DHCP option set names it (``domain-name-servers``).
+AMAZON_DNS = "AmazonProvidedDNS"
 
 
 def network(snapshot: Snapshot) -> dict[str, Any]:
@@ -128,8 +131,9 @@ def s3_prefix_cidrs(snapshot: Snapshot) -> tuple[str | None, list[cidrs.Net] | N
 
 
 def endpoint_service_name(snapshot: Snapshot, target: str) -> str | None:
-    template = SERVICE_ENDPOINTS.get(target)
-    return template.format(region=snapshot.region) if template else None
+    """The endpoint service of a destination key (``ecr.dkr``, ``ecr.dkr@us-west-2``) in its region."""
+    service, region = split_key(target)
+    return endpoint_service(service, region or snapshot.region)
 
 
 def endpoints_for(snapshot: Snapshot, service_name: str, kind: str | None = None) -> list[dict[str, Any]]:
@@ -146,12 +150,50 @@ def vpc_dns(snapshot: Snapshot) -> tuple[bool | None, bool | None]:
     return (sup if isinstance(sup, bool) else None, host if isinstance(host, bool) else None)
 
 
+def dns_servers(snapshot: Snapshot) -> list[str] | None:
+    """The ``domain-name-servers`` of the VPC's DHCP option set (``[AmazonProvidedDNS]`` when the set names
+    none, as AWS does then); None when the option set was not read.
+
+    https://docs.aws.amazon.com/vpc/latest/userguide/DHCPOptionSetConcepts.html
+    """
+    dopt = network(snapshot).get("dhcp_options")
+    if not isinstance(dopt, dict):
+        return None
+    for conf in dicts(dopt.get("DhcpConfigurations")):
+        if conf.get("Key") == "domain-name-servers":
+            values = [v.get("Value") if isinstance(v, dict) else v for v in conf.get("Values") or []]
+            return [v for v in values if isinstance(v, str) and v] or [AMAZON_DNS]
+    return [AMAZON_DNS]
+
+
+def task_family(snapshot: Snapshot, subnet_id: str) -> str:
+    """The task's address family in ``subnet_id``: ``ipv6`` (an IPv6-only subnet, ``Ipv6Native``), ``dual`` (an
+    IPv6 address on the task's ENI, from DescribeTasks or the ENI), else ``ipv4``."""
+    found = subnet(snapshot, subnet_id) or {}
+    if found.get("Ipv6Native") is True:
+        return "ipv6"
+    return "dual" if task_ipv6(snapshot) else "ipv4"
+
+
+def task_ipv6(snapshot: Snapshot) -> str | None:
+    """The task ENI's IPv6 address, when it has one."""
+    for att in dicts((snapshot.task or {}).get("attachments")):
+        for d in dicts(att.get("details")):
+            if d.get("name") == "ipv6Address" and isinstance(d.get("value"), str) and d["value"]:
+                return d["value"]
+    eni = network(snapshot).get("eni")
+    for addr in dicts(eni.get("Ipv6Addresses") if isinstance(eni, dict) else None):
+        if isinstance(addr.get("Ipv6Address"), str) and addr["Ipv6Address"]:
+            return addr["Ipv6Address"]
+    return None
+
+
 def task_ephemeral(snapshot: Snapshot) -> tuple[int, int]:
     """The task's ephemeral port range, by its runtime platform's OS family."""
     return client_ephemeral(((snapshot.task_definition or {}).get("runtimePlatform") or {}).get("operatingSystemFamily"))
 
 
-__all__ = ["EVIDENCE_APIS", "dicts", "endpoint_service_name", "endpoints_for", "is_available", "missing_evidence",
+__all__ = ["AMAZON_DNS", "EVIDENCE_APIS", "dicts", "dns_servers", "endpoint_service_name", "endpoints_for", "is_available", "missing_evidence",
            "network", "network_acl_for", "route_table_for", "s3_prefix_cidrs", "s3_prefix_list", "security_group",
            "subnet", "subnet_cidr", "task_ephemeral", "task_private_ip", "task_security_group_ids",
-           "task_security_groups_known", "task_subnet_ids", "vpc_cidrs", "vpc_dns", "vpc_id"]
+           "task_family", "task_ipv6", "task_security_groups_known", "task_subnet_ids", "vpc_cidrs", "vpc_dns", "vpc_id"]

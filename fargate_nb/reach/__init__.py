@@ -4,7 +4,7 @@
     path = resolve(Network(subnets=..., route_tables=..., vpc_endpoints=..., nat_gateways=...,
                            dns_support=True, dns_hostnames=True),
                    "subnet-0abc", "com.amazonaws.us-east-1.ecr.dkr")
-    path.kind  # interface-endpoint | gateway-endpoint | nat | internet | opaque | none | unknown
+    path.kind  # interface-endpoint | gateway-endpoint | nat | internet | egress-only | opaque | none | unknown
 
 It works on EC2 API shapes (DescribeRouteTables, DescribeSecurityGroups, DescribeNetworkAcls,
 DescribePrefixLists, DescribeVpcEndpoints ... entries, as plain dicts) and plain values (subnet ids,
@@ -18,6 +18,6 @@ and why one is bypassed), `paths` (the way out, composed), `shapes` (tolerant re
 """
 
 from fargate_nb.reach.endpoints import Bypass
-from fargate_nb.reach.paths import DEFAULT_ROUTE, KINDS, Network, Path, rank, resolve
+from fargate_nb.reach.paths import DEFAULT_ROUTE, FAMILIES, KINDS, Network, Path, rank, resolve
 
-__all__ = ["DEFAULT_ROUTE", "KINDS", "Bypass", "Network", "Path", "rank", "resolve"]
+__all__ = ["DEFAULT_ROUTE", "FAMILIES", "KINDS", "Bypass", "Network", "Path", "rank", "resolve"]

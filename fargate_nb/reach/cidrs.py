@@ -2,8 +2,10 @@
 
 Security-group rules, network-ACL entries, routes and prefix lists all name address ranges; whether a
 flow is allowed or routed comes down to whether one set of ranges covers another. Only IPv4 is
-modelled (Fargate tasks reach ECR, S3 and CloudWatch Logs over IPv4 unless dual-stack endpoints are
-configured); an IPv6 or malformed CIDR is ignored, never guessed.
+modelled by `to_net` (Fargate tasks reach ECR, S3 and CloudWatch Logs over IPv4 unless dual-stack endpoints
+are configured); IPv6 ranges are read separately (`to_net6`: ``Ipv6Ranges`` of security groups,
+``Ipv6CidrBlock`` of network-ACL entries, ``DestinationIpv6CidrBlock`` of routes) for IPv6 paths. A
+malformed CIDR is ignored, never guessed.
 
 Private ranges are RFC 1918 plus the shared address space 100.64.0.0/10 (RFC 6598), which AWS also
 allows as a VPC CIDR (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html): a
@@ -19,7 +21,9 @@ from typing import Any
 from fargate_nb.reach.shapes import dicts
 
 Net = ipaddress.IPv4Network
+Net6 = ipaddress.IPv6Network
 ALL_IPV4 = ipaddress.IPv4Network("0.0.0.0/0")
+ALL_IPV6 = ipaddress.IPv6Network("::/0")
 PRIVATE_V4 = tuple(ipaddress.IPv4Network(c) for c in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
                                                         "100.64.0.0/10"))
 
@@ -31,6 +35,15 @@ def to_net(cidr: Any) -> Net | None:
     except ValueError:
         return None
     return net if isinstance(net, ipaddress.IPv4Network) else None
+
+
+def to_net6(cidr: Any) -> Net6 | None:
+    """An IPv6 network from a CIDR string (host bits allowed); None for IPv4 or garbage (never raises)."""
+    try:
+        net = ipaddress.ip_network(str(cidr), strict=False)
+    except ValueError:
+        return None
+    return net if isinstance(net, ipaddress.IPv6Network) else None
 
 
 def to_nets(cidrs: Any) -> list[Net]:

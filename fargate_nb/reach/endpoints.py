@@ -32,10 +32,25 @@ class Bypass:
     detail: str
 
 
+def same_service(endpoint_service_name: Any, service: str) -> bool:
+    """An endpoint's own ``ServiceName`` names ``service``. In the China regions some services carry a ``cn.``
+    prefix and others do not (``cn.com.amazonaws.cn-north-1.ecr.dkr``,
+    https://docs.amazonaws.cn/en_us/vpc/latest/privatelink/aws-services-cross-region-privatelink-support.html),
+    so the two spellings of one service match; the region in the name must match exactly (an endpoint serves
+    the region its name says, https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-cross-region-privatelink-support.html)."""
+    if not isinstance(endpoint_service_name, str):
+        return False
+    return _bare(endpoint_service_name) == _bare(service)
+
+
+def _bare(name: str) -> str:
+    return name[3:] if name.startswith("cn.com.amazonaws.") else name
+
+
 def endpoints_for(endpoints: Any, service_name: str, kind: str | None = None) -> list[dict[str, Any]]:
     """The endpoints for a service name (optionally of one ``VpcEndpointType``), in evidence order."""
     return [e for e in dicts(endpoints)
-            if e.get("ServiceName") == service_name and (kind is None or e.get("VpcEndpointType") == kind)]
+            if same_service(e.get("ServiceName"), service_name) and (kind is None or e.get("VpcEndpointType") == kind)]
 
 
 def interface_endpoint(endpoints: Any, service: str, dns_support: bool | None, dns_hostnames: bool | None,

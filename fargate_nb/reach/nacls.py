@@ -16,10 +16,11 @@ Shapes are DescribeNetworkAcls entries.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
-from fargate_nb.reach.cidrs import Net, to_net
+from fargate_nb.reach.cidrs import Net, Net6, to_net, to_net6
 from fargate_nb.reach.shapes import dicts
 
 IMPLICIT_DENY = 32767  # the "*" rule number AWS reports for the catch-all deny
@@ -74,20 +75,25 @@ def entry_ports(entry: dict[str, Any]) -> tuple[int, int] | None:
     return (lo, hi) if isinstance(lo, int) and isinstance(hi, int) else None
 
 
-def entries(acl: dict[str, Any], egress: bool) -> list[dict[str, Any]]:
-    """One direction's IPv4 entries in evaluation order (rule number, lowest first)."""
+def entries(acl: dict[str, Any], egress: bool, ipv6: bool | None = False) -> list[dict[str, Any]]:
+    """One direction's entries in evaluation order (rule number, lowest first): the IPv4 ones
+    (``CidrBlock``), the IPv6 ones (``Ipv6CidrBlock``, ``ipv6=True``) or both (``ipv6=None``)."""
+    keys = {False: ("CidrBlock",), True: ("Ipv6CidrBlock",), None: ("CidrBlock", "Ipv6CidrBlock")}[ipv6]
     found = [e for e in dicts(acl.get("Entries")) if bool(e.get("Egress")) is egress
-             and isinstance(e.get("RuleNumber"), int) and e.get("CidrBlock")]
+             and isinstance(e.get("RuleNumber"), int) and any(e.get(k) for k in keys)]
     return sorted(found, key=lambda e: e["RuleNumber"])
 
 
-def decide(acl: dict[str, Any], egress: bool, peer: Net, ports: tuple[int, int]) -> NaclVerdict:
+def decide(acl: dict[str, Any], egress: bool, peer: Net | Net6, ports: tuple[int, int]) -> NaclVerdict:
     """Decide TCP traffic to (egress) or from (ingress) every address of ``peer`` on every port of
-    ``ports``, first match wins (see the module docstring)."""
+    ``ports``, first match wins (see the module docstring). An IPv6 peer is decided by the IPv6 entries
+    (``Ipv6CidrBlock``), an IPv4 peer by the IPv4 ones; the catch-all ``*`` rule exists for each."""
+    v6 = isinstance(peer, ipaddress.IPv6Network)
     remaining: list[Rect] = [(int(peer.network_address), int(peer.broadcast_address), ports[0], ports[1])]
     allows: list[dict[str, Any]] = []
-    for entry in entries(acl, egress):
-        eports, enet = entry_ports(entry), to_net(entry.get("CidrBlock"))
+    for entry in entries(acl, egress, v6):
+        eports = entry_ports(entry)
+        enet = to_net6(entry.get("Ipv6CidrBlock")) if v6 else to_net(entry.get("CidrBlock"))
         if eports is None or enet is None:
             continue
         rect = (int(enet.network_address), int(enet.broadcast_address), eports[0], eports[1])
@@ -127,7 +133,7 @@ def _subtract(a: Rect, b: Rect) -> list[Rect]:
 def free_rule_number(acl: dict[str, Any], egress: bool, below: int | None, taken: set[int]) -> int | None:
     """A rule number not in use (nor in ``taken``), lower than ``below`` (the blocking entry), so a new
     allow is evaluated first. Round numbers (multiples of 10) are preferred, nearest the blocker first."""
-    used = {e.get("RuleNumber") for e in entries(acl, egress)} | taken
+    used = {e.get("RuleNumber") for e in entries(acl, egress, None)} | taken
     ceiling = min(below if below is not None else IMPLICIT_DENY, IMPLICIT_DENY) - 1
     round_first = [n for n in range(ceiling, 0, -1) if n % 10 == 0]
     return next((n for n in (*round_first, *range(ceiling, 0, -1)) if n not in used), None)

@@ -7,7 +7,11 @@ something opaque, or nowhere.
 2. for a service reached through a *gateway* endpoint, the gateway endpoint on the subnet's route table
    (`endpoints.gateway_endpoint`);
 3. otherwise the subnet's route table (`routes.route_table_for`) decides by the route for the
-   destination's address, ``0.0.0.0/0`` when it is only known to be public (`routes.default_route`).
+   destination's address, ``0.0.0.0/0`` when it is only known to be public (`routes.default_route`);
+   for an IPv6 sender, ``::/0`` (`routes.default_route_v6`): an egress-only internet gateway or an
+   internet gateway takes outbound IPv6 without a public IPv4 address
+   (https://docs.aws.amazon.com/vpc/latest/userguide/egress-only-internet-gateway.html). A dual-stack
+   sender reaches a dual-stack destination by either family, an IPv4-only one by IPv4 only.
 
 What could not be read is never taken as absent: a path that depends on unread evidence is
 ``unknown``, naming the evidence (``subnets``, ``route_tables``, ``nat_gateways``, ``vpc_endpoints``,
@@ -17,12 +21,13 @@ What could not be read is never taken as absent: a path that depends on unread e
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from fargate_nb.reach.endpoints import Bypass, gateway_endpoint, interface_endpoint
 from fargate_nb.reach.routes import (
     default_route,
+    default_route_v6,
     hop_kind,
     is_blackhole,
     nat_problem,
@@ -30,9 +35,11 @@ from fargate_nb.reach.routes import (
     route_table_for,
     routes_to_internet,
 )
-from fargate_nb.reach.shapes import find, strings
+from fargate_nb.reach.shapes import dicts, find, strings
 
-KINDS = ("interface-endpoint", "gateway-endpoint", "nat", "internet", "opaque", "none", "unknown")
+KINDS = ("interface-endpoint", "gateway-endpoint", "nat", "internet", "egress-only", "opaque", "none", "unknown")
+FAMILIES = ("ipv4", "ipv6", "dual")  # the sender's addresses: IPv4 only, IPv6 only, dual-stack
+NAT64_PREFIX = "64:ff9b::/96"
 DEFAULT_ROUTE = "0.0.0.0/0"
 
 
@@ -69,11 +76,12 @@ class Path:
     bypassed: tuple[Bypass, ...] = ()
     missing: tuple[str, ...] = ()  # evidence that could not be read
     public_ip: bool | None = None  # the sender's public IP, when the path is the internet gateway
+    ipv6: bool = False  # the path follows the ::/0 route (IPv6 traffic)
 
     @property
     def works(self) -> bool | None:
         """True when traffic gets out this way, False when it cannot, None when we cannot tell."""
-        if self.kind in ("interface-endpoint", "gateway-endpoint", "nat"):
+        if self.kind in ("interface-endpoint", "gateway-endpoint", "nat", "egress-only"):
             return True
         if self.kind == "internet":
             return self.public_ip
@@ -92,11 +100,13 @@ def rank(path: Path) -> int:
 
 
 def resolve(net: Network, subnet_id: str, service: str | None, *, target: str = "", gateway: bool = False,
-            public_ip: bool | None = None, bypassed: Sequence[Bypass] = (), sender: str = "the sender") -> Path:
+            public_ip: bool | None = None, bypassed: Sequence[Bypass] = (), sender: str = "the sender",
+            family: str = "ipv4", dual_stack_destination: bool = False) -> Path:
     """The path from ``subnet_id`` to ``service`` (an endpoint service name; None for a host no endpoint
     serves). ``gateway``: only a gateway endpoint may take the traffic (interface endpoints are not
     looked at; put them in ``bypassed`` with your reason). ``public_ip``: whether the sender has one;
-    ``sender`` names it in the path's detail."""
+    ``sender`` names it in the path's detail. ``family``: the sender's addresses (`FAMILIES`);
+    ``dual_stack_destination``: the destination answers over IPv6 too."""
     missing = net.unread
     base: dict[str, Any] = {"target": target, "subnet_id": subnet_id, "endpoint_service": service}
     unread = tuple(k for k in ("subnets", "route_tables") if k in missing)
@@ -127,7 +137,7 @@ def resolve(net: Network, subnet_id: str, service: str | None, *, target: str = 
             if endpoint:
                 return Path(kind="interface-endpoint", endpoint=endpoint, missing=missing,
                             detail=_interface_detail(net, endpoint, subnet_id), bypassed=tuple(passed), **base)
-    path = _default_route(net, rt, base, missing, tuple(passed), public_ip, sender)
+    path = _way_out(net, rt, base, missing, tuple(passed), public_ip, sender, family, dual_stack_destination)
     if service and "vpc_endpoints" in missing and path.works is not True:
         return Path(kind="unknown", missing=("vpc_endpoints",), bypassed=tuple(passed),
                     detail=f"{path.detail}; the VPC endpoints could not be read, and one may serve {service}", **base)
@@ -148,6 +158,59 @@ def _interface_detail(net: Network, endpoint: dict[str, Any], subnet_id: str) ->
         text += (f"; it has no network interface in {az}, so traffic crosses Availability Zones "
                  "(works, but adds a subnet in that zone for resilience)")
     return text
+
+
+def _way_out(net: Network, rt: dict[str, Any], base: dict[str, Any], missing: tuple[str, ...],
+             bypassed: tuple[Bypass, ...], public_ip: bool | None, sender: str, family: str,
+             dual_stack_destination: bool) -> Path:
+    """The default route of the sender's address family; a dual-stack sender and destination use either."""
+    if family == "ipv6":
+        if not dual_stack_destination:
+            return _nat64(net, rt, base, missing, bypassed, sender)
+        return _default_route_v6(rt, base, missing, bypassed, sender)
+    v4 = _default_route(net, rt, base, missing, bypassed, public_ip, sender)
+    if family != "dual" or not dual_stack_destination or v4.works is True:
+        return v4
+    v6 = _default_route_v6(rt, base, missing, bypassed, sender)
+    return v6 if rank(v6) > rank(v4) else v4
+
+
+def _nat64(net: Network, rt: dict[str, Any], base: dict[str, Any], missing: tuple[str, ...],
+           bypassed: tuple[Bypass, ...], sender: str) -> Path:
+    """An IPv6-only sender and an IPv4-only destination: only DNS64 and NAT64 (a ``64:ff9b::/96`` route to a
+    NAT gateway) translate (https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-nat64-dns64.html)."""
+    rtb = base["route_table_id"]
+    route = next((r for r in dicts(rt.get("Routes")) if r.get("DestinationIpv6CidrBlock") == NAT64_PREFIX
+                  and r.get("NatGatewayId") and not is_blackhole(r)), None)
+    if route is None:
+        return Path(kind="none", ipv6=True, missing=missing, bypassed=bypassed,
+                    detail=f"{sender} has only IPv6 and the destination's name is IPv4-only; {rtb} has no "
+                           f"{NAT64_PREFIX} route to a NAT gateway (NAT64, with DNS64 on the subnet)", **base)
+    path = _nat_path(net, str(route["NatGatewayId"]), {"route": route, "missing": missing, "bypassed": bypassed,
+                                                        **base})
+    return replace(path, ipv6=True, detail=f"NAT64: {path.detail} (DNS64 must be on for the subnet)")
+
+
+def _default_route_v6(rt: dict[str, Any], base: dict[str, Any], missing: tuple[str, ...],
+                      bypassed: tuple[Bypass, ...], sender: str) -> Path:
+    rtb = base["route_table_id"]
+    route = default_route_v6(rt)
+    common = {"route": route, "missing": missing, "bypassed": bypassed, "ipv6": True, **base}
+    if route is None:
+        return Path(kind="none", detail=f"{rtb} has no IPv6 default route (::/0): no egress-only or internet gateway",
+                    **common)
+    hop = next_hop(route)
+    if is_blackhole(route):
+        return Path(kind="none", detail=f"the ::/0 route of {rtb} is a blackhole (its target {hop} is gone)", **common)
+    kind, label = hop_kind(route)
+    if kind == "egress-only":
+        return Path(kind="egress-only", detail=f"{rtb} sends ::/0 to egress-only internet gateway {hop} (outbound "
+                    f"IPv6 from {sender})", **common)
+    if kind == "internet":
+        return Path(kind="internet", public_ip=True, detail=f"{rtb} sends ::/0 to internet gateway {hop}; {sender}'s "
+                    "IPv6 address is public, so no public IPv4 address is needed", **common)
+    return Path(kind="opaque", detail=f"{rtb} sends ::/0 to {label or 'an unknown target'} {hop}: verify that the "
+                "network behind it routes IPv6 to the internet", **common)
 
 
 def _default_route(net: Network, rt: dict[str, Any], base: dict[str, Any], missing: tuple[str, ...],

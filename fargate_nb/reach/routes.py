@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fargate_nb.reach.cidrs import ALL_IPV4, Net, to_net, to_nets
+from fargate_nb.reach.cidrs import ALL_IPV4, Net, to_net, to_net6, to_nets
 from fargate_nb.reach.shapes import dicts
 
 #: Route targets whose far side is not in the evidence, and how to name them.
@@ -79,6 +79,18 @@ def default_route(rt: dict[str, Any]) -> dict[str, Any] | None:
     return route_for(rt, ALL_IPV4)
 
 
+def default_route_v6(rt: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``::/0`` route (IPv6 traffic to an address with no narrower route); None when there is none."""
+    best: tuple[int, dict[str, Any]] | None = None
+    for route in dicts(rt.get("Routes")):
+        net = to_net6(route.get("DestinationIpv6CidrBlock"))
+        if net is not None and net.prefixlen == 0:
+            rank = 0 if route.get("Origin") == _PROPAGATED else 2
+            if best is None or rank > best[0]:
+                best = (rank, route)
+    return best[1] if best else None
+
+
 def is_blackhole(route: dict[str, Any]) -> bool:
     """The route's target is gone (deleted NAT gateway, detached gateway ...): traffic is dropped."""
     return str(route.get("State") or "active").lower() == "blackhole"
@@ -96,6 +108,8 @@ def hop_kind(route: dict[str, Any]) -> tuple[str, str]:
     """(kind, label) of where a route leads: ``nat``, ``internet``, ``vgw``, ``endpoint``, ``local``,
     ``opaque`` (label names the target type) or ``unknown``."""
     gateway = str(route.get("GatewayId") or "")
+    if route.get("EgressOnlyInternetGatewayId") or gateway.startswith("eigw-"):
+        return "egress-only", "egress-only internet gateway"
     if route.get("NatGatewayId"):
         return "nat", "NAT gateway"
     if gateway.startswith("igw-"):

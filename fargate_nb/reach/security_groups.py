@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fargate_nb.reach.cidrs import Net, prefix_list_cidrs, to_net, uncovered
+from fargate_nb.reach.cidrs import ALL_IPV6, Net, Net6, prefix_list_cidrs, to_net, to_net6, uncovered
 from fargate_nb.reach.ports import HTTPS
 from fargate_nb.reach.shapes import dicts
 
@@ -43,9 +43,15 @@ class Allowed:
     groups: dict[str, str] = field(default_factory=dict)  # peer group id -> rule
     cidrs: list[tuple[Net, str]] = field(default_factory=list)
     prefix_lists: dict[str, str] = field(default_factory=dict)  # prefix list id -> rule
+    cidrs6: list[tuple[Net6, str]] = field(default_factory=list)  # Ipv6Ranges (CidrIpv6)
 
     def nets(self) -> list[Net]:
         return [n for n, _ in self.cidrs]
+
+    def all_ipv6(self) -> list[str]:
+        """The rules whose IPv6 ranges together cover ``::/0`` (empty: they do not)."""
+        nets6 = [n for n, _ in self.cidrs6]
+        return [why for _, why in self.cidrs6] if nets6 and not uncovered(ALL_IPV6, nets6) else []
 
 
 def allowed_peers(groups: Iterable[dict[str, Any]], direction: str, port: int = HTTPS) -> Allowed:
@@ -66,6 +72,10 @@ def allowed_peers(groups: Iterable[dict[str, Any]], direction: str, port: int = 
                 net = to_net(rng.get("CidrIp"))
                 if net:
                     out.cidrs.append((net, f"{gid} {direction}: {what} {net}"))
+            for rng in dicts(perm.get("Ipv6Ranges")):
+                net6 = to_net6(rng.get("CidrIpv6"))
+                if net6:
+                    out.cidrs6.append((net6, f"{gid} {direction}: {what} {net6}"))
             for pl in dicts(perm.get("PrefixListIds")):
                 if pl.get("PrefixListId"):
                     out.prefix_lists.setdefault(pl["PrefixListId"], f"{gid} {direction}: {what} {pl['PrefixListId']}")
@@ -121,6 +131,7 @@ def rules_text(groups: Iterable[dict[str, Any]], direction: str) -> list[str]:
 def perm_text(p: dict[str, Any]) -> str:
     proto = "all" if str(p.get("IpProtocol")) == "-1" else f"{p.get('IpProtocol')} {p.get('FromPort')}-{p.get('ToPort')}"
     peers = [r.get("CidrIp") for r in dicts(p.get("IpRanges"))]
+    peers += [r.get("CidrIpv6") for r in dicts(p.get("Ipv6Ranges"))]
     peers += [g.get("GroupId") for g in dicts(p.get("UserIdGroupPairs"))]
     peers += [x.get("PrefixListId") for x in dicts(p.get("PrefixListIds"))]
     return f"{proto} {'/'.join(str(x) for x in peers if x) or '-'}"

@@ -202,7 +202,7 @@ def test_misconfigured_endpoint_fails_its_own_check_not_no_route():
 def test_endpoint_problems_only_warn_when_nat_still_works():
     snap = _private_dns_off().nat().build()
     assert one(snap, "net.endpoint-private-dns", "ecr.dkr").status == "warn"
-    assert one(nat_vpc().all_endpoints().vpc_dns(False, True).build(), "net.vpc-dns", "logs").status == "warn"
+    assert one(nat_vpc().all_endpoints().vpc_dns(True, False).build(), "net.vpc-dns", "logs").status == "warn"
     gw_elsewhere = nat_vpc().s3_gateway(route_tables=[MAIN_RTB]).build()
     assert one(gw_elsewhere, "net.s3-gateway-route", "s3").status == "warn"
 

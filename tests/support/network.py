@@ -236,6 +236,12 @@ class Net:
         self.net["vpc"].update(EnableDnsSupport=support, EnableDnsHostnames=hostnames)
         return self
 
+    def dhcp_servers(self, *servers: str) -> Net:
+        """The VPC's DHCP option set names these ``domain-name-servers`` (as DescribeDhcpOptions shapes it)."""
+        self.net["dhcp_options"] = {"DhcpOptionsId": "dopt-0custom00000000", "DhcpConfigurations": [
+            {"Key": "domain-name-servers", "Values": [{"Value": v} for v in servers]}]}
+        return self
+
     def task_egress(self, *perms: dict[str, Any]) -> Net:
         self.sg(TASK_SG)["IpPermissionsEgress"] = [copy.deepcopy(p) for p in perms]
         return self

@@ -10,6 +10,7 @@ from typing import Any
 from fargate_nb.checks.permissions.evidence import RoleView, statements
 from fargate_nb.iam import Decision, PolicyError, Request, evaluate
 from fargate_nb.model import Snapshot
+from fargate_nb.pullflow import arn_region, destination_key
 
 # Keys a Fargate agent request never carries for these actions (DESIGN: GetAuthorizationToken).
 ABSENT_FOR = {"ecr:getauthorizationtoken": {"aws:sourcevpc", "aws:sourcevpce", "aws:vpcsourceip"}}
@@ -97,6 +98,10 @@ def evaluate_role(snapshot: Snapshot, role: RoleView, action: str, resource: str
     """Ask the evaluator whether ``role`` may call ``action`` on ``resource``."""
     policies = role.identity_policies if identity else []
     bound = role.boundary if boundary else None
+    region = arn_region(resource)
+    if region and region != snapshot.region:  # the request goes to the resource's region, over that region's path
+        extra_context = {"aws:RequestedRegion": region, **(extra_context or {})}
+        target = destination_key(target, region, snapshot.region) if target else target
     docs = [d for _, d in policies] + [bound, resource_policy]
     ctx, unknown = build_context(snapshot, role, action, target=target, extra=extra_context, docs=docs)
     request = Request(action, resource, principal=role.arn, context=ctx, unknown_keys=unknown)
