@@ -321,7 +321,7 @@ def _awsvpc_rules(td: dict[str, Any], fargate: bool) -> list[Problem]:
 
 def _link_targets(td: dict[str, Any], path: str, name: str, links: list[Any]) -> list[Problem]:
     """A link (``name:alias``) names another container of the task; Docker cannot link to one that is not there."""
-    names = {c.get("name") for _, _, c in containers(td)}
+    names = {c.get("name") for _, _, c in containers(td) if isinstance(c.get("name"), str)}
     out = []
     for i, link in enumerate(links):
         if not isinstance(link, str) or has_placeholder(link):

@@ -70,6 +70,10 @@ def build_network(sb: Any, env: Env, *, endpoints: bool = True) -> None:
     env.vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     # moto's RunTask needs DNS hostnames on to name the task ENI.
     ec2.modify_vpc_attribute(VpcId=env.vpc_id, EnableDnsHostnames={"Value": True})
+    # As in AWS, the VPC has a DHCP option set (moto leaves it "default", which the collector need not read).
+    dopt = ec2.create_dhcp_options(DhcpConfigurations=[{"Key": "domain-name-servers",
+                                                        "Values": ["AmazonProvidedDNS"]}])["DhcpOptions"]
+    ec2.associate_dhcp_options(DhcpOptionsId=dopt["DhcpOptionsId"], VpcId=env.vpc_id)
     env.subnet_ids = [ec2.create_subnet(VpcId=env.vpc_id, CidrBlock=f"10.0.{i}.0/24",
                                         AvailabilityZone=f"{REGION}{az}")["Subnet"]["SubnetId"]
                       for i, az in ((1, "a"), (2, "b"))]

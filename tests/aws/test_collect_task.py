@@ -16,7 +16,7 @@ from fargate_nb.pullflow import plan
 from tests.aws.envs import ACCOUNT, INDEX, STOP_REASON
 from tests.aws.inject import Injector, simulator
 
-MAX_CALLS = 41  # one more: the registry's pull-through cache rules
+MAX_CALLS = 42  # the registry's pull-through cache rules and the VPC's DHCP option set
 # One worker builds the shared environment once and runs all of this module's tests.
 pytestmark = pytest.mark.xdist_group("aws-private-env")
 

@@ -223,6 +223,12 @@ def test_rendered_flag_judges_placeholders_as_literal_values(tmp_path, capsys):
     path = tmp_path / "taskdef.json"
     path.write_text(json.dumps(FARGATE))
     assert main(["lint", str(path)]) == 0
-    assert "i containerDefinitions[0].image: The task definition is a template: <IMAGE1_NAME>" in capsys.readouterr().out
+    text = " ".join(capsys.readouterr().out.split())  # wrapped to the terminal's width: compare words
+    assert "i containerDefinitions[0].image: The task definition is a template: <IMAGE1_NAME>" in text
     assert main(["lint", str(path), "--rendered"]) == 1
     assert "upper-case" in capsys.readouterr().out
+
+
+def test_a_container_name_that_is_not_a_string_does_not_crash_the_link_rule():
+    findings = lint_task_definition({"containerDefinitions": [{"links": ["db"], "name": []}, {"name": {"a": 1}}]})
+    assert any(f.status == "fail" for f in findings)
