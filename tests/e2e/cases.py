@@ -487,7 +487,7 @@ HEALTHY: tuple[Healthy, ...] = (
                        "iam.kms-decrypt", "net.no-route", "net.public-ip"}),
             bugs=(("steps",
                    "the 'layers' step is 'unknown' ('nothing could be checked') for a healthy Docker Hub pull: "
-                   "fargate_nb/pullflow.py plan() marks layers needed for every container but adds a layers-step "
+                   "fargate_nb/pullflow plan() marks layers needed for every container but adds a layers-step "
                    "destination only for ECR images (s3), and no check emits a layers finding for a registry "
                    "host, so fargate_nb/diagnose.py step_results() reports it unknown and the verdict says some "
                    "prerequisites could not be checked"),)),
