@@ -118,7 +118,7 @@ def plan(snapshot: Snapshot) -> PullPlan:
             add_pull_through_cache(result, snapshot, cname, image, repo_arn)
         else:
             host = image.registry
-            result.destinations.append(Destination(host, "manifest", f"container {cname} pulls {image.raw}"))
+            add_host(result, host, "manifest", f"container {cname} pulls {image.raw}", also=("layers",))
         if creds:
             kind, arn, lookup = resolve_secret(creds, region, account, partition, registry_credentials=True)
             ref = SecretRef(cname, "repositoryCredentials", creds, kind, arn, lookup)

@@ -61,6 +61,9 @@ class Destination:
     endpoint_service: str | None = None  # the VPC endpoint service name, when AWS offers one
     region: str | None = None  # the region of the service (None for a registry host)
     key: str = ""  # how findings name it: the target, or target@region outside the task's region
+    # Later steps served over the same path: a registry host serves the manifest and the layer blobs
+    # (Docker Registry HTTP API V2: GET /v2/<name>/manifests/<ref>, then GET /v2/<name>/blobs/<digest>).
+    also: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -152,7 +155,9 @@ def add_destination(result: PullPlan, target: str, step: str, why: str, region: 
     result.destinations.append(Destination(target, step, why, endpoint_service(target, region), region, key))
 
 
-def add_host(result: PullPlan, host: str, step: str, why: str, region: str | None = None) -> None:
+def add_host(result: PullPlan, host: str, step: str, why: str, region: str | None = None,
+             also: tuple[str, ...] = ()) -> None:
+    """A registry host the task must reach (one destination per host)."""
     if not any(d.target == host for d in result.destinations):
-        result.destinations.append(Destination(host, step, why, None, region, host))
+        result.destinations.append(Destination(host, step, why, None, region, host, also))
 
