@@ -137,3 +137,17 @@ def test_the_parts_refer_to_the_findings_that_decide_them(only_checks):
     assert row.status == "fail" and "iam.ecr-auth" in [f.id for f in d.findings_at(row.finding_refs)]
     again = Diagnosis.from_dict(d.to_dict())
     assert again.sequence == d.sequence and again.permissions == d.permissions and again.network == d.network
+
+
+def test_a_registry_host_path_decides_the_layers_step_too():
+    """A Docker Hub pull fetches the layer blobs from the registry over the manifest's path: a healthy one
+    passes its layers step, a blocked one fails it (nothing is left 'nothing could be checked')."""
+    from fargate_nb.diagnose import diagnose
+    from tests.support.network import Net, public_vpc
+
+    snap = public_vpc().image("docker.io/library/nginx:1.27").no_logs().build()
+    snap.task_definition.update(cpu="256", memory="512")
+    healthy = diagnose(snap)
+    assert healthy.step("layers").status == "pass" and healthy.status == "pass", healthy.verdict
+    blocked = diagnose(Net().image("docker.io/library/nginx:1.27").no_logs().build())  # private, no route
+    assert blocked.step("manifest").status == "fail" and blocked.step("layers").status == "fail"

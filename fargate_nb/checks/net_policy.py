@@ -46,14 +46,26 @@ def requests_through(snapshot: Snapshot, plan: PullPlan, dest: Destination) -> l
         wanted = _ECR_ACTIONS[dest.target]
         return _unique((n.action, n.resource, role) for n in plan.needs if n.action in wanted and _here(n.resource, dest))
     if dest.target == "s3":
-        regions = ([dest.region] if dest.region else
-                   sorted({i.region or snapshot.region for i in plan.images.values() if i.ecr}) or [snapshot.region])
-        return [("s3:GetObject", layer_bucket_arn(snapshot, r), LAYER_CALLER) for r in regions]
+        return _s3_requests(snapshot, plan, dest, role)
     prefix = _SERVICE_ACTIONS.get(dest.target)
     if prefix:
         return _unique((n.action, n.resource, role) for n in plan.needs
                        if n.action.startswith(prefix) and _here(n.resource, dest))
     return []
+
+
+def _s3_requests(snapshot: Snapshot, plan: PullPlan, dest: Destination, role: str) -> list[tuple[str, str, str]]:
+    """Layer downloads from the starport bucket of each ECR image's region served here (by ECR's presigned
+    URLs), and, in the task's own region, the execution role's reads of its environment files
+    (``s3:GetObject`` and ``s3:GetBucketLocation``, "Pass environment variables to an Amazon ECS container",
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/taskdef-envfiles.html)."""
+    home = plan.region or snapshot.region
+    region = dest.region or home
+    layer_regions = sorted({i.region or home for i in plan.images.values() if i.ecr and (i.region or home) == region})
+    asks = [("s3:GetObject", layer_bucket_arn(snapshot, r), LAYER_CALLER) for r in layer_regions]
+    if region == home:  # environment files are read in the task's region (their ARN names none)
+        asks += [(n.action, n.resource, role) for n in plan.needs if n.action.startswith("s3:")]
+    return _unique(asks)
 
 
 def _here(resource: str, dest: Destination) -> bool:
@@ -116,12 +128,14 @@ def _endpoint_policy(snapshot: Snapshot, plan: PullPlan, dest: Destination) -> F
         elif decision.decision == "unknown":
             unknown.append(action)
     if denied:
-        fix_doc = _fixed_policy(document, denied, deny_statements, dest.target == "s3")
+        layers = any(principal == LAYER_CALLER for (action, resource, principal) in asks
+                     if (action, resource) in denied)
+        fix_doc = _fixed_policy(document, denied, deny_statements, layers)
         actions = ", ".join(sorted({a for a, _ in denied}))
         return make(
             "net.endpoint-policy", "fail", dest, f"The policy of {eid} blocks {actions}",
             f"requests to {dest.key} go through {eid}, and its policy does not allow {actions}"
-            + (" (ECR's presigned layer URLs need \"Principal\": \"*\")" if dest.target == "s3" else ""),
+            + (" (ECR's presigned layer URLs need \"Principal\": \"*\")" if layers else ""),
             evidence=evidence,
             remediation=Remediation(
                 summary=f"Allow {actions} in the policy of {eid}"

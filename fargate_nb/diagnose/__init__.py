@@ -103,6 +103,15 @@ def _finding_order(f: Finding) -> tuple[int, int, str, str]:
     return (step_rank, _STATUS_RANK.get(f.status, 99), f.id, f.target or "")
 
 
+def _decides_step(f: Finding, step: str, pull_plan: PullPlan) -> bool:
+    """A finding decides its own step, and a later step its destination's path also serves (the layer
+    blobs of a registry host come over the path its manifest took)."""
+    if f.step == step:
+        return True
+    dest = pull_plan.destination(f.target) if f.target else None
+    return dest is not None and f.step == dest.step and step in dest.also
+
+
 def step_results(findings: list[Finding], pull_plan: PullPlan, unread: Unread | None = None) -> list[StepResult]:
     """A step takes the worst status among its findings; `skipped` when the task does not need it.
 
@@ -114,7 +123,7 @@ def step_results(findings: list[Finding], pull_plan: PullPlan, unread: Unread | 
         if unread is not None and not any(f.step == step and f.status == "fail" for f in findings):
             results.append(StepResult(step, "unknown", f"{STEP_TITLES[step]}: not checked: {unread.sentence}"))
             continue
-        relevant = [f for f in findings if f.step == step and f.status not in ("skipped", "info")]
+        relevant = [f for f in findings if _decides_step(f, step, pull_plan) and f.status not in ("skipped", "info")]
         if not pull_plan.needed_steps.get(step) and not any(f.status == "fail" for f in relevant):
             results.append(StepResult(step, "skipped", f"{STEP_TITLES[step]}: not needed by this task"))
             continue

@@ -445,3 +445,33 @@ def test_an_informational_gap_does_not_hide_evidence():
     snap = private_vpc().build()
     snap.gaps.append(Gap(api="ec2:DescribeSubnets", permission="", error="subnets in several VPCs"))
     assert bad(snap) == []
+
+
+def _env_file_task(image: str | None = None) -> Net:
+    """A private task with an environment file in S3 behind an S3 gateway allowing only the layer bucket."""
+    layers_only = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                                  "Resource": "arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*"}]}
+    n = Net().interface_endpoint("ecr.api").interface_endpoint("ecr.dkr").interface_endpoint("logs")
+    n.s3_gateway(policy=layers_only)
+    n.snap.task_definition["containerDefinitions"][0]["environmentFiles"] = [
+        {"value": "arn:aws:s3:::acme-config/api/prod.env", "type": "s3"}]
+    return n.image(image) if image else n
+
+
+def test_the_s3_gateway_policy_must_allow_the_environment_files():
+    """ECS developer guide, taskdef-envfiles.html: the execution role reads the file (s3:GetObject) and its
+    bucket's location (s3:GetBucketLocation); through an S3 gateway endpoint its policy must allow both."""
+    finding = one(_env_file_task().build(), "net.endpoint-policy", "s3")
+    assert finding.status == "fail"
+    assert "s3:GetBucketLocation" in finding.message and "acme-config" in " ".join(finding.evidence)
+    fixed = finding.remediation.policy["Statement"][-1]
+    assert set(fixed["Resource"]) == {"arn:aws:s3:::acme-config/api/prod.env", "arn:aws:s3:::acme-config"}
+    assert "Principal" not in finding.detail  # not the layer download's presigned-URL advice
+    snap = apply_fix(_env_file_task().build(), finding.remediation.fix)
+    assert one(snap, "net.endpoint-policy", "s3").status == "pass"
+
+
+def test_no_layer_bucket_is_demanded_without_an_ecr_image():
+    finding = one(_env_file_task("docker.io/library/nginx:1.27").build(), "net.endpoint-policy", "s3")
+    assert not any("starport" in line for line in finding.evidence)
+    assert any("acme-config" in line for line in finding.evidence)

@@ -484,13 +484,7 @@ HEALTHY: tuple[Healthy, ...] = (
             _ROLE_AND_ECR),
     Healthy("dockerhub-private-kms", EnvSpec(image_source="dockerhub-private", registry_secret_kms=True),
             frozenset({"iam.registry-secret", "registry.secret-missing", "registry.credentials-missing",
-                       "iam.kms-decrypt", "net.no-route", "net.public-ip"}),
-            bugs=(("steps",
-                   "the 'layers' step is 'unknown' ('nothing could be checked') for a healthy Docker Hub pull: "
-                   "fargate_nb/pullflow.py plan() marks layers needed for every container but adds a layers-step "
-                   "destination only for ECR images (s3), and no check emits a layers finding for a registry "
-                   "host, so fargate_nb/diagnose.py step_results() reports it unknown and the verdict says some "
-                   "prerequisites could not be checked"),)),
+                       "iam.kms-decrypt", "net.no-route", "net.public-ip"})),
     Healthy("awslogs-create-group", EnvSpec(awslogs="create-group"),
             frozenset({"iam.logs", "logs.group-missing"})),
 )
