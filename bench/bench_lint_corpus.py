@@ -11,17 +11,17 @@ the time per file (best of three rounds; the ECS model is loaded once, before ti
 from __future__ import annotations
 
 import argparse
-import copy
-import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from fargate_nb.taskdef import lint_task_definition
-from fargate_nb.taskdef.shape import ecs_shapes
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-ROOT = Path(__file__).resolve().parent.parent / "tests" / "taskdefs"
-CORPUS = ROOT / "corpus"
+from fargate_nb.taskdef import lint_task_definition  # noqa: E402
+from fargate_nb.taskdef.shape import ecs_shapes  # noqa: E402
+from tests.taskdefs.corpus_files import MANIFEST, MUTATIONS, has_finding, load, mutate  # noqa: E402
 
 
 def _fails(findings: list[Any]) -> list[str]:
@@ -29,22 +29,7 @@ def _fails(findings: list[Any]) -> list[str]:
 
 
 def _caught(findings: list[Any], expected: list[dict[str, str]]) -> bool:
-    return all(any(f.status == "fail" and e["path"] in f.evidence and e["message"] in f.message for f in findings)
-               for e in expected)
-
-
-def _mutated(mutation: dict[str, Any]) -> Any:
-    doc = copy.deepcopy(json.loads((CORPUS / mutation["base"]).read_text()))
-    for dotted, value in mutation["set"].items():
-        *parents, last = [int(p) if p.isdigit() else p for p in dotted.split(".")]
-        target = doc
-        for part in parents:
-            target = target[part]
-        if value is None:
-            target.pop(last, None)
-        else:
-            target[last] = value
-    return doc
+    return all(has_finding(findings, e) for e in expected)
 
 
 def score(cases: list[tuple[str, Any, str, bool, list[dict[str, str]]]], verbose: bool) -> tuple[int, int, int, int]:
@@ -72,12 +57,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--verbose", action="store_true", help="name each false error or missed file")
     args = parser.parse_args()
-    manifest = json.loads((CORPUS / "SOURCES.json").read_text())["files"]
-    real = [(e["file"], json.loads((CORPUS / e["file"]).read_text()), e["lint_for"], e["accepted_by_ecs"],
-             e.get("expected", [])) for e in manifest]
-    lint_for = {e["file"]: e["lint_for"] for e in manifest}
-    mutations = [(m["id"], _mutated(m), lint_for[m["base"]], m["accepted_by_ecs"], m.get("expected", []))
-                 for m in json.loads((ROOT / "MUTATIONS.json").read_text())["mutations"]]
+    real = [(e["file"], load(e), e["lint_for"], e["accepted_by_ecs"], e.get("expected", [])) for e in MANIFEST]
+    lint_for = {e["file"]: e["lint_for"] for e in MANIFEST}
+    mutations = [(m["id"], mutate(m), lint_for[m["base"]], m["accepted_by_ecs"], m.get("expected", []))
+                 for m in MUTATIONS]
     ecs_shapes()  # the model is loaded once per process; keep it out of the timing
     accepted, false_errors, invalid, caught = score(real, args.verbose)
     print(f"lint corpus: {len(real)} real task definitions from public repositories")

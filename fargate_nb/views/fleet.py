@@ -221,11 +221,16 @@ def summary_lines(audit: Audit) -> list[str]:
 
 def headline(audit: Audit) -> str:
     """'fargate-nb audit: 12 services, 1 account, 2 regions; 3 fail (40 AWS calls, 3.1 s)'."""
+    return f"fargate-nb audit: {counts(audit)}"
+
+
+def counts(audit: Audit) -> str:
+    """'12 service(s), 1 account(s), 2 region(s); 3 fail (40 AWS calls, 3.1 s)': the headline under a title."""
     accounts = sorted({r.account for r in audit.rows if r.account} | set(audit.accounts))
     regions = sorted({r.region for r in audit.rows} | set(audit.regions))
     failing = audit.by_verdict().get("fail", 0)
     cost = f" ({audit.calls} AWS calls, {audit.seconds:.1f} s)" if audit.calls or audit.seconds else ""
-    return (f"fargate-nb audit: {len(audit.rows)} service(s), {len(accounts)} account(s), {len(regions)} region(s); "
+    return (f"{len(audit.rows)} service(s), {len(accounts)} account(s), {len(regions)} region(s); "
             f"{failing} fail{cost}")
 
 
@@ -283,7 +288,7 @@ def summary_html(audit: Audit) -> str:
     problems = "".join(f"<li>{html.escape(one_line(p, 300))}</li>" for p in audit.problems)
     problems = f"<p>Could not be listed:</p><ul>{problems}</ul>" if problems else ""
     return (f'<div class="fargate-nb-audit-summary" data-status="{audit.status}">'
-            f"<p><b>{html.escape(headline(audit))}</b></p><p>{badges or 'no service'}</p>"
+            f"<p><b>{html.escape(counts(audit))}</b></p><p>{badges or 'no service'}</p>"
             f"<p>Steps failing most: {steps}</p><p>Findings most common: {findings}</p>{problems}</div>")
 
 

@@ -62,3 +62,5 @@ def test_committed_notebooks_are_clean_and_start_with_parameters():
         code = [c for c in data["cells"] if c["cell_type"] == "code"]
         assert code[0]["metadata"].get("tags") == ["parameters"], path.name
         assert data["metadata"]["kernelspec"]["name"] == "fargate-nb"  # registered by `make install`
+        ids = [c.get("id") for c in data["cells"]]
+        assert all(ids) and len(set(ids)) == len(ids), f"{path.name}: every cell needs a unique id (nbformat 4.5)"

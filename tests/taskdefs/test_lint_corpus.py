@@ -6,13 +6,11 @@ mutations of real files (MUTATIONS.json) cover task sizes written in vCPU/GB and
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import shlex
 import shutil
 import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,31 +18,15 @@ import pytest
 from fargate_nb.taskdef import lint_task_definition, unwrap
 from fargate_nb.taskdef.placeholders import find_placeholders
 from fargate_nb.taskdef.shape import read_only_members
+from tests.taskdefs.corpus_files import CORPUS, MANIFEST, MUTATIONS, failures, has_finding, load, mutate
 
-HERE = Path(__file__).parent
-CORPUS = HERE / "corpus"
-MANIFEST = json.loads((CORPUS / "SOURCES.json").read_text())["files"]
-MUTATIONS = json.loads((HERE / "MUTATIONS.json").read_text())["mutations"]
 ACCEPTED = [e for e in MANIFEST if e["accepted_by_ecs"]]
 INVALID = [e for e in MANIFEST if not e["accepted_by_ecs"]]
 TEMPLATES = [e for e in MANIFEST if "template" in e["kinds"]]
 
 
-def load(entry: dict[str, Any]) -> Any:
-    return json.loads((CORPUS / entry["file"]).read_text())
-
-
 def lint(doc: Any, lint_for: str):
     return lint_task_definition(doc, fargate=lint_for == "fargate")
-
-
-def failures(findings) -> list[str]:
-    return [f"{f.evidence} {f.message}" for f in findings if f.status == "fail"]
-
-
-def has_finding(findings, expected: dict[str, str]) -> bool:
-    return any(f.status == "fail" and expected["path"] in f.evidence and expected["message"] in f.message
-               for f in findings)
 
 
 # -- the manifest ------------------------------------------------------------------------------------------------
@@ -79,20 +61,6 @@ def test_every_invalid_file_is_caught_with_the_expected_finding(entry):
     findings = lint(load(entry), entry["lint_for"])
     for expected in entry["expected"]:
         assert has_finding(findings, expected), (expected, failures(findings))
-
-
-def mutate(entry: dict[str, Any]) -> Any:
-    doc = copy.deepcopy(load({"file": entry["base"]}))
-    for dotted, value in entry["set"].items():
-        *parents, last = [int(p) if p.isdigit() else p for p in dotted.split(".")]
-        target = doc
-        for part in parents:
-            target = target[part]
-        if value is None:
-            target.pop(last, None)
-        else:
-            target[last] = value
-    return doc
 
 
 @pytest.mark.parametrize("entry", MUTATIONS, ids=lambda e: e["id"])
