@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from fargate_nb.model import write_text_atomic
+from fargate_nb.files import write_text_atomic
 
 # Cell metadata that records a run (papermill, jupyter timing, collapsed/scrolled state).
 _RUN_CELL_METADATA = ("execution", "papermill", "collapsed", "scrolled", "ExecuteTime")

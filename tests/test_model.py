@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from fargate_nb.files import write_text_atomic
 from fargate_nb.model import (
     DIAGNOSIS_SCHEMA,
     Call,
@@ -20,7 +21,6 @@ from fargate_nb.model import (
     SnapshotError,
     StepResult,
     worst_status,
-    write_text_atomic,
 )
 
 

@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"snapshot written to {path}", file=sys.stderr)
     text = render(found.diagnosis, args.format, snapshot=found.snapshot, verbose=args.verbose)
     if args.out:
-        from fargate_nb.model import write_text_atomic
+        from fargate_nb.files import write_text_atomic
 
         try:
             print(write_text_atomic(args.out, text))

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fargate_nb.files import private_dir, private_file, write_text_atomic
 from fargate_nb.investigation.labs import get_scenario, open_scenario, start_sandbox
-from fargate_nb.model import Diagnosis, private_dir, private_file, write_text_atomic
+from fargate_nb.model import Diagnosis
 
 # -- the demo ----------------------------------------------------------------------------------
 #: The stem of the files `write_demo` owns in its folder: NAME.snapshot.json, .json, .html, .md, .ipynb.

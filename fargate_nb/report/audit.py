@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fargate_nb.diagnose.fleet import ERROR, Audit, AuditRow
-from fargate_nb.model import private_dir, write_text_atomic
+from fargate_nb.files import private_dir, write_text_atomic
 from fargate_nb.report.generate import write_plotlyjs
 from fargate_nb.views.markdown import Raw, code_span, diagnosis_markdown, md_escape, table
 from fargate_nb.views.safe import one_line

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import quote
 
-from fargate_nb.model import Diagnosis, Snapshot, write_text_atomic
+from fargate_nb.files import write_text_atomic
+from fargate_nb.model import Diagnosis, Snapshot
 from fargate_nb.report.generate import (
     PLOTLYJS_NAME,
     ReportError,

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import nbformat
 
-from fargate_nb.model import Diagnosis, Snapshot, private_dir, private_file, write_text_atomic
+from fargate_nb.files import private_dir, private_file, write_text_atomic
+from fargate_nb.model import Diagnosis, Snapshot
 from fargate_nb.report.export import error_outputs, header_html, notebook_to_html, remote_references
 from fargate_nb.report.names import parse_time, report_name, resource_name, unique_name
 from fargate_nb.report.postmortem import Provenance, format_time, postmortem_markdown, redaction_fact

@@ -17,7 +17,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from fargate_nb.model import private_dir, write_text_atomic
+from fargate_nb.files import private_dir, write_text_atomic
 from fargate_nb.report import generate as gen
 from fargate_nb.report import generate_report
 from fargate_nb.report.batch import report_stopped
