@@ -146,14 +146,15 @@ SORT_SCRIPT = """
 
 TABLE_CSS = """
 .fnb-table-box { max-width: 100%; overflow-x: auto; }
-table.fnb-sortable { border-collapse: collapse; width: 100%; font-size: .82em; }
-table.fnb-sortable th, table.fnb-sortable td { border: 1px solid #ddd; padding: .25em .4em; text-align: left;
-  vertical-align: top; white-space: nowrap; }
-table.fnb-sortable td.fnb-wrap { white-space: normal; overflow-wrap: break-word; }
-table.fnb-sortable th { background: #f3f3f3; cursor: pointer; user-select: none; white-space: normal; }
-table.fnb-sortable th[aria-sort=ascending]::after { content: " ▲"; }
-table.fnb-sortable th[aria-sort=descending]::after { content: " ▼"; }
-table.fnb-sortable td.fnb-status { font-weight: 600; white-space: nowrap; }
+.fnb-table-box table.fnb-sortable { border-collapse: collapse; width: 100%; font-size: .82em; table-layout: auto;
+  margin: 0; }
+.fnb-table-box table.fnb-sortable th, .fnb-table-box table.fnb-sortable td { border: 1px solid #ddd;
+  padding: .25em .4em; text-align: left; vertical-align: top; white-space: nowrap; }
+.fnb-table-box table.fnb-sortable td.fnb-wrap { white-space: normal; overflow-wrap: break-word; }
+.fnb-table-box table.fnb-sortable th { background: #f3f3f3; cursor: pointer; user-select: none; white-space: normal; }
+.fnb-table-box table.fnb-sortable th[aria-sort=ascending]::after { content: " ▲"; }
+.fnb-table-box table.fnb-sortable th[aria-sort=descending]::after { content: " ▼"; }
+.fnb-table-box table.fnb-sortable td.fnb-status { font-weight: 600; white-space: nowrap; }
 """
 
 
