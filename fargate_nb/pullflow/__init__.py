@@ -73,7 +73,6 @@ STEP_TITLES = {
 }
 
 
-
 def _task_id(snapshot: Snapshot) -> str:
     arn = (snapshot.task or {}).get("taskArn") or ""
     return arn.rsplit("/", 1)[-1] or "TASK_ID"
@@ -177,10 +176,6 @@ def plan(snapshot: Snapshot) -> PullPlan:
     return result
 
 
-#: What the execution role needs when a pull-through cache rule creates the repository on the first
-#: pull (ECR user guide, "IAM permissions required to sync an upstream registry with an Amazon ECR
-
-
 def _dedupe(result: PullPlan) -> None:
     """One entry per distinct need, secret and log group, so a task definition that repeats the
     same container many times (a hostile or broken input) cannot make the checks quadratic."""
@@ -188,7 +183,6 @@ def _dedupe(result: PullPlan) -> None:
     result.secrets = list({(r.container, r.name, r.value_from): r for r in result.secrets}.values())
     result.registry_credentials = list({(r.container, r.value_from): r for r in result.registry_credentials}.values())
     result.log_groups = list({(g["container"], g["group"], g["region"]): g for g in result.log_groups}.values())
-
 
 
 def agent_network_platform(snapshot: Snapshot) -> bool:

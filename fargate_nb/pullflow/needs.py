@@ -32,7 +32,6 @@ def action_target(action: str) -> str | None:
     return service if service in ("secretsmanager", "ssm", "logs") else None
 
 
-
 @dataclass(frozen=True)
 class Need:
     """One permission the execution role must have for the pull to succeed."""
@@ -139,10 +138,6 @@ def resolve_secret(value_from: str, region: str, account: str, partition: str = 
     name = value_from if value_from.startswith("/") else value_from
     arn = f"arn:{partition}:ssm:{region}:{account}:parameter/{name.lstrip('/')}"
     return "ssm", arn, name
-
-
-#: The reserved Parameter Store path that passes a GetParameters call through to a Secrets Manager
-#: secret (Systems Manager user guide, "Referencing AWS Secrets Manager secrets from Parameter Store
 
 
 def add_destination(result: PullPlan, target: str, step: str, why: str, region: str) -> None:
