@@ -101,8 +101,8 @@ def explain(message: str | None, registry_secrets: tuple[str, ...] | list[str] =
     if cause == "network":
         target = target or ("s3" if step == "layers" else None)
         ids = _network_ids(target)
-    elif cause == "permission" and target == "s3":
-        ids = ["net.endpoint-policy"]
+    elif cause == "permission" and target == "s3" and context != "envfiles":
+        ids = ["net.endpoint-policy"]  # a layer download refused: presigned URLs meet only the endpoint policy
     elif cause == "permission":
         action = R.ACTION.search(scan)
         ids = _ids_for_action(action.group(1) if action else ("kms:decrypt" if R.KMS.search(scan) else ""), ids)
@@ -291,7 +291,8 @@ def _network_ids(target: str | None) -> list[str]:
 def _ids_for_action(action: str, ids: list[str]) -> list[str]:
     """The denied action named in the message picks the finding that can confirm it."""
     service, _, name = action.lower().partition(":")
-    first = {"kms": "iam.kms-decrypt", "logs": "iam.logs", "ssm": "iam.secrets"}.get(service)
+    first = {"kms": "iam.kms-decrypt", "logs": "iam.logs", "ssm": "iam.secrets",
+             "s3": "iam.environment-files"}.get(service)
     if service == "ecr":
         first = "iam.ecr-auth" if name == "getauthorizationtoken" else "iam.ecr-pull"
     if service == "secretsmanager":

@@ -235,7 +235,7 @@ TABLE: dict[tuple[str, str], tuple[list[str], str, str]] = {
         "Give the subnets a path to S3 (the S3 gateway endpoint on their route tables, or NAT) and allow the bucket "
         "in the endpoint policy."),
     ("envfiles", "permission"): (
-        ["role.confusion"], "The execution role may not read an environmentFiles object in S3.",
+        ["iam.environment-files", "net.endpoint-policy"], "The execution role may not read an environmentFiles object in S3.",
         "Allow s3:GetObject on the object and s3:GetBucketLocation on the bucket for the execution role."),
     ("init", "network"): (
         INTERFACE_NET, "Fargate could not reach a service it needs before start (ECR, Secrets Manager or SSM); "

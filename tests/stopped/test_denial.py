@@ -98,3 +98,19 @@ def test_an_organisation_policy_denial_is_said_plainly(clause, which):
 def test_a_message_without_a_policy_type_has_no_denial_field():
     e = explain(ECR_PULL.rstrip())
     assert e.denial is None and "denial" not in e.to_dict()
+
+
+def test_a_refused_environment_file_routes_to_the_environment_files_check():
+    """ECS developer guide, taskdef-envfiles.html: the execution role needs s3:GetObject on the file; a
+    layer download refused on S3 (presigned URLs) stays with the endpoint policy."""
+    env_file = explain(
+        "ResourceInitializationError: failed to download env files: file download command: non empty error stream: "
+        "operation error S3: GetObject, https response error StatusCode: 403, api error AccessDenied: User: "
+        "arn:aws:sts::123456789012:assumed-role/exec/abc is not authorized to perform: s3:GetObject on resource: "
+        '"arn:aws:s3:::acme/prod.env" because no identity-based policy allows the s3:GetObject action')
+    assert (env_file.step, env_file.cause) == ("secrets", "permission")
+    assert env_file.finding_ids[0] == "iam.environment-files"
+    layers = explain("CannotPullContainerError: ref pull has been retried 1 time(s): failed to copy: httpReadSeeker: "
+                     "failed open: unexpected status code https://prod-us-east-1-starport-layer-bucket.s3.us-east-1"
+                     ".amazonaws.com/a/b?X-Amz-Signature=x: 403 Forbidden")
+    assert (layers.step, layers.finding_ids) == ("layers", ["net.endpoint-policy"])
