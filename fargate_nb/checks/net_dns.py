@@ -76,14 +76,13 @@ def _vpc_dns(snapshot: Snapshot, dest: Destination) -> Finding:
 def _endpoint_servers(snapshot: Snapshot, dest: Destination, vpc: str, ids: str, servers: list[str] | None,
                       custom: list[str], ev: list[str]) -> Finding:
     """Both attributes on: the endpoint answers when the task asks the Amazon DNS server."""
-    if servers is None:
-        gap = next((g for g in snapshot.gaps_for("ec2:DescribeDhcpOptions")), None)
-        if gap is not None:
-            return make("net.vpc-dns", "unknown", dest, f"DHCP option set of {vpc} not readable ({dest.key})",
-                        f"which DNS servers the task asks could not be read ({gap.error}); an endpoint's private DNS "
-                        "answers only through the Amazon DNS server", evidence=ev,
-                        missing_permission=gap.permission or "ec2:DescribeDhcpOptions")
-        ev = [*ev, "the DHCP option set is not in this snapshot (saved before it was read)"]
+    if servers is None:  # not read: which servers answer the task cannot be said, so neither can a pass
+        perm = netpath.missing_evidence(snapshot, "dhcp_options").get("dhcp_options", "ec2:DescribeDhcpOptions")
+        gap = next(iter(snapshot.gaps_for(perm)), None)
+        why = f"it could not be read ({gap.error})" if gap else "it is not in this snapshot"
+        return make("net.vpc-dns", "unknown", dest, f"DHCP option set of {vpc} not read ({dest.key})",
+                    f"which DNS servers the task asks is unknown: {why}; an endpoint's private DNS answers only "
+                    "through the Amazon DNS server", evidence=ev, missing_permission=perm)
     elif custom:
         return make("net.vpc-dns", "warn", dest, f"Custom DNS servers may not resolve {dest.key}'s endpoint {ids}",
                     f"the DHCP option set of {vpc} sends queries to {', '.join(custom)}; the private DNS name of {ids} "
@@ -104,7 +103,7 @@ def _endpoint_servers(snapshot: Snapshot, dest: Destination, vpc: str, ids: str,
 def _unreadable(snapshot: Snapshot, dest: Destination, vpc: str, ev: list[str]) -> Finding:
     missing = netpath.missing_evidence(snapshot, "vpc", "vpc_attributes")  # the VPC first: the call that failed
     perm = missing.get("vpc") or missing.get("vpc_attributes") or "ec2:DescribeVpcAttribute"
-    gap = next((g for g in snapshot.gaps if g.api == perm), None)
+    gap = next(iter(snapshot.gaps_for(perm)), None)
     return make("net.vpc-dns", "unknown", dest, f"VPC DNS attributes not readable ({dest.key})",
                 f"{vpc}'s DNS attributes could not be read: {perm} failed" + (f" ({gap.error})" if gap else ""),
                 evidence=ev, missing_permission=perm)

@@ -197,6 +197,15 @@ def test_an_unreadable_dhcp_option_set_is_unknown_for_endpoints():
     assert finding.status == "unknown" and finding.missing_permission == "ec2:DescribeDhcpOptions"
 
 
+
+def test_a_dhcp_option_set_absent_from_the_evidence_is_unknown_not_a_pass():
+    """A snapshot saved before the option set was read cannot show which servers the task asks."""
+    snap = private_vpc().build()
+    del snap.network["dhcp_options"]
+    finding = status(snap, "net.vpc-dns", "ecr.api")
+    assert finding.status == "unknown" and finding.missing_permission == "ec2:DescribeDhcpOptions"
+    assert status(snap, "net.vpc-dns", "s3").status == "pass"  # S3's public name: any resolver answers it
+
 # -- IPv6 ---------------------------------------------------------------------------------------------------
 def _ipv6_only() -> Net:
     """An IPv6-only task subnet (Ipv6Native) whose table sends ::/0 to an egress-only internet gateway."""

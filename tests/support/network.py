@@ -132,6 +132,8 @@ class Net:
                               "Associations": [{"NetworkAclId": NACL, "SubnetId": s} for s in SUBNET_CIDRS]}],
             "prefix_lists": [{"PrefixListId": S3_PL, "PrefixListName": service_name("s3", region),
                               "Cidrs": list(S3_PL_CIDRS)}],
+            "dhcp_options": {"DhcpOptionsId": "dopt-0amazon000000000", "DhcpConfigurations": [
+                {"Key": "domain-name-servers", "Values": [{"Value": "AmazonProvidedDNS"}]}]},
         }
 
     # -- pieces ------------------------------------------------------------------------------
