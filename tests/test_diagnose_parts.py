@@ -36,3 +36,12 @@ def test_a_secret_named_without_its_suffix_keeps_its_recorded_answer() -> None:
     assert all(d.findings[i].id == "iam.secrets" for r in secret_rows for i in r.finding_refs)
     kms_rows = [r for r in d.permissions if r.role == "execution" and r.action == "kms:Decrypt"]
     assert kms_rows and all(r.status == d.finding("iam.kms-decrypt")[0].status for r in kms_rows)
+
+
+def test_a_registry_credentials_secret_in_another_region_is_fetched_from_that_region():
+    """The plan keys another region's Secrets Manager as secretsmanager@REGION; the call goes there too."""
+    arn = f"arn:aws:secretsmanager:us-west-2:{ACCT}:secret:dockerhub-AbCdEf"
+    d = diagnose(healthy().image("docker.io/acme/api:1.0").repository_credentials(arn).build())
+    [call] = [c for c in d.sequence.calls if c.kind == "creds-secret"]
+    assert call.target == "secretsmanager@us-west-2" and call.subjects == [arn]
+    assert "secretsmanager@us-west-2" in {lifeline.id for lifeline in d.sequence.lifelines}

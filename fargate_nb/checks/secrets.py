@@ -113,7 +113,7 @@ def _exists_evidence(found: SecretLookup) -> list[str]:
 def secret_ask(snapshot: Snapshot, ref: SecretRef, found: SecretLookup, role_arn: str) -> tuple[str, str, Ask]:
     """(action, resource, how to evaluate) for reading a secret or parameter."""
     if secret_kind(ref) == "ssm":
-        return "ssm:GetParameters", found.arn, Ask(target="ssm", extra_context={"aws:RequestedRegion": found.region})
+        return "ssm:GetParameters", found.arn, Ask(target="ssm")
     entry = found.entry or {}
     owner = account_of(found.arn, snapshot.account)
     ask = Ask(target="secretsmanager", resource_policy=entry.get("ResourcePolicy"), resource_account=owner,
@@ -164,7 +164,7 @@ def _through_parameter_store(check_id: str, step: str, snapshot: Snapshot, role:
     """A ``/aws/reference/secretsmanager/...`` reference is read with ssm:GetParameters on the reference
     as well as secretsmanager:GetSecretValue on the secret (Systems Manager user guide,
     https://docs.aws.amazon.com/systems-manager/latest/userguide/integration-ps-secretsmanager.html)."""
-    ask = Ask(target="ssm", extra_context={"aws:RequestedRegion": found.region})
+    ask = Ask(target="ssm")
     outcome = ask.outcome(snapshot, role, "ssm:GetParameters", ref.arn)
     return permission_finding(check_id, step, snapshot, role, [outcome], ask,
                               subject=f"read {_label(ref)} through Parameter Store (ssm:GetParameters on the reference)",

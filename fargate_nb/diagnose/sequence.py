@@ -120,12 +120,14 @@ def _calls(snapshot: Snapshot, plan: PullPlan, findings: list[Finding], steps: l
     for api, registries in by_api.items():
         out.append(Call("registry-auth", "ecr-auth", "fargate", api, "ecr:GetAuthorizationToken",
                         [f"registry {r}" for r in sorted(set(registries))]))
-    if plan.registry_credentials:
-        out.append(Call("registry-auth", "creds-secret", "fargate", "secretsmanager",
-                        "GetSecretValue (registry credentials)", _unique(r.arn for r in plan.registry_credentials)))
-        if keys.get("registry-auth") or _has(findings, "iam.kms-decrypt", "registry-auth"):
-            out.append(Call("registry-auth", "kms", "secretsmanager", "kms", "kms:Decrypt",
-                            _unique(keys.get("registry-auth", []))))
+    creds_lifelines = _unique(where("secretsmanager", arn_region(r.arn)) for r in plan.registry_credentials)
+    for lifeline in creds_lifelines:  # the secret's region: another region's secret goes to its own endpoint
+        out.append(Call("registry-auth", "creds-secret", "fargate", lifeline, "GetSecretValue (registry credentials)",
+                        _unique(r.arn for r in plan.registry_credentials
+                                if where("secretsmanager", arn_region(r.arn)) == lifeline)))
+    if creds_lifelines and (keys.get("registry-auth") or _has(findings, "iam.kms-decrypt", "registry-auth")):
+        out.append(Call("registry-auth", "kms", creds_lifelines[0], "kms", "kms:Decrypt",
+                        _unique(keys.get("registry-auth", []))))
     for kind, action in (("secretsmanager", "GetSecretValue"), ("ssm", "ssm:GetParameters")):
         for lifeline in _unique(where(kind, arn_region(r.arn)) for r in plan.secrets if r.kind == kind):
             refs = [r for r in plan.secrets if r.kind == kind and where(kind, arn_region(r.arn)) == lifeline]
