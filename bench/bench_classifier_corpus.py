@@ -12,9 +12,12 @@ import json
 import sys
 from pathlib import Path
 
-from fargate_nb.stopped.scoring import score
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-CORPUS = Path(__file__).resolve().parent.parent / "tests" / "stopped" / "corpus.json"
+from fargate_nb.stopped.scoring import score  # noqa: E402
+
+CORPUS = ROOT / "tests" / "stopped" / "corpus.json"
 
 
 def main() -> int:

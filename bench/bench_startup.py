@@ -26,11 +26,13 @@ from fargate_nb.lab.build import provision  # noqa: E402
 from fargate_nb.lab.sandbox import Sandbox  # noqa: E402
 
 
-def run_once(argv: list[str], env: dict[str, str], tree: Path) -> float:
-    """Seconds of one run of ``argv`` with ``tree`` first on the path (``-m`` puts the working folder first)."""
+def run_once(argv: list[str], env: dict[str, str], tree: Path) -> tuple[float, int]:
+    """Seconds and return code of one run of ``argv`` with ``tree`` first on the path (``-m`` puts the
+    working folder first)."""
     start = time.perf_counter()
-    subprocess.run(argv, env=env, cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - start
+    done = subprocess.run(argv, env=env, cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          check=False)
+    return time.perf_counter() - start, done.returncode
 
 
 def main() -> int:
@@ -51,7 +53,10 @@ def main() -> int:
             for label, tree in trees:
                 env = {**os.environ, **sandbox.env, "PYTHONPATH": str(tree)}
                 for what, argv in (("--version", version), ("diagnose", diagnose)):
-                    times.setdefault((label, what), []).append(run_once(argv, env, tree))
+                    seconds, code = run_once(argv, env, tree)
+                    if what == "diagnose" and code not in (0, 1):  # 2-4: it stopped early, the time is not a diagnosis
+                        raise SystemExit(f"{label}: diagnose exited {code} (expected 0 or 1); not timing it")
+                    times.setdefault((label, what), []).append(seconds)
         for (label, what), runs in times.items():
             tree = dict(trees)[label]
             print(f"{label:>10} {what:>10}: {statistics.median(runs):.2f} s ({min(runs):.2f} s)  [{tree}]")

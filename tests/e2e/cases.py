@@ -18,8 +18,10 @@ from typing import Any, Literal
 
 import boto3
 
+from fargate_nb.investigation import open_live
 from fargate_nb.lab.build import ContainerSecret, EnvSpec, Provisioned, run_task
 from fargate_nb.lab.sandbox import Sandbox
+from fargate_nb.model import Diagnosis, Snapshot
 
 #: DESIGN.md's finding-id table, plus taskdef.invalid: the public contract every row serves.
 CONTRACT_IDS: tuple[str, ...] = (
@@ -50,6 +52,15 @@ def client(sandbox: Sandbox, service: str, region: str | None = None) -> Any:
         _SESSION = _SESSION or boto3.session.Session()
         _CLIENTS[key] = _SESSION.client(service, **{**sandbox.client_kwargs(), "region_name": region})
     return _CLIENTS[key]
+
+
+def diagnose_live(sandbox: Sandbox, env: Provisioned, subject: str = "task") -> tuple[Snapshot, Diagnosis]:
+    """Collect and diagnose the environment's task (or its service) over HTTP, as `open_live` does."""
+    who = {"task": env.task_arn} if subject == "task" else {"service": env.service_name}
+    found = open_live(cluster=env.cluster, endpoint_url=sandbox.endpoint_url, region=sandbox.region, **who)
+    assert found.ok and found.live is not None and found.live.cluster == env.cluster
+    assert found.snapshot is not None and found.diagnosis is not None
+    return found.snapshot, found.diagnosis
 
 
 # -- stopped reasons, worded as ECS words them (placeholders are filled in by the builder) ---------

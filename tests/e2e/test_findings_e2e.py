@@ -16,12 +16,11 @@ import pytest
 
 from fargate_nb.checks import load_all
 from fargate_nb.diagnose import diagnose
-from fargate_nb.investigation import open_live
 from fargate_nb.lab.build import provision
 from fargate_nb.lab.sandbox import Sandbox
 from fargate_nb.model import Diagnosis, Finding, Snapshot
 
-from .cases import CASES, CONTRACT_IDS, HEALTHY, PULL_TARGETS, Case, Healthy
+from .cases import CASES, CONTRACT_IDS, HEALTHY, PULL_TARGETS, Case, Healthy, diagnose_live
 
 pytestmark = pytest.mark.xdist_group("e2e")
 
@@ -55,13 +54,6 @@ def _text(f: Finding) -> str:
     if rem:
         parts += [rem.summary, *rem.commands, json.dumps(rem.policy or {})]
     return "\n".join(parts)
-
-
-def _diagnose(sandbox: Sandbox, env, subject: str = "task") -> tuple[Snapshot, Diagnosis]:
-    who = {"task": env.task_arn} if subject == "task" else {"service": env.service_name}
-    found = open_live(cluster=env.cluster, endpoint_url=sandbox.endpoint_url, region=sandbox.region, **who)
-    assert found.ok and found.live is not None and found.live.cluster == env.cluster
-    return found.snapshot, found.diagnosis
 
 
 def _assert_evidence_travels(snapshot: Snapshot, diagnosis: Diagnosis) -> None:
@@ -98,7 +90,7 @@ def test_broken_environment_fails_the_finding(aws: Sandbox, case: Case):
     env = provision(aws, case.spec)
     if case.breaks:
         case.breaks(aws, env)
-    snapshot, diagnosis = _diagnose(aws, env, case.subject)
+    snapshot, diagnosis = diagnose_live(aws, env, case.subject)
 
     assert diagnosis.subject.get("kind") == case.subject
     if case.subject == "task":
@@ -164,7 +156,7 @@ def _assert_one_answer(diagnosis: Diagnosis) -> None:
 @pytest.mark.parametrize("healthy", _params(HEALTHY))
 def test_healthy_environment_reports_no_failure(aws: Sandbox, healthy: Healthy):
     env = provision(aws, healthy.spec)
-    snapshot, diagnosis = _diagnose(aws, env)
+    snapshot, diagnosis = diagnose_live(aws, env)
     assert snapshot.task and snapshot.task["lastStatus"] == "RUNNING"
     assert diagnosis.stopped is None, "a running task has no stopped reason to explain"
     failures_bug, steps_bug = healthy.bug_for("failures"), healthy.bug_for("steps")

@@ -14,14 +14,12 @@ from typing import Any
 import botocore.session
 import pytest
 
-from fargate_nb.investigation import open_live
 from fargate_nb.lab.build import provision
-from fargate_nb.lab.sandbox import Sandbox
 from fargate_nb.lab.spec import EnvSpec
-from fargate_nb.model import Diagnosis, Snapshot
+from fargate_nb.model import Diagnosis
 from tests.aws.inject import Injector, ok_response
 
-from .cases import client, delete_repository, register_revision
+from .cases import client, delete_repository, diagnose_live, register_revision
 
 pytestmark = pytest.mark.xdist_group("e2e")
 
@@ -44,13 +42,6 @@ def inject(monkeypatch: pytest.MonkeyPatch) -> Callable[[dict[tuple[str, str], A
     return install
 
 
-def _diagnose(sandbox: Sandbox, env: Any) -> tuple[Snapshot, Diagnosis]:
-    found = open_live(cluster=env.cluster, task=env.task_arn, endpoint_url=sandbox.endpoint_url,
-                      region=sandbox.region)
-    assert found.ok
-    return found.snapshot, found.diagnosis
-
-
 def _statuses(diagnosis: Diagnosis, finding_id: str) -> list[str]:
     return [f.status for f in diagnosis.finding(finding_id)]
 
@@ -71,12 +62,12 @@ def test_a_missing_repository_under_a_pull_through_cache_rule_is_created_by_the_
             "credentialArn": f"arn:aws:secretsmanager:{region}:{account}:secret:ecr-pullthroughcache/docker-hub-AbCdEf"}
 
     # Without the rules (moto does not implement the call): the repository is simply missing.
-    _, before = _diagnose(aws, env)
+    _, before = diagnose_live(aws, env)
     assert _statuses(before, "ecr.repo-missing") == ["fail"]
 
     # The rule covers the repository, but its upstream credentials secret does not exist.
     inject({("ecr", "DescribePullThroughCacheRules"): _cache_rules(rule)})
-    snapshot, broken = _diagnose(aws, env)
+    snapshot, broken = diagnose_live(aws, env)
     assert _statuses(broken, "ecr.repo-missing") == ["pass"]
     cache = broken.finding("ecr.pull-through-cache")
     assert sorted(f.status for f in cache) == ["fail", "unknown"], [(f.status, f.detail) for f in cache]
@@ -97,7 +88,7 @@ def test_a_missing_repository_under_a_pull_through_cache_rule_is_created_by_the_
             "Effect": "Allow", "Action": ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"],
             "Resource": f"arn:aws:ecr:{region}:{account}:repository/docker-hub/*"}]}))
     inject({("ecr", "DescribePullThroughCacheRules"): _cache_rules({**rule, "credentialArn": secret_arn})})
-    _, fixed = _diagnose(aws, env)
+    _, fixed = diagnose_live(aws, env)
     assert _statuses(fixed, "ecr.pull-through-cache") == ["pass", "pass"]
     assert not fixed.failed, [(f.id, f.target, f.detail) for f in fixed.failed]
     assert snapshot.images[next(iter(snapshot.images))].get("pull_through_cache", {}).get("ecrRepositoryPrefix") \
@@ -123,7 +114,7 @@ def test_a_secret_referenced_through_parameter_store_needs_both_reads(aws):
         PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret_arn}]}))
 
-    snapshot, broken = _diagnose(aws, env)
+    snapshot, broken = diagnose_live(aws, env)
     # Described as a secret (DescribeSecret), not looked for as a parameter.
     assert [e["ARN"] for e in snapshot.secrets.values()] == [secret_arn] and not snapshot.parameters
     assert _statuses(broken, "secrets.missing") == ["pass"]
@@ -137,7 +128,7 @@ def test_a_secret_referenced_through_parameter_store_needs_both_reads(aws):
         RoleName=env.ids["execution_role_name"], PolicyName="read-reference",
         PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": "ssm:GetParameters", "Resource": reference}]}))
-    _, fixed = _diagnose(aws, env)
+    _, fixed = diagnose_live(aws, env)
     assert _statuses(fixed, "iam.secrets") == ["pass", "pass"]
     assert not fixed.failed, [(f.id, f.target, f.detail) for f in fixed.failed]
     rows = {(r.action, r.resource): r.status for r in fixed.permissions if r.role == "execution"}
@@ -159,14 +150,14 @@ def test_environment_files_in_s3_need_the_execution_role_to_read_them(aws):
     role = env.ids["execution_role_name"]
 
     # The managed policy grants neither action; a bucket policy (not read) might: not a pass.
-    _, unproven = _diagnose(aws, env)
+    _, unproven = diagnose_live(aws, env)
     assert _statuses(unproven, "iam.environment-files") == ["unknown"]
     assert unproven.status == "unknown" and "s3" in {d.target for d in unproven.network}
 
     # An explicit deny in the role's own policy decides it.
     iam.put_role_policy(RoleName=role, PolicyName="no-config-bucket", PolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": [bucket, f"{bucket}/*"]}]}))
-    _, broken = _diagnose(aws, env)
+    _, broken = diagnose_live(aws, env)
     [failing] = broken.finding("iam.environment-files")
     assert failing.status == "fail" and env_file in failing.detail and failing.remediation
     assert broken.step("secrets").status == "fail"
@@ -176,7 +167,7 @@ def test_environment_files_in_s3_need_the_execution_role_to_read_them(aws):
         "Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": "s3:GetObject", "Resource": env_file},
             {"Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": bucket}]}))
-    _, fixed = _diagnose(aws, env)
+    _, fixed = diagnose_live(aws, env)
     assert _statuses(fixed, "iam.environment-files") == ["pass"]
     assert not fixed.failed and fixed.step("secrets").status == "pass"
     rows = {(r.action, r.resource): r.status for r in fixed.permissions if r.role == "execution"}
@@ -216,7 +207,7 @@ def test_a_tag_re_pushed_with_the_deployed_digest_deleted_fails_later_tasks(aws,
     deployed = ecr.describe_images(repositoryName=spec.repository, imageIds=[{"imageTag": spec.image_tag}])[
         "imageDetails"][0]["imageDigest"]
     recorded_digest(deployed)
-    _, healthy = _diagnose(aws, env)
+    _, healthy = diagnose_live(aws, env)
     [image] = healthy.finding("ecr.image-missing")
     assert image.status == "pass" and deployed in image.detail
 
@@ -224,12 +215,12 @@ def test_a_tag_re_pushed_with_the_deployed_digest_deleted_fails_later_tasks(aws,
     pushed = push_image(ecr, spec.repository, env.account, spec.image_tag, ("linux/amd64", "linux/arm64"))
     assert pushed != deployed
     ecr.batch_delete_image(repositoryName=spec.repository, imageIds=[{"imageDigest": deployed}])
-    snapshot, broken = _diagnose(aws, env)
+    snapshot, broken = diagnose_live(aws, env)
     [image] = broken.finding("ecr.image-missing")
     assert image.status == "fail" and deployed in image.detail and "force-new-deployment" in image.remediation.commands[0]
     assert snapshot.images[next(iter(snapshot.images))]["recorded_digest"] == {"digest": deployed, "found": False}
 
     # A new deployment resolves the tag again: its tasks record the digest that exists.
     recorded_digest(pushed)
-    _, fixed = _diagnose(aws, env)
+    _, fixed = diagnose_live(aws, env)
     assert _statuses(fixed, "ecr.image-missing") == ["pass"] and not fixed.failed

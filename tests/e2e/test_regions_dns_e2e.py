@@ -18,13 +18,12 @@ from typing import Any
 
 import pytest
 
-from fargate_nb.investigation import open_live
 from fargate_nb.lab.build import EnvSpec, Provisioned, provision, run_task
 from fargate_nb.lab.resources import push_image
 from fargate_nb.lab.sandbox import Sandbox
 from fargate_nb.model import Diagnosis
 
-from .cases import client, register_revision
+from .cases import client, diagnose_live, register_revision
 
 pytestmark = pytest.mark.xdist_group("e2e")
 
@@ -107,12 +106,6 @@ ROWS = (
 )
 
 
-def _diagnose(sandbox: Sandbox, env: Provisioned) -> Diagnosis:
-    found = open_live(cluster=env.cluster, endpoint_url=sandbox.endpoint_url, region=sandbox.region, task=env.task_arn)
-    assert found.ok and found.diagnosis is not None
-    return found.diagnosis
-
-
 def _statuses(diagnosis: Diagnosis, finding: str) -> dict[str | None, str]:
     return {f.target: f.status for f in diagnosis.finding(finding)}
 
@@ -121,7 +114,7 @@ def _statuses(diagnosis: Diagnosis, finding: str) -> dict[str | None, str]:
 def test_broken_then_fixed(aws: Sandbox, row: Row):
     env = provision(aws, row.spec)
     env = (row.breaks(aws, env) or env) if row.breaks else env
-    broken = _diagnose(aws, env)
+    _, broken = diagnose_live(aws, env)
     statuses = _statuses(broken, row.finding)
     for target in row.targets(env):
         assert statuses.get(target) == row.status, (target, statuses)
@@ -133,7 +126,7 @@ def test_broken_then_fixed(aws: Sandbox, row: Row):
         assert broken.status != "pass", "what cannot be proven must not pass"
 
     env = row.fix(aws, env) or env
-    fixed = _diagnose(aws, env)
+    _, fixed = diagnose_live(aws, env)
     statuses = _statuses(fixed, row.finding)
     assert all(s in ("pass", "skipped") for s in statuses.values()), statuses
     assert not fixed.failed, [(f.id, f.target, f.status) for f in fixed.failed]
@@ -145,7 +138,7 @@ def test_broken_then_fixed(aws: Sandbox, row: Row):
 def test_an_image_in_another_region_passes_through_nat(aws: Sandbox):
     env = provision(aws, EnvSpec(subnet="private-nat"))
     _image_in_other_region(aws, env)
-    diagnosis = _diagnose(aws, env)
+    _, diagnosis = diagnose_live(aws, env)
     statuses = _statuses(diagnosis, "net.no-route")
     assert statuses[f"ecr.dkr@{OTHER_REGION}"] == "pass", statuses
     assert not diagnosis.failed, [(f.id, f.target, f.detail) for f in diagnosis.failed]

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import pytest
 
-from fargate_nb.investigation import open_live
 from fargate_nb.lab.build import EnvSpec, provision
 from fargate_nb.lab.sandbox import Sandbox
 from fargate_nb.lab.spec import ARTIFACTS_ACCOUNT
 
-from .cases import client
+from .cases import client, diagnose_live
 
 pytestmark = pytest.mark.xdist_group("e2e")
 
@@ -33,9 +32,7 @@ def test_a_cross_account_pull_denied_by_the_repository_policy_is_repo_policy_not
     env = provision(aws, EnvSpec(image_source="ecr-cross-account", stopped_reason=CROSS_ACCOUNT_DENIED))
     # From the task's account the other account's repository cannot be seen: describe answers "not found".
     client(aws, "ecr").delete_repository(repositoryName=env.spec.repository, registryId=ARTIFACTS_ACCOUNT, force=True)
-    found = open_live(cluster=env.cluster, endpoint_url=aws.endpoint_url, region=aws.region, task=env.task_arn)
-    assert found.ok and found.diagnosis is not None
-    diagnosis = found.diagnosis
+    _, diagnosis = diagnose_live(aws, env)
     by_id = {f.id: f for f in diagnosis.findings if f.resource == env.ids["repository_arn"]}
 
     assert by_id["ecr.repo-missing"].status == "unknown", by_id["ecr.repo-missing"].detail
@@ -56,8 +53,7 @@ def test_a_cross_account_pull_denied_by_the_repository_policy_is_repo_policy_not
 def test_without_a_stopped_reason_the_unseen_repository_stays_unknown(aws: Sandbox):
     env = provision(aws, EnvSpec(image_source="ecr-cross-account"))
     client(aws, "ecr").delete_repository(repositoryName=env.spec.repository, registryId=ARTIFACTS_ACCOUNT, force=True)
-    found = open_live(cluster=env.cluster, endpoint_url=aws.endpoint_url, region=aws.region, task=env.task_arn)
-    assert found.ok and found.diagnosis is not None
-    statuses = {f.id: f.status for f in found.diagnosis.findings if f.resource == env.ids["repository_arn"]}
+    _, diagnosis = diagnose_live(aws, env)
+    statuses = {f.id: f.status for f in diagnosis.findings if f.resource == env.ids["repository_arn"]}
     assert statuses["ecr.repo-missing"] == "unknown" and statuses["ecr.repo-policy"] == "unknown"
-    assert not any(f.id.startswith("ecr.") for f in found.diagnosis.failed)
+    assert not any(f.id.startswith("ecr.") for f in diagnosis.failed)

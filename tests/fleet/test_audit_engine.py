@@ -103,14 +103,15 @@ def test_a_gap_on_a_shared_read_reaches_every_service_that_needed_it(fleet: Any)
     recorder = Recorder({("iam", "GetRole"): (403, "AccessDenied", "not allowed")})
     audit = run_audit(endpoint_url=sandbox.endpoint_url, on_context=recorder, max_workers=3)
     assert Counter(op for _, op, _, _ in recorder.requests)["GetRole"] == 3  # read once per role, even denied
-    snapshots: dict[str, Any] = {}
     for row in audit.rows:
         assert row.status != "error"
         assert row.diagnosis is not None
         # every service needs the execution role: each row's diagnosis names the missing permission
         assert any(f.missing_permission == "iam:GetRole" for f in row.diagnosis.findings), row.key
-        snapshots[row.key] = row
-    assert audit.exit_code in (1, 4)
+    # the denied role read leaves some services unchecked, but the broken ones still fail on what
+    # could be read, and a failure outranks "could not check"
+    assert any(row.status == "fail" for row in audit.rows)
+    assert audit.exit_code == 1
 
 
 def test_throttling_to_the_end_is_unknown_never_a_crash(fleet: Any) -> None:

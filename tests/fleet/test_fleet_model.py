@@ -23,7 +23,8 @@ def test_a_row_carries_the_diagnosis_single_answer(rows):
     assert healthy.status == "pass" and healthy.failing_step is None and healthy.finding_ids == []
     assert broken.status == "fail" and broken.failing_step == broken.diagnosis.sequence.first_failure.step
     assert set(broken.finding_ids) == {f.id for f in broken.diagnosis.failed}
-    assert network.path_kind and network.task_definition.count(":") == 1
+    # a private subnet whose route table has no default route: every destination has no path
+    assert network.path_kind == "none" and network.task_definition.count(":") == 1
 
 
 def test_summary_and_exit_code(rows):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from iam_helpers import REPO, ROLE
 
 from fargate_nb.iam import PolicyError, Request, evaluate, evaluate_trust
 
-ROLE = "arn:aws:iam::111122223333:role/exec"
-REPO = "arn:aws:ecr:us-east-1:111122223333:repository/app"
 PULL = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": ["ecr:BatchGetImage", "ecr:Get*"],

@@ -21,6 +21,8 @@ from fargate_nb.stopped.scoring import score
 
 CORPUS = json.loads((Path(__file__).parent / "corpus.json").read_text(encoding="utf-8"))
 FLOOR = 0.97
+# messages of the corpus the classifier is known to get wrong (step or cause): none today
+KNOWN_MISSES: set[str] = set()
 
 
 def test_the_corpus_is_big_distinct_and_sourced():
@@ -38,6 +40,7 @@ def test_the_corpus_is_big_distinct_and_sourced():
 def test_the_classifier_scores_at_least_97_percent_on_step_and_cause_together():
     result = score(CORPUS)
     assert result.rate(result.both) >= FLOOR, "\n".join(result.lines())
+    assert {m.message for m in result.misses} == KNOWN_MISSES, "\n".join(result.lines())
 
 
 @pytest.mark.parametrize("fragment, step", [

@@ -62,11 +62,14 @@ HOSTILE_ROLE_ARN = f"arn:aws:iam::{ACCT}:role/{HOSTILE_ROLE}"
 HOSTILE_LOG_GROUP = "/ecs/<script>window.__pwned='log'</script>|#x\n## Heading [a](b) &amp;"
 
 
-def policy(*statements: dict[str, Any]) -> dict[str, Any]:
-    return {"Version": "2012-10-17", "Statement": list(statements)}
+def policy(*statements: dict[str, Any], version: str | None = "2012-10-17") -> dict[str, Any]:
+    """A policy document; ``version=None`` leaves the Version element out."""
+    doc: dict[str, Any] = {"Version": version} if version is not None else {}
+    doc["Statement"] = list(statements)
+    return doc
 
 
-def allow(actions: str | list[str], resources: str | list[str] = "*", sid: str | None = None,
+def allow(actions: str | list[str] = "*", resources: str | list[str] = "*", sid: str | None = None,
           **extra: Any) -> dict[str, Any]:
     st: dict[str, Any] = {"Effect": "Allow", "Action": actions, "Resource": resources, **extra}
     if sid:
@@ -74,7 +77,7 @@ def allow(actions: str | list[str], resources: str | list[str] = "*", sid: str |
     return st
 
 
-def deny(actions: str | list[str], resources: str | list[str] = "*", sid: str | None = None,
+def deny(actions: str | list[str] = "*", resources: str | list[str] = "*", sid: str | None = None,
          **extra: Any) -> dict[str, Any]:
     return {**allow(actions, resources, sid, **extra), "Effect": "Deny"}
 
