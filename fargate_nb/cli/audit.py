@@ -70,7 +70,7 @@ def _check(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fargate_nb.report.batch import AuditBar
+    from fargate_nb.views.progress import AuditBar
 
     _check(args)
     out = Path(args.out) if args.out else None

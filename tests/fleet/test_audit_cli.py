@@ -99,7 +99,7 @@ class Terminal(io.StringIO):
 
 
 def test_the_progress_bar_counts_on_a_terminal_and_is_quiet_otherwise():
-    from fargate_nb.report.batch import AuditBar
+    from fargate_nb.views.progress import AuditBar
 
     steps = [AuditProgress(3, 1, 0, 0, "a"), AuditProgress(3, 2, 1, 0, "b"), AuditProgress(3, 3, 1, 1, "c")]
     terminal, pipe = Terminal(), io.StringIO()

@@ -154,7 +154,7 @@ def test_the_batch_reads_aws_only_through_the_callables_it_is_given(tmp_path):
 
 
 def test_progress_is_a_bar_on_a_terminal_and_plain_lines_otherwise():
-    from fargate_nb.report.batch import Progress
+    from fargate_nb.views.progress import Progress
 
     class Terminal(io.StringIO):
         def isatty(self):
