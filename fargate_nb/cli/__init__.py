@@ -17,11 +17,14 @@ import sys
 from collections.abc import Sequence
 
 from fargate_nb import __version__
+from fargate_nb.model import EXIT_FAIL as EXIT_FAIL  # the diagnosis's codes, re-exported for the sub-commands
+from fargate_nb.model import EXIT_OK as EXIT_OK
+from fargate_nb.model import EXIT_UNCHECKED as EXIT_UNCHECKED
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_AWS, EXIT_UNCHECKED = 0, 1, 2, 3, 4
+EXIT_USAGE, EXIT_AWS = 2, 3  # the command's own: bad usage or input; AWS unreachable or no credentials
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a command whose reader closed the pipe
-COMMAND_MODULES = ("diagnose", "snapshot", "explain", "lint", "checks", "lab", "report")
-COMMAND_MODULES += ("audit",)
+#: The sub-commands, one module each (``register(sub)``); ``preflight`` answers before a deploy.
+COMMAND_MODULES = ("diagnose", "snapshot", "explain", "lint", "checks", "lab", "report", "audit", "preflight")
 
 
 class UsageError(Exception):
@@ -32,10 +35,6 @@ class AwsUnavailable(Exception):
     """AWS unreachable or no credentials: exit 3 with the message."""
 
 
-#: Before a deploy: would this task definition pull?
-COMMAND_MODULES += ("preflight",)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fargate-nb",
@@ -44,13 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"fargate-nb {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"fargate_nb.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"fargate_nb.cli.{name}":
-                continue  # sub-command not built yet
-            raise
-        module.register(sub)
+        importlib.import_module(f"fargate_nb.cli.{name}").register(sub)
     return parser
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from fargate_nb.cli import AwsUnavailable, UsageError
 
-FORMATS = ("text", "json", "markdown", "junit")  # as fargate_nb.report.audit.AUDIT_FORMATS (loaded lazily)
+FORMATS = ("text", "json", "markdown", "junit")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -74,9 +74,14 @@ def run(args: argparse.Namespace) -> int:
 
     _check(args)
     out = Path(args.out) if args.out else None
+    snapshot_dir = None
+    if out:
+        from fargate_nb.report.audit import SNAPSHOT_DIR
+
+        snapshot_dir = out / SNAPSHOT_DIR
     bar = AuditBar(sys.stderr)
     try:
-        audit = _audit(args, out / "snapshots" if out else None, bar)
+        audit = _audit(args, snapshot_dir, bar)
     finally:
         bar.close()
     from fargate_nb.investigation.audit import nothing_audited

@@ -142,9 +142,9 @@ def open_snapshot(path: str | os.PathLike[str], *, diagnosis_path: str | os.Path
     """
     snapshot = Snapshot.load(path)
     if diagnosis_path:
-        import json
+        from fargate_nb.report.generate import load_report_json
 
-        diagnosis = Diagnosis.from_dict(json.loads(Path(diagnosis_path).read_text(encoding="utf-8")))
+        diagnosis = load_report_json(diagnosis_path)
     else:
         diagnosis = diagnose(snapshot)
     return Investigation(snapshot, diagnosis, source=f"snapshot file {Path(path)} (offline, no AWS call)",

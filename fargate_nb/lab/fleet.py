@@ -74,10 +74,6 @@ class Fleet:
         """Row key -> the finding ids that fail it (empty for a healthy service)."""
         return {self.key(s): tuple(sorted(s.expected)) for s in self.services}
 
-    @property
-    def clusters(self) -> list[str]:
-        return sorted({s.cluster for s in self.services})
-
 
 def _shared(sandbox: Sandbox) -> BuildContext:
     """Network, image, log group, roles and the secrets policy every service of the fleet shares."""
@@ -197,8 +193,3 @@ def build_scale_fleet(sandbox: Sandbox, n: int, *, per_cluster: int = 50, distin
         step = ctx.step if ctx is not None else "connect to the sandbox"
         raise ProvisionError(f"building the fleet failed at {step}: {describe_error(exc)}") from exc
     return Fleet(ctx.account, ctx.region, made, ids=dict(ctx.ids))
-
-
-def fleet_summary(fleet: Fleet) -> str:
-    """One line per service: its key and what is broken (for the demo and the notebook)."""
-    return "\n".join(f"{fleet.key(s)}: {', '.join(s.expected) or 'healthy'}" for s in fleet.services)

@@ -25,7 +25,6 @@ from fargate_nb.views.markdown import Raw, code_span, diagnosis_markdown, md_esc
 from fargate_nb.views.safe import one_line
 
 #: The formats `fargate-nb audit --format` prints.
-AUDIT_FORMATS = ("text", "json", "markdown", "junit")
 SNAPSHOT_DIR = "snapshots"
 
 

@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote
 
 from fargate_nb.diagnose.fleet import ERROR, VERDICT_ORDER, Audit, AuditRow
 from fargate_nb.model import STEPS
@@ -170,11 +171,12 @@ def _breakable(text: str) -> str:
 
 
 def _snapshot_href(row: AuditRow) -> str | None:
-    """The row's snapshot file, relative to the report folder (nothing that climbs out of it)."""
+    """The row's snapshot file, relative to the report folder (nothing that climbs out of it), URL-quoted so a
+    name can be neither a scheme (``javascript:``) nor cut short by ``#`` or ``?``."""
     path = row.snapshot_file
     if not path or path.startswith(("/", "\\")) or ".." in path.replace("\\", "/").split("/"):
         return None
-    return path
+    return quote(path)
 
 
 def audit_table_html(audit: Audit, *, snapshot_links: bool = False, table_id: str = "fargate-nb-audit-table") -> str:

@@ -199,3 +199,14 @@ def test_the_html_opens_offline_draws_the_heatmap_and_sorts_the_table(audit, rep
     assert services_before == [r.service for r in audit.rows]
     assert ascending == sorted(services_before) and descending == ascending[::-1]
     assert [v.split()[-1] for v in verdicts] == ["fail"] * 3 + [ERROR] + ["pass"] * 2
+
+
+def test_a_snapshot_link_is_quoted_and_never_a_scheme():
+    from fargate_nb.diagnose.fleet import Audit, AuditRow
+    from fargate_nb.views.fleet import audit_table_html
+
+    rows = [AuditRow("1", "us-east-1", "c", "a", status="pass", snapshot_file="javascript:alert(1)"),
+            AuditRow("1", "us-east-1", "c", "b", status="pass", snapshot_file="snapshots/us-east-1/c/b#1.json")]
+    page = audit_table_html(Audit(rows=rows), snapshot_links=True)
+    assert 'href="javascript:' not in page and 'href="javascript%3Aalert%281%29"' in page
+    assert 'href="snapshots/us-east-1/c/b%231.json"' in page
