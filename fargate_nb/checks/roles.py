@@ -27,7 +27,7 @@ from fargate_nb.checks.permissions import (
     unread_detail,
 )
 from fargate_nb.checks.permissions.evaluate import condition_keys, matched_statements
-from fargate_nb.checks.permissions.evidence import ROLE_APIS
+from fargate_nb.checks.permissions.evidence import ROLE_APIS, account_of
 from fargate_nb.checks.registry import check
 from fargate_nb.iam import Decision, PolicyError, evaluate_trust
 from fargate_nb.model import STEPS, Finding, Remediation, Snapshot
@@ -271,7 +271,7 @@ def organisation_policies(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
     if not plan.needs or role.state != "ok" or role.view is None:
         return [Finding("iam.org-policies", "skipped",
                         detail="No permission of an execution role was evaluated.")]
-    accounts = sorted({role.view.account, *(a for a in (_resource_account(n.resource) for n in plan.needs) if a)})
+    accounts = sorted({role.view.account, *(a for a in (account_of(n.resource) for n in plan.needs) if a)})
     return [Finding(
         "iam.org-policies", "info", message="Organisation policies (SCPs and RCPs) were not evaluated",
         detail="The permission checks read the execution role's policies, its permissions boundary and the "
@@ -281,8 +281,3 @@ def organisation_policies(snapshot: Snapshot, plan: PullPlan) -> list[Finding]:
         f"which SCPs and RCPs apply to account(s) {', '.join(accounts)}.",
         evidence=[f"accounts involved: {', '.join(accounts)}", "organizations:* not called (read-only policy)"],
         resource=role.view.arn)]
-
-
-def _resource_account(arn: str) -> str | None:
-    parts = arn.split(":")
-    return parts[4] if arn.startswith("arn:") and len(parts) > 4 and parts[4].isdigit() else None

@@ -23,6 +23,7 @@ from fargate_nb.checks.permissions import (
     SecretLookup,
     execution_role,
     gap_for,
+    lookup_secret,
     no_role_finding,
     permission_finding,
     policy_name,
@@ -35,7 +36,9 @@ from fargate_nb.pullflow import (
     PULL_THROUGH_CACHE_ACTIONS,
     ImageRef,
     PullPlan,
+    SecretRef,
     pull_through_cache_rule,
+    resolve_secret,
     upstream_host,
 )
 
@@ -123,7 +126,7 @@ def _upstream_credentials(snapshot: Snapshot, arn: str, rule: dict[str, Any]) ->
                        resource=arn)
     deleted = (found.entry or {}).get("DeletedDate")
     if found.state == "missing" or deleted:
-        region = arn.split(":")[3]
+        region = found.region
         why = f"is scheduled for deletion ({deleted})" if deleted else "does not exist"
         name = credential.split(":secret:", 1)[-1]
         return Finding(
@@ -149,11 +152,8 @@ def _upstream_credentials(snapshot: Snapshot, arn: str, rule: dict[str, Any]) ->
                    evidence=[f"pull-through cache rule: {_rule_line(rule)}"])
 
 
-def _secret(snapshot: Snapshot, arn: str) -> SecretLookup:
-    """The credentials secret as the collector stored it (keyed by its ARN)."""
-    region = arn.split(":")[3] if arn.count(":") >= 6 else snapshot.region
-    for key in (arn, ":".join(arn.split(":")[:7])):
-        if key in snapshot.secrets:
-            entry = snapshot.secrets[key]
-            return SecretLookup("found" if isinstance(entry, dict) else "missing", entry, key, arn, region)
-    return SecretLookup("unread", None, arn, arn, region)
+def _secret(snapshot: Snapshot, credential: str) -> SecretLookup:
+    """The credentials secret as the collector stored it (by ARN or by name), found as any secret is."""
+    kind, arn, lookup = resolve_secret(credential, snapshot.region, snapshot.account or "", snapshot.partition or "aws",
+                                       registry_credentials=True)
+    return lookup_secret(snapshot, SecretRef("pull-through cache", "credentialArn", credential, kind, arn, lookup))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from fargate_nb.checks.permissions.evidence import account_of
 from fargate_nb.model import Finding, Snapshot
-from fargate_nb.pullflow import ECR_PULL_ACTIONS, ImageRef, PullPlan
+from fargate_nb.pullflow import ECR_PULL_ACTIONS, ImageRef, PullPlan, arn_region
 
 PULL_ACTIONS = ECR_PULL_ACTIONS  # the documented minimum on the repository (see pullflow)
 REPO_APIS = ("ecr:DescribeRepositories",)
@@ -56,10 +57,10 @@ def unseen_elsewhere(snapshot: Snapshot, arn: str) -> str | None:
     a repository it does not share cannot be told apart from one that does not exist. Then the
     checks say `unknown`, and a stopped reason that states the cause decides (fargate_nb.diagnose.fusion).
     """
-    registry = (arn.split(":") + [""] * 5)[4]
+    registry = account_of(arn)
     if not snapshot.account or not registry or registry == snapshot.account:
         return None
     return (f"Repository {arn} belongs to account {registry} and was not found from account {snapshot.account}: "
             "a repository in another account is only visible here when its policy shares it, so it may exist. "
             f"Its owner can check with `aws ecr describe-repositories --registry-id {registry} --repository-names "
-            f"{arn.split('/', 1)[-1]} --region {arn.split(':')[3]}`.")
+            f"{arn.split('/', 1)[-1]} --region {arn_region(arn)}`.")
