@@ -28,10 +28,8 @@ from fargate_nb.checks.permissions import (
 )
 from fargate_nb.checks.registry import check
 from fargate_nb.model import Finding, Remediation, Snapshot
-from fargate_nb.pullflow import Need, PullPlan, SecretRef
+from fargate_nb.pullflow import ENVIRONMENT_FILE_ACTIONS, Need, PullPlan, SecretRef
 
-#: What the execution role needs for an S3 environment file (see `fargate_nb.pullflow`).
-ENV_FILE_ACTIONS = ("s3:GetObject", "s3:GetBucketLocation")
 LOOKUP_APIS = {"secretsmanager": ("secretsmanager:DescribeSecret",), "ssm": ("ssm:DescribeParameters",)}
 
 
@@ -191,14 +189,14 @@ def environment_files_permission(snapshot: Snapshot, plan: PullPlan) -> list[Fin
     `unknown`; an explicit deny fails."""
     files: dict[str, list[Need]] = {}
     for need in plan.needs:
-        if need.action in ENV_FILE_ACTIONS:
+        if need.action in ENVIRONMENT_FILE_ACTIONS:
             files.setdefault(need.container or "?", []).append(need)
     if not files:
         return [Finding("iam.environment-files", "skipped", detail="No container has environmentFiles in S3.")]
     role = execution_role(snapshot)
     out = []
     for container, needs in files.items():
-        objects = [n.resource for n in needs if n.action == "s3:GetObject"]
+        objects = [n.resource for n in needs if n.action == ENVIRONMENT_FILE_ACTIONS[0]]
         what = f"download the environment files of container {container} ({', '.join(objects)})"
         if role.state != "ok":
             out.append(no_role_finding("iam.environment-files", "secrets", role, snapshot, plan, what,

@@ -14,7 +14,16 @@ from collections.abc import Callable
 
 from fargate_nb.checks.catalogue import CATALOGUE
 from fargate_nb.model import STEPS, Call, Finding, Lifeline, Sequence, Snapshot, StepResult, worst_status
-from fargate_nb.pullflow import ImageRef, Need, PullPlan, arn_region, destination_key, layer_bucket, split_key
+from fargate_nb.pullflow import (
+    ENVIRONMENT_FILE_ACTIONS,
+    ImageRef,
+    Need,
+    PullPlan,
+    arn_region,
+    destination_key,
+    layer_bucket,
+    split_key,
+)
 
 #: Lifelines in drawing order; registry hosts take the "registry" slot.
 LIFELINE_ORDER = ("fargate", "sts", "ecr.api", "ecr.dkr", "s3", "registry", "secretsmanager", "ssm", "kms", "logs")
@@ -133,7 +142,7 @@ def _calls(snapshot: Snapshot, plan: PullPlan, findings: list[Finding], steps: l
             refs = [r for r in plan.secrets if r.kind == kind and where(kind, arn_region(r.arn)) == lifeline]
             out.append(Call("secrets", "secret-fetch", "fargate", lifeline,
                             f"{action} ({len(refs)} secret{'s' if len(refs) != 1 else ''})", _unique(r.arn for r in refs)))
-    env_files = _unique(n.resource for n in plan.needs if n.action == "s3:GetObject" and n.step == "secrets")
+    env_files = _unique(n.resource for n in plan.needs if n.action == ENVIRONMENT_FILE_ACTIONS[0])
     if env_files:
         out.append(Call("secrets", "env-file", "fargate", "s3", "GET environment files (S3)", env_files))
     if keys.get("secrets") or _has(findings, "iam.kms-decrypt", "secrets"):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from fargate_nb.model import STEPS, Snapshot
 from fargate_nb.pullflow.features import (
+    ENVIRONMENT_FILE_ACTIONS,
     PULL_THROUGH_CACHE_ACTIONS,
     SECRETSMANAGER_REFERENCE,
     add_environment_files,
@@ -55,7 +56,7 @@ from fargate_nb.pullflow.places import (
 )
 
 __all__ = [
-    "ACTION_TARGETS", "CN_PREFIXED_SERVICES", "DOCKER_HUB", "ECR_DUAL_STACK_HOST", "ECR_HOST", "ECR_PUBLIC",
+    "ACTION_TARGETS", "CN_PREFIXED_SERVICES", "ENVIRONMENT_FILE_ACTIONS", "DOCKER_HUB", "ECR_DUAL_STACK_HOST", "ECR_HOST", "ECR_PUBLIC",
     "ECR_PULL_ACTIONS", "PULL_THROUGH_CACHE_ACTIONS", "SECRETSMANAGER_REFERENCE", "SERVICE_ENDPOINTS", "STEP_TITLES",
     "Destination", "ImageRef", "Need", "PullPlan", "SecretRef", "action_target", "agent_network_platform",
     "arn_region", "destination_key", "endpoint_service", "environment_file_bucket", "layer_bucket",

@@ -45,6 +45,11 @@ def add_secretsmanager_reference(result: PullPlan, ref: SecretRef, region: str, 
                                  f"secret {ref.name} of {ref.container} (through Parameter Store)", ref.container))
 
 
+#: What the execution role needs for each environment file in S3: the object, then its bucket's location
+#: (ECS developer guide, taskdef-envfiles.html, Required IAM permissions).
+ENVIRONMENT_FILE_ACTIONS = ("s3:GetObject", "s3:GetBucketLocation")
+
+
 def environment_file_bucket(object_arn: str) -> str | None:
     """The bucket ARN of an ``environmentFiles`` object ARN (``arn:aws:s3:::bucket/key.env``)."""
     head, sep, path = object_arn.partition(":::")
@@ -64,8 +69,9 @@ def add_environment_files(result: PullPlan, container: dict[str, Any], cname: st
         if value is None or bucket is None:
             continue  # not an S3 object ARN: taskdef lint's business
         result.needed_steps["secrets"] = True
-        result.needs.append(Need("secrets", "s3:GetObject", value, f"environment file {value} of {cname}", cname))
-        result.needs.append(Need("secrets", "s3:GetBucketLocation", bucket,
+        get_object, bucket_location = ENVIRONMENT_FILE_ACTIONS
+        result.needs.append(Need("secrets", get_object, value, f"environment file {value} of {cname}", cname))
+        result.needs.append(Need("secrets", bucket_location, bucket,
                                  f"environment file {value} of {cname} (its bucket's region)", cname))
         add_destination(result, "s3", "secrets", "environment files in S3", region)
 
