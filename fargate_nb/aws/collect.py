@@ -38,6 +38,11 @@ def describe_service_params(cluster: str, name: str) -> dict[str, Any]:
     return {"cluster": cluster, "services": [name], "include": ["TAGS"]}
 
 
+def describe_task_definition_params(task_definition: str) -> dict[str, Any]:
+    """The parameters of the collector's ``DescribeTaskDefinition`` of one revision (an audit seeds its answer)."""
+    return {"taskDefinition": task_definition, "include": ["TAGS"]}
+
+
 def collect(ctx: AwsContext, cluster: str, task: str | None = None, service: str | None = None,
             *, simulate: bool = True) -> Snapshot:
     """Read everything one image pull depends on, for a task (any state) or a service.
@@ -198,7 +203,7 @@ def _task_network(col: Collection, cluster: str, task: dict[str, Any]) -> list[J
 
 
 def _describe_task_definition(col: Collection, td_arn: str) -> list[Job]:
-    out = col.call("ecs", "DescribeTaskDefinition", resource=td_arn, taskDefinition=td_arn, include=["TAGS"])
+    out = col.call("ecs", "DescribeTaskDefinition", resource=td_arn, **describe_task_definition_params(td_arn))
     if not out.ok:
         if out.missing:
             col.gap("ecs:DescribeTaskDefinition", "the task definition does not exist (deleted)", td_arn)

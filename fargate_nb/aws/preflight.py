@@ -20,6 +20,7 @@ from fargate_nb.aws.calls import Job
 from fargate_nb.aws.collect import (
     caller_identity,
     describe_service,
+    describe_task_definition_params,
     run_collection,
     task_definition_jobs,
 )
@@ -94,7 +95,7 @@ def _cluster(col: Collection, cluster: str) -> None:
 
 
 def _task_definition(col: Collection, ref: str) -> list[Job]:
-    out = col.call("ecs", "DescribeTaskDefinition", resource=ref, taskDefinition=ref, include=["TAGS"])
+    out = col.call("ecs", "DescribeTaskDefinition", resource=ref, **describe_task_definition_params(ref))
     if out.missing or (out.code or "").endswith("ClientException"):
         raise SubjectNotFoundError(f"task definition {ref!r} was not found in {col.ctx.region}")
     if not out.ok:
