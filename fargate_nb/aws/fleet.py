@@ -30,6 +30,7 @@ from fargate_nb.aws.collect import describe_service_params
 from fargate_nb.aws.discover import (
     DESCRIBE_SERVICES_BATCH,
     DiscoveryError,
+    _check,
     list_clusters,
 )
 from fargate_nb.aws.errors import AwsUnavailableError, InvalidInputError, unavailable_message
@@ -115,13 +116,8 @@ def list_fleet_services(ctx: AwsContext, cluster: str) -> FleetCluster:
     listed = caller.call("ecs", "ListServices", paginate=True, cluster=cluster)
     if listed.missing:
         raise DiscoveryError(f"cluster {cluster!r} was not found in {ctx.region}")
-    if not listed.ok:
-        if caller.reached_nothing:
-            raise AwsUnavailableError(f"AWS is unreachable or the endpoint is not AWS: {caller.unreached[0]}")
-        gap = listed.gap
-        raise DiscoveryError(f"cannot list the services of cluster {cluster!r} in {ctx.region}: "
-                             f"{gap.error if gap else 'failed'} (needs {gap.permission if gap else 'ecs:ListServices'})")
-    names = sorted({str(a).rsplit("/", 1)[-1] for a in listed.data.get("serviceArns") or []})
+    data = _check(listed, f"the services of cluster {cluster!r} in {ctx.region}", caller)
+    names = sorted({str(a).rsplit("/", 1)[-1] for a in data.get("serviceArns") or []})
     found = FleetCluster(cluster, names)
     batches = [names[i:i + DESCRIBE_SERVICES_BATCH] for i in range(0, len(names), DESCRIBE_SERVICES_BATCH)]
 
