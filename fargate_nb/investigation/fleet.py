@@ -196,7 +196,7 @@ def run_audit(*, regions: list[str] | None = None, all_regions: bool = False, cl
                     progress(AuditProgress(total=len(work), done=len(rows), failing=failing, unknown=unknown,
                                            current=row.key))
     audit.rows = [rows[i] for i in range(len(work))]
-    audit.calls = sum(len(ctx.calls) for ctx in {id(c): c for c in [base, *(c for c, _ in contexts)]}.values())
+    audit.calls = len(base.calls) + sum(len(ctx.calls) for ctx, _ in contexts)
     audit.seconds = time.perf_counter() - start
     return audit
 
