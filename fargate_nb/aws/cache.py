@@ -24,7 +24,6 @@ from __future__ import annotations
 import copy
 import json
 import threading
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,11 +56,6 @@ class RunCache:
         self._in_flight: dict[RequestKey, threading.Event] = {}
         self._lock = threading.Lock()
         self.hits = 0
-        self.seeded = 0
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._entries)
 
     def claim(self, key: RequestKey) -> Cached | None:
         """The cached result, else ``None`` and the caller must make the read and `store` (or `release`) it.
@@ -99,18 +93,12 @@ class RunCache:
         with self._lock:
             if key not in self._entries:
                 self._entries[key] = Cached(data=data)
-                self.seeded += 1
 
     def seed_missing(self, key: RequestKey, code: str) -> None:
         """Store "does not exist" that a batched read already told (e.g. an image a batch could not find)."""
         with self._lock:
             if key not in self._entries:
                 self._entries[key] = Cached(missing=True, code=code)
-                self.seeded += 1
-
-    def keys(self) -> Iterable[RequestKey]:
-        with self._lock:
-            return list(self._entries)
 
 
 def _copy(entry: Cached) -> Cached:

@@ -28,6 +28,7 @@ from fargate_nb.aws.errors import (
     CONNECTION_EXCEPTIONS,
     UNAVAILABLE_EXCEPTIONS,
     AwsUnavailableError,
+    CredentialsRejectedError,
     InvalidInputError,
     SubjectNotFoundError,
     UnexpectedResponseError,
@@ -166,7 +167,7 @@ class Caller:
             if kind == "not-found":
                 return Outcome(missing=True, code=code)
             if kind == "credentials":
-                raise AwsUnavailableError(scrub_text(f"AWS rejected the credentials ({code}): {message}")) from exc
+                raise CredentialsRejectedError(scrub_text(f"AWS rejected the credentials ({code}): {message}")) from exc
             detail = f"{code}: {message}" if message else code
             if kind == "throttled":
                 detail = f"{detail} (still throttled after {self.ctx.max_attempts} attempts)"

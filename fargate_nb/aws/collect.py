@@ -38,6 +38,11 @@ def describe_service_params(cluster: str, name: str) -> dict[str, Any]:
     return {"cluster": cluster, "services": [name], "include": ["TAGS"]}
 
 
+def describe_task_definition_params(task_definition: str) -> dict[str, Any]:
+    """The parameters of the collector's ``DescribeTaskDefinition`` of one revision (an audit seeds its answer)."""
+    return {"taskDefinition": task_definition, "include": ["TAGS"]}
+
+
 def collect(ctx: AwsContext, cluster: str, task: str | None = None, service: str | None = None,
             *, simulate: bool = True) -> Snapshot:
     """Read everything one image pull depends on, for a task (any state) or a service.
@@ -119,7 +124,7 @@ def _describe_task(col: Collection, cluster: str, task: str) -> list[Job]:
     _adopt_account(col, record.get("taskArn"))
     jobs: list[Job] = [partial(_task_network, col, cluster, record)]
     if record.get("taskDefinitionArn"):
-        jobs.append(partial(_describe_task_definition, col, record["taskDefinitionArn"]))
+        jobs.append(partial(describe_task_definition, col, record["taskDefinitionArn"]))
     return jobs
 
 
@@ -144,7 +149,7 @@ def describe_service(col: Collection, cluster: str, name: str, *, for_task: dict
     awsvpc = netconf.get("awsvpcConfiguration") or {}
     jobs: list[Job] = []
     if for_task is None and td_arn and not network_only:
-        jobs.append(partial(_describe_task_definition, col, td_arn))
+        jobs.append(partial(describe_task_definition, col, td_arn))
     if awsvpc:
         public = awsvpc.get("assignPublicIp")
         jobs += network_jobs(col, subnet_ids=list(awsvpc.get("subnets") or []),
@@ -197,8 +202,12 @@ def _task_network(col: Collection, cluster: str, task: dict[str, Any]) -> list[J
     return network_jobs(col, **_attachment_network(task))
 
 
-def _describe_task_definition(col: Collection, td_arn: str) -> list[Job]:
-    out = col.call("ecs", "DescribeTaskDefinition", resource=td_arn, taskDefinition=td_arn, include=["TAGS"])
+def describe_task_definition(col: Collection, td_arn: str, *, required: bool = False) -> list[Job]:
+    """Read the task definition, then what its pull needs. Not found is a gap; with ``required``
+    (a preflight of ``family:revision``), it is a `SubjectNotFoundError`."""
+    out = col.call("ecs", "DescribeTaskDefinition", resource=td_arn, **describe_task_definition_params(td_arn))
+    if required and (out.missing or (out.code or "").endswith("ClientException")):
+        raise SubjectNotFoundError(f"task definition {td_arn!r} was not found in {col.ctx.region}")
     if not out.ok:
         if out.missing:
             col.gap("ecs:DescribeTaskDefinition", "the task definition does not exist (deleted)", td_arn)

@@ -57,7 +57,8 @@ def _entry(ref: ImageRef, partition: str) -> dict[str, Any]:
             "tag_mutability": None, "media_type": None}
 
 
-def _image_id(ref: ImageRef) -> dict[str, str]:
+def image_id(ref: ImageRef) -> dict[str, str]:
+    """The image id the collector asks for: the digest, else the tag (batched reads key on the same id)."""
     return {"imageDigest": ref.digest} if ref.digest else {"imageTag": ref.tag or "latest"}
 
 
@@ -95,7 +96,7 @@ def _lifecycle_policy(col: Collection, ref: ImageRef, arn: str) -> None:
 def _describe_image(col: Collection, ref: ImageRef) -> None:
     out = col.call("ecr", "DescribeImages", resource=f"{ref.repository_arn(col.snap.partition)} {ref.raw}",
                    region=ref.region, registryId=ref.registry_id, repositoryName=ref.repository,
-                   imageIds=[_image_id(ref)])
+                   imageIds=[image_id(ref)])
     if out.missing:
         col.put(IMAGE_DETAILS, ref.raw, None)
     elif out.ok:
@@ -106,7 +107,7 @@ def _describe_image(col: Collection, ref: ImageRef) -> None:
 def _manifest(col: Collection, ref: ImageRef) -> None:
     out = col.call("ecr", "BatchGetImage", resource=f"{ref.repository_arn(col.snap.partition)} {ref.raw}",
                    region=ref.region, registryId=ref.registry_id, repositoryName=ref.repository,
-                   imageIds=[_image_id(ref)], acceptedMediaTypes=ACCEPTED_MEDIA_TYPES)
+                   imageIds=[image_id(ref)], acceptedMediaTypes=ACCEPTED_MEDIA_TYPES)
     if out.missing:
         col.put(MANIFESTS, ref.raw, None)
     elif out.ok:

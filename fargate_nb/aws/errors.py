@@ -23,6 +23,10 @@ class AwsConfigError(AwsUnavailableError):
     """The AWS configuration cannot be used: an unknown profile, no region (CLI exit 3)."""
 
 
+class CredentialsRejectedError(AwsUnavailableError):
+    """AWS answered that the credentials are not valid (also what a region not enabled for the account answers)."""
+
+
 class UnexpectedResponseError(ResponseParserError):
     """An answer that is not in the service's own format (empty, truncated, not UTF-8, HTML ...).
 

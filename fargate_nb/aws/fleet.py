@@ -26,15 +26,16 @@ from botocore import exceptions as bce
 from fargate_nb.aws import arns
 from fargate_nb.aws.cache import RunCache
 from fargate_nb.aws.calls import Caller, cache_key
-from fargate_nb.aws.collect import describe_service_params, describe_task_params
+from fargate_nb.aws.collect import describe_service_params
 from fargate_nb.aws.discover import (
     DESCRIBE_SERVICES_BATCH,
-    DESCRIBE_TASKS_BATCH,
     DiscoveryError,
+    _check,
     list_clusters,
 )
 from fargate_nb.aws.errors import AwsUnavailableError, InvalidInputError, unavailable_message
-from fargate_nb.aws.session import AwsContext, make_context, shared_loader
+from fargate_nb.aws.session import AwsContext, make_context
+from fargate_nb.botomodels import shared_loader
 
 ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 ROLE_SESSION_NAME = "fargate-nb-audit"
@@ -115,13 +116,8 @@ def list_fleet_services(ctx: AwsContext, cluster: str) -> FleetCluster:
     listed = caller.call("ecs", "ListServices", paginate=True, cluster=cluster)
     if listed.missing:
         raise DiscoveryError(f"cluster {cluster!r} was not found in {ctx.region}")
-    if not listed.ok:
-        if caller.reached_nothing:
-            raise AwsUnavailableError(f"AWS is unreachable or the endpoint is not AWS: {caller.unreached[0]}")
-        gap = listed.gap
-        raise DiscoveryError(f"cannot list the services of cluster {cluster!r} in {ctx.region}: "
-                             f"{gap.error if gap else 'failed'} (needs {gap.permission if gap else 'ecs:ListServices'})")
-    names = sorted({str(a).rsplit("/", 1)[-1] for a in listed.data.get("serviceArns") or []})
+    data = _check(listed, f"the services of cluster {cluster!r} in {ctx.region}", caller)
+    names = sorted({str(a).rsplit("/", 1)[-1] for a in data.get("serviceArns") or []})
     found = FleetCluster(cluster, names)
     batches = [names[i:i + DESCRIBE_SERVICES_BATCH] for i in range(0, len(names), DESCRIBE_SERVICES_BATCH)]
 
@@ -145,30 +141,3 @@ def seed_services(ctx: AwsContext, cluster: str, services: list[dict[str, Any]])
         if isinstance(name, str) and name:
             key = cache_key(ctx, "ecs", "DescribeServices", None, describe_service_params(cluster, name))
             ctx.cache.seed(key, {"services": [svc], "failures": []})
-
-
-def describe_tasks_batched(ctx: AwsContext, cluster: str, tasks: list[str]) -> list[dict[str, Any]]:
-    """``DescribeTasks`` a hundred at a time (the API's limit,
-    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeTasks.html), seeding a
-    cached context under each task's own request (by the ARN or id given), so collecting the tasks
-    one by one afterwards (a batch report of stopped tasks) does not describe them again.
-    Returns the tasks found; a batch that fails is left to the per-task collections.
-    """
-    caller = Caller(ctx)
-    found: list[dict[str, Any]] = []
-    for i in range(0, len(tasks), DESCRIBE_TASKS_BATCH):
-        batch = tasks[i:i + DESCRIBE_TASKS_BATCH]
-        out = caller.call("ecs", "DescribeTasks", cluster=cluster, tasks=batch, include=["TAGS"])
-        if not out.ok:
-            continue
-        described = out.data.get("tasks") or []
-        found += described
-        if ctx.cache is None:
-            continue
-        for ref in batch:
-            wanted = ref.rsplit("/", 1)[-1]
-            match = [t for t in described if str(t.get("taskArn", "")).rsplit("/", 1)[-1] == wanted]
-            if match:
-                key = cache_key(ctx, "ecs", "DescribeTasks", None, describe_task_params(cluster, ref))
-                ctx.cache.seed(key, {"tasks": match[:1], "failures": []})
-    return found

@@ -26,7 +26,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fargate_nb.aws.calls import Caller, cache_key, jsonable
-from fargate_nb.aws.collect_ecr import ACCEPTED_MEDIA_TYPES
+from fargate_nb.aws.collect import describe_task_definition_params
+from fargate_nb.aws.collect_ecr import ACCEPTED_MEDIA_TYPES, image_id
 from fargate_nb.aws.session import AwsContext
 from fargate_nb.model import Snapshot
 from fargate_nb.pullflow import ImageRef
@@ -57,7 +58,7 @@ def prefetch(ctx: AwsContext, services: list[dict[str, Any]], *, max_workers: in
     caller = Caller(ctx)
     with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(arns) or 1))) as pool:
         answers = list(pool.map(lambda arn: caller.call("ecs", "DescribeTaskDefinition", resource=arn,
-                                                         taskDefinition=arn, include=["TAGS"]), arns))
+                                                         **describe_task_definition_params(arn)), arns))
     refs: dict[str, ImageRef] = {}
     for out in answers:
         td = (out.data or {}).get("taskDefinition") if out.ok else None
@@ -85,11 +86,6 @@ def _subnets(ctx: AwsContext, sets: list[list[str]]) -> None:
         key = cache_key(ctx, "ec2", "DescribeSubnets", None, {"Filters": [{"Name": "subnet-id", "Values": list(ids)}]},
                         paginate=True)
         ctx.cache.seed(key, {"Subnets": [found[s] for s in ids if s in found]})
-
-
-def _image_id(ref: ImageRef) -> dict[str, str]:
-    """The image id the collector asks for (`fargate_nb.aws.collect_ecr`): the digest, else the tag."""
-    return {"imageDigest": ref.digest} if ref.digest else {"imageTag": ref.tag or "latest"}
 
 
 def _matches(ref: ImageRef, image_id: dict[str, Any], tags: list[str] | None = None,
@@ -126,7 +122,7 @@ def _image_batch(ctx: AwsContext, caller: Caller, region: str | None, common: di
     if cache is None:
         return
     manifests = caller.call("ecr", "BatchGetImage", region=region, resource=common["repositoryName"],
-                            imageIds=[_image_id(r) for r in batch], acceptedMediaTypes=ACCEPTED_MEDIA_TYPES, **common)
+                            imageIds=[image_id(r) for r in batch], acceptedMediaTypes=ACCEPTED_MEDIA_TYPES, **common)
     missing: list[ImageRef] = []
     present = list(batch)
     if manifests.ok:
@@ -138,16 +134,16 @@ def _image_batch(ctx: AwsContext, caller: Caller, region: str | None, common: di
     details = None
     if present:
         details = caller.call("ecr", "DescribeImages", region=region, resource=common["repositoryName"],
-                              imageIds=[_image_id(r) for r in present], **common)
+                              imageIds=[image_id(r) for r in present], **common)
         if details.ok:
             listed = details.data.get("imageDetails") or []
             digests = {tag: d["imageDigest"] for d in listed for tag in d.get("imageTags") or [] if d.get("imageDigest")}
             for ref in present:
                 match = [d for d in listed if _matches(ref, d, d.get("imageTags"))]
-                cache.seed(cache_key(ctx, "ecr", "DescribeImages", region, {**common, "imageIds": [_image_id(ref)]}),
+                cache.seed(cache_key(ctx, "ecr", "DescribeImages", region, {**common, "imageIds": [image_id(ref)]}),
                            {"imageDetails": match[:1]})
     for ref in missing:  # what the per-image DescribeImages answers for an image that is not there
-        cache.seed_missing(cache_key(ctx, "ecr", "DescribeImages", region, {**common, "imageIds": [_image_id(ref)]}),
+        cache.seed_missing(cache_key(ctx, "ecr", "DescribeImages", region, {**common, "imageIds": [image_id(ref)]}),
                            "ImageNotFoundException")
     if not manifests.ok:
         return
@@ -158,5 +154,5 @@ def _image_batch(ctx: AwsContext, caller: Caller, region: str | None, common: di
         if not images and not failures:
             continue  # not told apart in the answer: the collection asks for it alone
         cache.seed(cache_key(ctx, "ecr", "BatchGetImage", region,
-                             {**common, "imageIds": [_image_id(ref)], "acceptedMediaTypes": ACCEPTED_MEDIA_TYPES}),
+                             {**common, "imageIds": [image_id(ref)], "acceptedMediaTypes": ACCEPTED_MEDIA_TYPES}),
                    {"images": images[:1], "failures": failures[:1]})

@@ -20,6 +20,7 @@ from fargate_nb.aws.calls import Job
 from fargate_nb.aws.collect import (
     caller_identity,
     describe_service,
+    describe_task_definition,
     run_collection,
     task_definition_jobs,
 )
@@ -68,7 +69,7 @@ def collect_preflight(ctx: AwsContext, cluster: str, *, task_definition: dict[st
     if task_definition is not None:
         first.append(partial(task_definition_jobs, col, task_definition))
     else:
-        first.append(partial(_task_definition, col, str(task_definition_ref)))
+        first.append(partial(describe_task_definition, col, str(task_definition_ref), required=True))
     if subnet_ids:
         first.append(partial(network_jobs, col, subnet_ids=subnet_ids, security_group_ids=list(security_groups or []),
                              assign_public_ip=assign_public_ip, source="preflight"))
@@ -91,12 +92,3 @@ def _cluster(col: Collection, cluster: str) -> None:
     found = [c for c in out.data.get("clusters") or [] if c.get("status") != "INACTIVE"]
     if not found:
         raise SubjectNotFoundError(f"cluster {cluster!r} was not found in {col.ctx.region}: check --cluster and --region")
-
-
-def _task_definition(col: Collection, ref: str) -> list[Job]:
-    out = col.call("ecs", "DescribeTaskDefinition", resource=ref, taskDefinition=ref, include=["TAGS"])
-    if out.missing or (out.code or "").endswith("ClientException"):
-        raise SubjectNotFoundError(f"task definition {ref!r} was not found in {col.ctx.region}")
-    if not out.ok:
-        return []
-    return task_definition_jobs(col, out.data.get("taskDefinition") or {})

@@ -18,7 +18,6 @@ from urllib.parse import urlparse
 from xml.etree import ElementTree
 
 import boto3
-import botocore.loaders
 import botocore.session
 from botocore import exceptions as bce
 from botocore.config import Config
@@ -43,11 +42,6 @@ READ_TIMEOUT = 5  # seconds; every read the collector makes answers in well unde
 DEFAULT_MAX_WORKERS = 8
 #: Protocols whose answers are checked before botocore parses them (the collector's services).
 _CHECKED_PROTOCOLS = ("json", "query", "ec2")
-
-
-def shared_loader() -> botocore.loaders.Loader:
-    """One botocore data loader for the process: service models are parsed once, not per context."""
-    return botomodels.shared_loader()
 
 
 @dataclass(eq=False)
@@ -124,11 +118,6 @@ class AwsContext:
                 self.requests.append((service, getattr(model, "name", "?"), region, text))
 
         return record
-
-    def reset_calls(self) -> None:
-        with self._lock:
-            self.calls.clear()
-            self.requests.clear()
 
 
 def check_response(operation_model: Any = None, response_dict: dict[str, Any] | None = None, **_: Any) -> None:
@@ -209,7 +198,7 @@ def make_context(region: str | None = None, profile: str | None = None, endpoint
         core = botocore.session.get_session()
         if profile and profile not in core.available_profiles:
             raise bce.ProfileNotFound(profile=profile)
-        core.register_component("data_loader", shared_loader())
+        core.register_component("data_loader", botomodels.shared_loader())
         session = boto3.session.Session(botocore_session=core, profile_name=profile or None, region_name=region)
     except bce.ProfileNotFound as exc:
         raise AwsConfigError(f"AWS profile {profile!r} is not configured (see ~/.aws/config)") from exc

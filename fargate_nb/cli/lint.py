@@ -8,20 +8,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shlex
 import shutil
 import sys
 import textwrap
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 from fargate_nb.cli import EXIT_FAIL, EXIT_OK, UsageError
 from fargate_nb.model import Finding
-
-MAX_BYTES = 5_000_000  # a task definition is a few KB; ECS itself caps it at 64 KiB
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+from fargate_nb.taskdef.document import DocumentError
+from fargate_nb.taskdef.document import load_document as _load_document
+from fargate_nb.taskdef.document import safe_text as _safe
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,41 +41,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def load_document(name: str) -> Any:
     """The parsed JSON of a file (or stdin for '-'); UsageError with a clear message otherwise."""
-    shown = "standard input" if name == "-" else _safe(name)
     try:
-        if name == "-":
-            data = sys.stdin.buffer.read(MAX_BYTES + 1) if hasattr(sys.stdin, "buffer") else \
-                sys.stdin.read(MAX_BYTES + 1).encode("utf-8", errors="replace")
-        else:
-            path = Path(name)
-            if path.is_dir():
-                raise UsageError(f"{shown} is a directory, not a task definition file")
-            with path.open("rb") as fh:
-                data = fh.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise UsageError(f"cannot read {shown}: {exc.strerror or exc}") from exc
-    if len(data) > MAX_BYTES:
-        raise UsageError(f"{shown} is larger than {MAX_BYTES // 1_000_000} MB; that is not a task definition")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{shown} is not UTF-8 text (byte {exc.start})") from exc
-    if not text.strip():
-        raise UsageError(f"{shown} is empty")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{shown} is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from exc
-    except RecursionError as exc:
-        raise UsageError(f"{shown} is nested too deeply to be a task definition") from exc
-    except ValueError as exc:  # an integer longer than Python converts (4300 digits)
-        raise UsageError(f"{shown} holds a number too long to read; that is not a task definition") from exc
-
-
-def _safe(text: str, limit: int = 200) -> str:
-    """One printable line: control characters replaced, long text cut."""
-    text = _CONTROL.sub("?", str(text))
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+        return _load_document(name)
+    except DocumentError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 MARKS = {"fail": "✗", "warn": "!", "info": "i"}

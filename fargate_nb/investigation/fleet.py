@@ -46,7 +46,8 @@ def _contexts(audit: Audit, *, regions: list[str] | None, all_regions: bool, rol
 
     What cannot be reached becomes a problem of the audit.
     """
-    from fargate_nb.aws import AwsUnavailableError, make_context
+    from fargate_nb.aws import make_context
+    from fargate_nb.aws.errors import CredentialsRejectedError
     from fargate_nb.aws.fleet import account_of, audit_context, ecs_regions
 
     base = make_context(region=(regions or [None])[0], profile=profile, endpoint_url=endpoint_url,
@@ -74,8 +75,8 @@ def _contexts(audit: Audit, *, regions: list[str] | None, all_regions: bool, rol
                 if on_context is not None:
                     on_context(ctx)
                 account = account_of(ctx)
-            except AwsUnavailableError as exc:
-                if all_regions and not regions and "rejected the credentials" in str(exc):
+            except CredentialsRejectedError as exc:
+                if all_regions and not regions:
                     rejected.append(f"{where}: {_why(exc)}")  # an opt-in region the account has not enabled
                 else:
                     audit.problems.append(f"{where}: {_why(exc)}")
@@ -195,7 +196,7 @@ def run_audit(*, regions: list[str] | None = None, all_regions: bool = False, cl
                     progress(AuditProgress(total=len(work), done=len(rows), failing=failing, unknown=unknown,
                                            current=row.key))
     audit.rows = [rows[i] for i in range(len(work))]
-    audit.calls = sum(len(ctx.calls) for ctx in {id(c): c for c in [base, *(c for c, _ in contexts)]}.values())
+    audit.calls = len(base.calls) + sum(len(ctx.calls) for ctx, _ in contexts)
     audit.seconds = time.perf_counter() - start
     return audit
 

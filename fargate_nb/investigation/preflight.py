@@ -8,7 +8,6 @@ codes as a task that ran, with the task-definition lint (``taskdef.invalid``) am
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -22,23 +21,18 @@ def task_definition_input(value: dict[str, Any] | str | os.PathLike[str]) -> tup
     """(document, None) for a dict or a JSON file; (None, reference) for ``family:revision`` or an ARN.
 
     A describe-task-definition answer (``{"taskDefinition": {...}}``) is unwrapped. Raises
-    `ValueError` for a file that is not a JSON object.
+    `ValueError` for a file that cannot be read (`fargate_nb.taskdef.document`) or is not a JSON object.
     """
     from fargate_nb.taskdef import unwrap
+    from fargate_nb.taskdef.document import load_document, safe_text
 
     if isinstance(value, dict):
         return unwrap(value)[0], None
     path = Path(value)
     if isinstance(value, os.PathLike) or path.suffix.lower() == ".json" or path.is_file():
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8-sig"))
-        except OSError as exc:
-            raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from exc
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path} is not valid JSON (line {exc.lineno}): {exc.msg}") from exc
-        doc = unwrap(doc)[0]
+        doc = unwrap(load_document(str(path), stdin=False))[0]
         if not isinstance(doc, dict):
-            raise ValueError(f"{path} is not a task definition (a JSON object)")
+            raise ValueError(f"{safe_text(str(path))} is not a task definition (a JSON object)")
         return doc, None
     return None, str(value)
 

@@ -74,20 +74,3 @@ def test_without_a_cache_every_call_is_made(aws: Any) -> None:
         Caller(ctx).call("sts", "GetCallerIdentity")
     assert ctx.calls == [("sts", "GetCallerIdentity")] * 2
     assert [r[:3] for r in ctx.requests] == [("sts", "GetCallerIdentity", "us-east-1")] * 2
-
-
-def test_a_batch_of_tasks_is_described_once_for_every_collection(aws: Any) -> None:
-    from fargate_nb.aws import collect
-    from fargate_nb.aws.fleet import describe_tasks_batched
-    from fargate_nb.lab.build import provision, run_task
-
-    env = provision(aws)
-    second = run_task(aws, env)
-    ctx, _ = cached_context()
-    found = describe_tasks_batched(ctx, env.cluster, [env.task_arn, second])
-    assert {t["taskArn"] for t in found} == {env.task_arn, second}
-    for task in (env.task_arn, second):
-        snapshot = collect(ctx, cluster=env.cluster, task=task)
-        assert snapshot.task["taskArn"] == task and snapshot.task_definition
-    assert ctx.calls.count(("ecs", "DescribeTasks")) == 1
-    assert ctx.calls.count(("ecs", "DescribeTaskDefinition")) == 1  # both tasks run the same revision
