@@ -67,3 +67,15 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return p
+
+
+def parse_json(text: str, shown: str, what: str, error: type[Exception]) -> Any:
+    """``json.loads`` whose failures are one clear ``error`` naming the file (``shown``) and what it should be."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise error(f"{shown} is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from exc
+    except RecursionError as exc:
+        raise error(f"{shown} is nested too deeply to be {what}") from exc
+    except ValueError as exc:  # an integer longer than Python converts (4300 digits)
+        raise error(f"{shown} holds a number too long to read; that is not {what}") from exc

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from fargate_nb.files import write_json_atomic
+from fargate_nb.files import parse_json, write_json_atomic
 from fargate_nb.scrub import redact_task, redact_task_definition, scrub_obj
 from fargate_nb.snapshot_schema import SnapshotError, validate
 
@@ -150,15 +150,7 @@ class Snapshot:
             raise SnapshotError(f"cannot read snapshot {p}: {exc.strerror or exc}") from exc
         except UnicodeDecodeError as exc:
             raise SnapshotError(f"{p} is not UTF-8 text (byte {exc.start}); a snapshot is JSON") from exc
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise SnapshotError(f"{p} is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from exc
-        except RecursionError as exc:
-            raise SnapshotError(f"{p} is nested too deeply to be a snapshot") from exc
-        except ValueError as exc:  # an integer longer than Python converts (4300 digits)
-            raise SnapshotError(f"{p} holds a number too long to read; that is not a snapshot") from exc
-        return cls.from_dict(data)
+        return cls.from_dict(parse_json(text, str(p), "a snapshot", SnapshotError))
 
     def copy(self) -> Snapshot:
         """A deep copy, for what-if fixes that must never touch the evidence."""

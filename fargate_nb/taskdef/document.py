@@ -5,11 +5,12 @@ Used by ``fargate-nb lint`` and by preflight, which turn `DocumentError` into th
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from pathlib import Path
 from typing import Any
+
+from fargate_nb.files import parse_json
 
 MAX_BYTES = 5_000_000  # a task definition is a few KB; ECS itself caps it at 64 KiB
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -49,11 +50,4 @@ def load_document(name: str, *, stdin: bool = True) -> Any:
         raise DocumentError(f"{shown} is not UTF-8 text (byte {exc.start})") from exc
     if not text.strip():
         raise DocumentError(f"{shown} is empty")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DocumentError(f"{shown} is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from exc
-    except RecursionError as exc:
-        raise DocumentError(f"{shown} is nested too deeply to be a task definition") from exc
-    except ValueError as exc:  # an integer longer than Python converts (4300 digits)
-        raise DocumentError(f"{shown} holds a number too long to read; that is not a task definition") from exc
+    return parse_json(text, shown, "a task definition", DocumentError)
